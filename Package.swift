@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "claude-guard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "claude-guard", targets: ["claude-guard"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Thin CLI: parse, wire, print.
+        .executableTarget(
+            name: "claude-guard",
+            dependencies: [
+                "GuardCore",
+                "GuardKernel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Policy language, shell parser, evaluator, event model and formatting. Never imports libbpf.
+        .target(
+            name: "GuardCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // libbpf, the generated skeleton and the header shared with the kernel programs.
+        .target(
+            name: "CBPF",
+            linkerSettings: [.linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z")]
+        ),
+        // Kernel side of user space: load, attach, ring buffer, tracked set, held processes.
+        .target(name: "GuardKernel", dependencies: ["CBPF", "GuardCore"]),
+        .testTarget(name: "GuardCoreTests", dependencies: ["GuardCore"]),
+        // Root-only: loads the real programs and runs real commands under the built binary.
+        .testTarget(name: "IntegrationTests", dependencies: ["GuardCore"]),
+    ]
+)

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* libbpf shim: owns the skeleton and the ring buffer; see include/cbpf.h. */
+#define _GNU_SOURCE
+#include "cbpf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "claude_guard.skel.h"
+
+struct cg_bpf {
+	struct claude_guard_bpf *skel;
+	struct ring_buffer *rb;
+	bool fails;
+};
+
+/* libbpf's warnings, kept so a failed load can show the verifier's last lines. */
+static char last_log[8192];
+static size_t last_log_len;
+
+static int log_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	char line[1024];
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, args);
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (last_log_len + n >= sizeof(last_log)) {
+		/* Keep the tail: drop the older half. */
+		size_t keep = last_log_len / 2;
+		memmove(last_log, last_log + last_log_len - keep, keep);
+		last_log_len = keep;
+	}
+	if ((size_t)n < sizeof(last_log) - last_log_len) {
+		memcpy(last_log + last_log_len, line, n);
+		last_log_len += n;
+		last_log[last_log_len] = 0;
+	}
+	return 0;
+}
+
+const char *cg_bpf_last_log(void)
+{
+	return last_log;
+}
+
+int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
+{
+	struct cg_bpf *bpf;
+	int err;
+
+	libbpf_set_print(log_print);
+	last_log_len = 0;
+	last_log[0] = 0;
+	bpf = calloc(1, sizeof(*bpf));
+	if (!bpf)
+		return -ENOMEM;
+	bpf->fails = cfg->fails;
+	bpf->skel = claude_guard_bpf__open();
+	if (!bpf->skel) {
+		err = -errno;
+		free(bpf);
+		return err ? err : -EINVAL;
+	}
+	bpf->skel->rodata->enforce = cfg->enforce;
+	bpf->skel->rodata->default_verdict = cfg->default_verdict;
+	bpf->skel->rodata->unreported_verdict = cfg->unreported_verdict;
+	/* Failed-exec and resume-guard programs load only when used. */
+	bpf_program__set_autoload(bpf->skel->progs.handle_enter_execve, cfg->fails);
+	bpf_program__set_autoload(bpf->skel->progs.handle_enter_execveat, cfg->fails);
+	bpf_program__set_autoload(bpf->skel->progs.handle_exit_execve, cfg->fails);
+	bpf_program__set_autoload(bpf->skel->progs.handle_exit_execveat, cfg->fails);
+	bpf_program__set_autoload(bpf->skel->progs.handle_sys_enter, cfg->enforce);
+	err = claude_guard_bpf__load(bpf->skel);
+	if (err) {
+		claude_guard_bpf__destroy(bpf->skel);
+		free(bpf);
+		return err < 0 ? err : -EINVAL;
+	}
+	*out = bpf;
+	return 0;
+}
+
+int cg_bpf_attach(cg_bpf *bpf)
+{
+	int err = claude_guard_bpf__attach(bpf->skel);
+
+	return err < 0 ? err : (err ? -EINVAL : 0);
+}
+
+void cg_bpf_destroy(cg_bpf *bpf)
+{
+	if (!bpf)
+		return;
+	ring_buffer__free(bpf->rb);
+	claude_guard_bpf__destroy(bpf->skel);
+	free(bpf);
+}
+
+int cg_bpf_open_ringbuf(cg_bpf *bpf, cg_event_fn fn, void *ctx)
+{
+	bpf->rb = ring_buffer__new(bpf_map__fd(bpf->skel->maps.events), (ring_buffer_sample_fn)fn, ctx, NULL);
+	return bpf->rb ? 0 : (errno ? -errno : -EINVAL);
+}
+
+int cg_bpf_poll(cg_bpf *bpf, int timeout_ms)
+{
+	return ring_buffer__poll(bpf->rb, timeout_ms);
+}
+
+int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root)
+{
+	struct cg_tracked t = { .root = root };
+
+	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.tracked), &tgid, &t, BPF_ANY) ? -errno : 0;
+}
+
+int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max)
+{
+	int fd = bpf_map__fd(bpf->skel->maps.tracked), n = 0;
+	uint32_t key, next;
+	struct cg_tracked t;
+	void *prev = NULL;
+
+	while (n < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &t) == 0 && (!root || t.root == root))
+			tgids[n++] = key;
+	}
+	return n;
+}
+
+int cg_bpf_set_verdict(cg_bpf *bpf, uint64_t dev, uint64_t ino, uint32_t verdict)
+{
+	struct cg_file_key key = { .dev = dev, .ino = ino };
+
+	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.verdicts), &key, &verdict, BPF_ANY) ? -errno : 0;
+}
+
+int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(bpf->skel->maps.held), &tgid))
+		return -errno;
+	/* Whoever deletes an entry drops the count (the kernel does the same). */
+	__atomic_fetch_sub(&bpf->skel->bss->held_count, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int cg_bpf_held(cg_bpf *bpf, uint32_t *tgids, uint64_t *since_ns, int max)
+{
+	int fd = bpf_map__fd(bpf->skel->maps.held), n = 0;
+	uint32_t key, next;
+	struct cg_held h;
+	void *prev = NULL;
+
+	while (n < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &h) == 0) {
+			tgids[n] = key;
+			since_ns[n] = h.since_ns;
+			n++;
+		}
+	}
+	return n;
+}
+
+int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX])
+{
+	int fd = bpf_map__fd(bpf->skel->maps.stats);
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < CG_STAT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+pid_t cg_spawn_gated(const char *file, char *const argv[], int *gate, int *report)
+{
+	int g[2], r[2];
+	pid_t pid;
+
+	if (pipe2(g, O_CLOEXEC))
+		return -errno;
+	if (pipe2(r, O_CLOEXEC)) {
+		int err = -errno;
+		close(g[0]);
+		close(g[1]);
+		return err;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+		close(g[0]); close(g[1]); close(r[0]); close(r[1]);
+		return err;
+	}
+	if (pid == 0) {
+		/* Child: only async-signal-safe calls from here on. */
+		char go;
+		sigset_t none;
+		int err;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		close(g[1]);
+		close(r[0]);
+		if (read(g[0], &go, 1) != 1)
+			_exit(127);
+		execvp(file, argv);
+		err = errno;
+		(void)!write(r[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(g[0]);
+	close(r[1]);
+	*gate = g[1];
+	*report = r[0];
+	return pid;
+}
+
+int cg_gate_open(int gate, int report)
+{
+	char go = 1;
+	int err = 0;
+	ssize_t n;
+
+	n = write(gate, &go, 1);
+	close(gate);
+	if (n != 1) {
+		close(report);
+		return EPIPE;
+	}
+	/* EOF (exec closed the pipe) means success; 4 bytes mean execvp failed. */
+	do {
+		n = read(report, &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(report);
+	return n == sizeof(err) ? err : 0;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+void cg_install_stop_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int cg_stop_requested(void)
+{
+	return stop_signal;
+}
+
+int cg_set_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) ? -errno : 0;
+}

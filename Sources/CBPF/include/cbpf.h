@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The C surface Swift sees of the kernel side: a small shim over libbpf and
+ * the generated skeleton (which stays inside cbpf.c, so its embedded object
+ * is compiled once). Every function returns 0 or a negative errno.
+ */
+#ifndef CBPF_H
+#define CBPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "claude_guard.h"
+
+typedef struct cg_bpf cg_bpf;
+
+/* Byte offsets of the array fields of struct cg_exec_event: Swift does not
+ * import C arrays this large, so it reads them at these offsets. */
+static inline size_t cg_exec_offset_comm(void) { return offsetof(struct cg_exec_event, comm); }
+static inline size_t cg_exec_offset_filename(void) { return offsetof(struct cg_exec_event, filename); }
+static inline size_t cg_exec_offset_path(void) { return offsetof(struct cg_exec_event, path); }
+static inline size_t cg_exec_offset_cwd(void) { return offsetof(struct cg_exec_event, cwd); }
+static inline size_t cg_exec_offset_argv(void) { return offsetof(struct cg_exec_event, argv); }
+
+/* Called for each ring buffer record; ctx is what cg_bpf_open_ringbuf got. */
+typedef int (*cg_event_fn)(void *ctx, void *data, size_t size);
+
+struct cg_config {
+	bool enforce;                /* signal at all (false: audit) */
+	bool fails;                  /* attach the failed-exec programs (-x) */
+	uint32_t default_verdict;    /* enum cg_verdict for files not in the verdicts map */
+	uint32_t unreported_verdict; /* when a hold cannot be reported (ring full) */
+};
+
+/* Open, configure and load the programs (not yet attached). */
+int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out);
+/* Attach every loaded program. */
+int cg_bpf_attach(cg_bpf *bpf);
+/* Detach and free everything (ring buffer first, then the object). */
+void cg_bpf_destroy(cg_bpf *bpf);
+
+int cg_bpf_open_ringbuf(cg_bpf *bpf, cg_event_fn fn, void *ctx);
+/* Poll the ring buffer; returns records consumed or -errno (-EINTR is fine). */
+int cg_bpf_poll(cg_bpf *bpf, int timeout_ms);
+
+int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root);
+/* Tasks in the tracked map under root (0: any). Fills up to max tgids. */
+int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max);
+int cg_bpf_set_verdict(cg_bpf *bpf, uint64_t dev, uint64_t ino, uint32_t verdict);
+/* Forget a held task; returns 0 if it was held (and drops held_count), -ENOENT otherwise. */
+int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid);
+/* Held tasks right now, with the monotonic time they were held. */
+int cg_bpf_held(cg_bpf *bpf, uint32_t *tgids, uint64_t *since_ns, int max);
+/* Sum of the per-CPU counters (enum cg_stat). */
+int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX]);
+
+/* Last lines libbpf printed at warning level (the verifier log on a failed load). */
+const char *cg_bpf_last_log(void);
+
+/*
+ * Fork a child that waits on a gate before it execs file (PATH searched).
+ * The caller tracks the pid, then cg_gate_open() lets it exec. Returns the
+ * pid or -errno; *gate is the write end of the gate pipe, *report the read end
+ * of a close-on-exec pipe that carries the child's errno if exec fails.
+ */
+pid_t cg_spawn_gated(const char *file, char *const argv[], int *gate, int *report);
+/* Open the gate; returns 0 when the exec happened, or the child's exec errno. */
+int cg_gate_open(int gate, int report);
+
+/* Become a child subreaper: orphaned descendants are reparented to us. */
+int cg_set_subreaper(void);
+
+/* SIGINT/SIGTERM/SIGHUP set a flag instead of killing the guard. */
+void cg_install_stop_handlers(void);
+/* The signal that asked the guard to stop, or 0. */
+int cg_stop_requested(void);
+
+#endif /* CBPF_H */

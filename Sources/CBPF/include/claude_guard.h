@@ -1,0 +1,1 @@
+../../../bpf/claude_guard.h

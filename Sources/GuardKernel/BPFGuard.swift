@@ -1,0 +1,228 @@
+import CBPF
+import GuardCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A record from the kernel, decoded.
+public enum KernelEvent {
+    case exec(ExecEvent)
+    case exit(ExitEvent)
+}
+
+/// What the kernel does with execs of the tracked trees.
+public struct KernelConfig: Sendable {
+    /// Signal at all; false is audit mode (report only).
+    public var enforce = false
+    /// Attach the failed-exec programs (-x).
+    public var fails = false
+    /// Verdict for executables the `verdicts` map does not name.
+    public var defaultVerdict: KernelVerdict = .pass
+    /// Verdict when a hold cannot be reported (ring buffer full): on_timeout's action.
+    public var unreportedVerdict: KernelVerdict = .kill
+
+    public init(enforce: Bool = false, fails: Bool = false, defaultVerdict: KernelVerdict = .pass,
+                unreportedVerdict: KernelVerdict = .kill) {
+        self.enforce = enforce
+        self.fails = fails
+        self.defaultVerdict = defaultVerdict
+        self.unreportedVerdict = unreportedVerdict
+    }
+}
+
+/// The kernel's verdicts (enum cg_verdict in bpf/claude_guard.h).
+public enum KernelVerdict: UInt32, Sendable {
+    case pass = 0  // CG_VERDICT_PASS
+    case hold = 1  // CG_VERDICT_HOLD
+    case kill = 2  // CG_VERDICT_KILL
+}
+
+/// Owns the loaded BPF object and its ring buffer; frees both (ring buffer first) in deinit.
+///
+/// Not thread-safe: one thread loads, polls and handles events.
+public final class BPFGuard {
+    private let bpf: OpaquePointer
+    /// Called for each decoded record, on the polling thread.
+    public var onEvent: (KernelEvent) -> Void = { _ in }
+    /// CLOCK_REALTIME − CLOCK_MONOTONIC, to turn kernel timestamps into wall time.
+    private let wallOffsetNs: Int64
+    private var lostReported: UInt64 = 0
+
+    /// Loads and attaches the programs.
+    ///
+    /// - Throws: `GuardError` (privileges, BTF, verifier log, attach failure).
+    public init(config: KernelConfig) throws {
+        try Privileges.check()
+        var cfg = cg_config(
+            enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
+            unreported_verdict: config.unreportedVerdict.rawValue)
+        var handle: OpaquePointer?
+        var err = cg_bpf_load(&cfg, &handle)
+        if err != 0 || handle == nil {
+            let log = String(cString: cg_bpf_last_log())
+            if err == -EPERM && geteuid() != 0 { throw GuardError.missingPrivileges(euid: geteuid()) }
+            if err == -ENOSYS || (err == -EPERM && !log.contains("processed")) { throw GuardError.bpfUnavailable(errno: -err) }
+            throw GuardError.loadFailed(errno: -err, log: log)
+        }
+        bpf = handle!
+        wallOffsetNs = Self.clockNs(CLOCK_REALTIME) - Self.clockNs(CLOCK_MONOTONIC)
+        err = cg_bpf_attach(bpf)
+        if err != 0 {
+            let log = String(cString: cg_bpf_last_log())
+            cg_bpf_destroy(bpf)
+            throw GuardError.attachFailed(errno: -err, log: log)
+        }
+        err = cg_bpf_open_ringbuf(
+            bpf,
+            { ctx, data, size in
+                let me = Unmanaged<BPFGuard>.fromOpaque(ctx!).takeUnretainedValue()
+                me.handle(UnsafeRawPointer(data!), size)
+                return 0
+            }, Unmanaged.passUnretained(self).toOpaque())
+        if err != 0 {
+            cg_bpf_destroy(bpf)
+            throw GuardError.system(what: "create the ring buffer", errno: -err)
+        }
+    }
+
+    deinit { cg_bpf_destroy(bpf) }
+
+    /// Adds a process to the tracked set under root.
+    public func track(_ pid: Int32, root: Int32) throws {
+        let err = cg_bpf_track(bpf, UInt32(bitPattern: pid), UInt32(bitPattern: root))
+        if err != 0 { throw GuardError.system(what: "track pid \(pid)", errno: -err) }
+    }
+
+    /// Tracked processes under root (all roots when nil).
+    public func tracked(root: Int32? = nil) -> [Int32] {
+        var buf = [UInt32](repeating: 0, count: 65536)
+        let n = cg_bpf_tracked(bpf, UInt32(bitPattern: root ?? 0), &buf, Int32(buf.count))
+        return buf.prefix(Int(max(0, n))).map { Int32(bitPattern: $0) }
+    }
+
+    /// Sets the kernel verdict for an executable file identity.
+    public func setVerdict(device: UInt64, inode: UInt64, _ verdict: KernelVerdict) throws {
+        let err = cg_bpf_set_verdict(bpf, device, inode, verdict.rawValue)
+        if err != 0 { throw GuardError.system(what: "set a kernel verdict", errno: -err) }
+    }
+
+    /// Forgets a held process so it may run; true if it was held.
+    @discardableResult
+    public func unhold(_ pid: Int32) -> Bool { cg_bpf_unhold(bpf, UInt32(bitPattern: pid)) == 0 }
+
+    /// Processes held right now, with the monotonic time they were held.
+    public func held() -> [(pid: Int32, sinceNs: UInt64)] {
+        var pids = [UInt32](repeating: 0, count: 8192)
+        var since = [UInt64](repeating: 0, count: 8192)
+        let n = cg_bpf_held(bpf, &pids, &since, Int32(pids.count))
+        return (0..<Int(max(0, n))).map { (Int32(bitPattern: pids[$0]), since[$0]) }
+    }
+
+    /// The kernel's counters (enum cg_stat).
+    public func stats() -> [UInt64] {
+        var out = [UInt64](repeating: 0, count: Int(CG_STAT_MAX.rawValue))
+        _ = cg_bpf_stats(bpf, &out)
+        return out
+    }
+
+    /// Records the kernel could not submit since the last call.
+    public func newlyLost() -> UInt64 {
+        let lost = stats()[Int(CG_STAT_LOST.rawValue)]
+        defer { lostReported = lost }
+        return lost &- lostReported
+    }
+
+    /// Polls the ring buffer, handling records; returns how many.
+    @discardableResult
+    public func poll(timeoutMs: Int32) -> Int32 { cg_bpf_poll(bpf, timeoutMs) }
+
+    public func wallTime(monotonicNs: UInt64) -> WallTime {
+        let ns = Int64(bitPattern: monotonicNs) &+ wallOffsetNs
+        return WallTime(seconds: ns / 1_000_000_000, micros: Int32((ns % 1_000_000_000) / 1000))
+    }
+
+    public static func clockNs(_ clock: clockid_t) -> Int64 {
+        var ts = timespec()
+        clock_gettime(clock, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    // MARK: decoding
+
+    private func handle(_ data: UnsafeRawPointer, _ size: Int) {
+        guard size >= MemoryLayout<cg_header>.size else { return }
+        let type = data.load(as: UInt32.self)
+        switch type {
+        case UInt32(CG_EVENT_EXEC.rawValue), UInt32(CG_EVENT_EXEC_FAILED.rawValue):
+            if let e = decodeExec(data, size) { onEvent(.exec(e)) }
+        case UInt32(CG_EVENT_EXIT.rawValue):
+            guard size >= MemoryLayout<cg_exit_event>.size else { return }
+            let x = data.load(as: cg_exit_event.self)
+            let comm = Self.cString(data + MemoryLayout<cg_exit_event>.offset(of: \.comm)!, max: Int(CG_COMM_LEN))
+            onEvent(
+                .exit(
+                    ExitEvent(
+                        pid: Int32(bitPattern: x.hdr.pid), ppid: Int32(bitPattern: x.ppid),
+                        root: Int32(bitPattern: x.root), comm: comm, rawStatus: x.exit_code,
+                        durationNs: x.hdr.ktime_ns &- x.start_ns, time: wallTime(monotonicNs: x.hdr.ktime_ns))))
+        default:
+            break
+        }
+    }
+
+    private func decodeExec(_ data: UnsafeRawPointer, _ size: Int) -> ExecEvent? {
+        typealias E = cg_exec_event
+        let head = cg_exec_offset_argv()
+        guard size >= head else { return nil }
+        func field<T>(_ path: KeyPath<E, T>, _: T.Type) -> T {
+            data.load(fromByteOffset: MemoryLayout<E>.offset(of: path)!, as: T.self)
+        }
+        let hdr = field(\.hdr, cg_header.self)
+        let flags = field(\.flags, UInt32.self)
+        let argvLen = min(Int(field(\.argv_len, UInt32.self)), size - head, Int(CG_ARGV_MAX))
+        let filenameLen = min(Int(field(\.filename_len, UInt16.self)), Int(CG_FILENAME_MAX))
+        let pathOff = Int(field(\.path_off, UInt16.self))
+        let cwdOff = Int(field(\.cwd_off, UInt16.self))
+        let pathMax = Int(CG_PATH_MAX)
+
+        func bytes(_ offset: Int, _ count: Int) -> [UInt8] {
+            Array(UnsafeRawBufferPointer(start: data + offset, count: max(0, count)))
+        }
+        let filename = bytes(cg_exec_offset_filename(), filenameLen)
+        var path: [UInt8] = []
+        var cwd: [UInt8]? = nil
+        let failed = hdr.type == UInt32(CG_EVENT_EXEC_FAILED.rawValue)
+        if !failed {
+            if pathOff < pathMax { path = bytes(cg_exec_offset_path() + pathOff, pathMax - pathOff) }
+            if flags & UInt32(CG_FLAG_DELETED.rawValue) != 0 { path += Array(" (deleted)".utf8) }
+            if cwdOff < pathMax { cwd = bytes(cg_exec_offset_cwd() + cwdOff, pathMax - cwdOff) }
+        }
+        // argv: NUL-separated; a trailing NUL ends the last argument.
+        var argv: [[UInt8]] = []
+        let raw = UnsafeRawBufferPointer(start: data + head, count: argvLen)
+        var start = 0
+        for i in 0..<argvLen where raw[i] == 0 {
+            argv.append(Array(raw[start..<i]))
+            start = i + 1
+        }
+        if start < argvLen { argv.append(Array(raw[start..<argvLen])) }
+        let ugid = (field(\.uid, UInt32.self), field(\.gid, UInt32.self))
+        return ExecEvent(
+            kind: failed ? .failed(errno: -field(\.ret, Int32.self)) : .exec,
+            pid: Int32(bitPattern: hdr.pid), ppid: Int32(bitPattern: field(\.ppid, UInt32.self)),
+            uid: ugid.0, gid: ugid.1, root: Int32(bitPattern: field(\.root, UInt32.self)),
+            comm: Self.cString(data + cg_exec_offset_comm(), max: Int(CG_COMM_LEN)),
+            filename: filename, path: path, cwd: cwd, argv: argv,
+            truncated: flags & UInt32(CG_FLAG_ARGV_TRUNCATED.rawValue) != 0,
+            cgroupID: field(\.cgroup_id, UInt64.self), device: field(\.dev, UInt64.self),
+            inode: field(\.ino, UInt64.self), monotonicNs: hdr.ktime_ns, time: wallTime(monotonicNs: hdr.ktime_ns),
+            held: flags & UInt32(CG_FLAG_HELD.rawValue) != 0,
+            killedInKernel: flags & UInt32(CG_FLAG_KILLED.rawValue) != 0)
+    }
+
+    private static func cString(_ p: UnsafeRawPointer, max: Int) -> [UInt8] {
+        let buf = UnsafeRawBufferPointer(start: p, count: max)
+        return Array(buf.prefix(while: { $0 != 0 }))
+    }
+}

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Errors of the kernel side: each message is one paragraph that says what to do.
+public enum GuardError: Error, CustomStringConvertible, Sendable {
+    /// Not root and without CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN).
+    case missingPrivileges(euid: UInt32)
+    /// The PID given to -p does not exist (or vanished before it was attached).
+    case noSuchProcess(Int32)
+    /// The kernel has no BTF, which CO-RE and BTF tracepoints need.
+    case btfUnavailable
+    /// The kernel refused BPF altogether (syscall missing, locked down …).
+    case bpfUnavailable(errno: Int32)
+    /// A program failed to load; carries libbpf's last lines (the verifier log).
+    case loadFailed(errno: Int32, log: String)
+    /// A program loaded but could not be attached.
+    case attachFailed(errno: Int32, log: String)
+    /// The command given to `run` could not be started.
+    case spawnFailed(command: String, errno: Int32)
+    /// Something else the kernel side needed failed.
+    case system(what: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .missingPrivileges(let euid):
+            return """
+                claude-guard needs root (or CAP_BPF, CAP_PERFMON and CAP_KILL) to load its eBPF programs, \
+                and it is running as uid \(euid) without them. Run it with sudo: `sudo claude-guard ...`. \
+                (`claude-guard check`, `test` and `lint` need no privileges.)
+                """
+        case .noSuchProcess(let pid):
+            return """
+                No process with PID \(pid) exists (it may have exited already). Give the PID of a running \
+                agent, e.g. `sudo claude-guard -p $(pgrep -n -f claude)`, or start the agent under guard \
+                with `sudo claude-guard run -- CMD`.
+                """
+        case .btfUnavailable:
+            return """
+                This kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing), which claude-guard's CO-RE \
+                programs need. Use a kernel built with CONFIG_DEBUG_INFO_BTF=y (every current distribution \
+                kernel is).
+                """
+        case .bpfUnavailable(let errno):
+            return """
+                The kernel refused to create BPF objects (\(errnoText(errno))). Check that BPF is enabled \
+                (CONFIG_BPF_SYSCALL), that kernel lockdown or a seccomp profile (containers) does not forbid \
+                it, and that claude-guard runs as root.
+                """
+        case .loadFailed(let errno, let log):
+            return """
+                The kernel's verifier rejected claude-guard's eBPF programs (\(errnoText(errno))). This is a \
+                bug or a kernel claude-guard does not support yet (it needs 5.17+ with BTF tracepoints); \
+                please report it with these last lines of the log:
+                \(tail(log))
+                """
+        case .attachFailed(let errno, let log):
+            return """
+                claude-guard could not attach its tracepoints (\(errnoText(errno))). It needs the \
+                sched_process_exec/fork/exit BTF tracepoints; kprobes, fentry and BPF LSM are not used.
+                \(tail(log))
+                """
+        case .spawnFailed(let command, let errno):
+            return "claude-guard could not start `\(command)`: \(errnoText(errno)). Check the command name and PATH."
+        case .system(let what, let errno):
+            return "claude-guard failed to \(what): \(errnoText(errno))."
+        }
+    }
+
+    /// The exit code of claude-guard for this error (never 3, which means violations).
+    public var exitCode: Int32 {
+        switch self {
+        case .missingPrivileges: return 77
+        case .noSuchProcess: return 2
+        case .spawnFailed(_, let errno): return errno == ENOENT ? 127 : 126
+        default: return 1
+        }
+    }
+}
+
+func errnoText(_ errno: Int32) -> String {
+    let e = abs(errno)
+    return String(cString: strerror(e)) + " (errno \(e))"
+}
+
+private func tail(_ log: String, lines: Int = 12) -> String {
+    let all = log.split(separator: "\n", omittingEmptySubsequences: true)
+    return all.suffix(lines).map { "    " + $0 }.joined(separator: "\n")
+}

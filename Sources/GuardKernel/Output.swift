@@ -1,0 +1,51 @@
+import GuardCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An append-only file or stdout, written with write(2) so nothing sits in a buffer on a crash.
+public final class OutputFile {
+    private let fd: Int32
+    private let owned: Bool
+    private var pending: [UInt8] = []
+
+    /// stdout.
+    public init() {
+        fd = STDOUT_FILENO
+        owned = false
+    }
+
+    /// Opens path for appending (created 0644 when missing).
+    ///
+    /// - Throws: `GuardError.system` when it cannot be opened.
+    public init(appendingTo path: String, truncate: Bool = false) throws {
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND)
+        fd = open(path, flags, 0o644)
+        owned = true
+        if fd < 0 { throw GuardError.system(what: "open \(path) for writing", errno: errno) }
+    }
+
+    deinit {
+        flush()
+        if owned { close(fd) }
+    }
+
+    public func write(_ bytes: [UInt8]) { pending.append(contentsOf: bytes) }
+    public func write(line: String) {
+        pending.append(contentsOf: line.utf8)
+        pending.append(UInt8(ascii: "\n"))
+    }
+
+    /// Writes what is pending; O_APPEND makes each write land whole at the end.
+    public func flush() {
+        var off = 0
+        while off < pending.count {
+            let n = pending.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            off += n
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,326 @@
+import CBPF
+import GuardCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Everything a guard session is told by the command line.
+public struct SessionOptions {
+    public enum Format: String, Sendable { case text, json }
+
+    public var format: Format = .text
+    public var text = TextOptions()
+    /// -o: every event as JSON Lines.
+    public var outputPath: String?
+    /// --violations: only violations, JSON Lines, appended.
+    public var violationsPath: String?
+    /// -x: report failed execs.
+    public var fails = false
+    /// -n: only commands whose comm matches.
+    public var nameFilter: String?
+    /// -l: only commands whose argument line matches.
+    public var lineFilter: String?
+    /// -u: only this uid.
+    public var uidFilter: UInt32?
+    /// -P: only children of this PPID.
+    public var ppidFilter: Int32?
+    /// --duration: stop after this many seconds.
+    public var duration: Double?
+    /// run: seconds between SIGTERM and SIGKILL for leftover descendants.
+    public var grace: Double = 2
+    /// run: keep guarding descendants that outlive the command instead of terminating them.
+    public var keepDescendants = false
+    /// No "guarding ..." line on stderr.
+    public var quiet = false
+
+    public init() {}
+}
+
+/// One guard session: loads the programs, tracks the tree, prints events, decides, summarises.
+public final class GuardSession {
+    private let options: SessionOptions
+    private let guardBPF: BPFGuard
+    private let stdout = OutputFile()
+    private let jsonFile: OutputFile?
+    private let violationsFile: OutputFile?
+    private let formatter: TextFormatter
+    private let nameRegex: Regex<AnyRegexOutput>?
+    private let lineRegex: Regex<AnyRegexOutput>?
+    private var summary = Summary()
+    private let startNs: UInt64
+    private var writer = JSONWriter(capacity: 4096)
+    /// Decides on one exec: the violation it is, or nil. Set by the caller (the policy).
+    public var decide: (ExecEvent) -> Violation? = { _ in nil }
+
+    /// Loads and attaches everything; nothing is tracked yet.
+    ///
+    /// - Throws: `GuardError`, or a regex error for -n/-l.
+    public init(options: SessionOptions, kernel: KernelConfig) throws {
+        self.options = options
+        nameRegex = try options.nameFilter.map { try Regex($0) }
+        lineRegex = try options.lineFilter.map { try Regex($0) }
+        jsonFile = try options.outputPath.map { try OutputFile(appendingTo: $0, truncate: true) }
+        violationsFile = try options.violationsPath.map { try OutputFile(appendingTo: $0) }
+        cg_install_stop_handlers()
+        var k = kernel
+        k.fails = options.fails
+        guardBPF = try BPFGuard(config: k)
+        startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+        formatter = TextFormatter(options: options.text, startNs: startNs)
+        guardBPF.onEvent = { [unowned self] event in self.handle(event) }
+    }
+
+    // MARK: -p PID
+
+    /// Guards a running process and its descendants until the tree exits, a signal, or --duration.
+    ///
+    /// - Returns: 0, or 3 when violations were recorded.
+    /// - Throws: `GuardError.noSuchProcess`.
+    public func watch(pid: Int32) throws -> Int32 {
+        guard ProcFS.exists(pid) else { throw GuardError.noSuchProcess(pid) }
+        try guardBPF.track(pid, root: pid)
+        // Seed descendants that exist already; repeat so children forked mid-scan are caught.
+        var seeded: Set<Int32> = []
+        for _ in 0..<3 {
+            let found = Set(ProcFS.descendants(of: pid)).subtracting(seeded)
+            if found.isEmpty { break }
+            for child in found { try guardBPF.track(child, root: pid) }
+            seeded.formUnion(found)
+        }
+        guard ProcFS.exists(pid) else { throw GuardError.noSuchProcess(pid) }
+        announce("guarding PID \(pid) and \(seeded.count) descendant(s)")
+        let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
+        var lastCheck: UInt64 = 0
+        while cg_stop_requested() == 0 {
+            guardBPF.poll(timeoutMs: 100)
+            flushAll()
+            let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+            if let deadline, now >= deadline { break }
+            if now - lastCheck > 200_000_000 {
+                lastCheck = now
+                if guardBPF.tracked(root: pid).isEmpty { break }
+            }
+        }
+        drain()
+        return finish(status: nil)
+    }
+
+    // MARK: run -- CMD
+
+    /// Starts a command under guard (tracked before its first exec) and waits for it.
+    ///
+    /// - Returns: 3 when violations were recorded, else the command's status (128+signal when killed).
+    /// - Throws: `GuardError.spawnFailed`.
+    public func run(command: [String]) throws -> Int32 {
+        _ = cg_set_subreaper()
+        var gate: Int32 = -1
+        var report: Int32 = -1
+        var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        let child = cg_spawn_gated(command[0], &cargs, &gate, &report)
+        if child < 0 { throw GuardError.spawnFailed(command: command[0], errno: -child) }
+        do { try guardBPF.track(child, root: child) } catch {
+            kill(child, SIGKILL)
+            waitpid(child, nil, 0)
+            throw error
+        }
+        announce("guarding `\(command.joined(separator: " "))` (PID \(child))")
+        let execErr = cg_gate_open(gate, report)
+        if execErr != 0 {
+            waitpid(child, nil, 0)
+            throw GuardError.spawnFailed(command: command[0], errno: execErr)
+        }
+        var status: Int32? = nil
+        let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
+        var stopSignal: Int32 = 0
+        while status == nil {
+            guardBPF.poll(timeoutMs: 50)
+            flushAll()
+            status = reap(child)
+            stopSignal = cg_stop_requested()
+            if stopSignal != 0 { break }
+            if let deadline, UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)) >= deadline { break }
+        }
+        if status == nil {
+            // Stopped by a signal or --duration: end the whole tree.
+            terminate(root: child, including: [child])
+            status = reap(child, block: true)
+        }
+        drain()
+        let leftovers = guardBPF.tracked(root: child).filter { $0 != child }
+        if !leftovers.isEmpty {
+            if options.keepDescendants && stopSignal == 0 {
+                announce("command exited; guarding \(leftovers.count) descendant(s) until they exit")
+                while cg_stop_requested() == 0 && !guardBPF.tracked(root: child).isEmpty {
+                    guardBPF.poll(timeoutMs: 100)
+                    flushAll()
+                    _ = reap(-1)
+                }
+            } else {
+                summary.leftovers = leftovers.sorted()
+                terminate(root: child, including: leftovers)
+            }
+            drain()
+        }
+        let final = status ?? (stopSignal != 0 ? 128 + stopSignal : 1)
+        return finish(status: final)
+    }
+
+    /// SIGTERM the tracked tree (and the given pids), then SIGKILL what is left after --grace.
+    private func terminate(root: Int32, including pids: [Int32]) {
+        var targets = Set(pids).union(guardBPF.tracked(root: root))
+        for pid in targets {
+            kill(pid, SIGTERM)
+            kill(pid, SIGCONT)
+        }
+        let until = BPFGuard.clockNs(CLOCK_MONOTONIC) + Int64(options.grace * 1e9)
+        while BPFGuard.clockNs(CLOCK_MONOTONIC) < until {
+            guardBPF.poll(timeoutMs: 20)
+            _ = reap(-1)
+            targets = targets.filter { ProcFS.exists($0) && ProcFS.state(of: $0) != "Z" }
+            if targets.isEmpty { break }
+        }
+        for pid in Set(targets).union(guardBPF.tracked(root: root)) { kill(pid, SIGKILL) }
+        for _ in 0..<50 {
+            _ = reap(-1)
+            guardBPF.poll(timeoutMs: 10)
+            if guardBPF.tracked(root: root).isEmpty { break }
+        }
+    }
+
+    /// Reaps children (we are a subreaper); returns child's shell status once it is reaped.
+    private func reap(_ child: Int32, block: Bool = false) -> Int32? {
+        var result: Int32? = nil
+        while true {
+            var st: Int32 = 0
+            let pid = waitpid(-1, &st, block && result == nil ? 0 : WNOHANG)
+            if pid <= 0 { break }
+            if pid == child {
+                let sig = st & 0x7f
+                result = sig == 0 ? (st >> 8) & 0xff : 128 + sig
+            }
+        }
+        return result
+    }
+
+    // MARK: events
+
+    private func handle(_ event: KernelEvent) {
+        switch event {
+        case .exec(let e):
+            if case .failed = e.kind { summary.execFailures += 1 } else { summary.execs += 1 }
+            let violation = decide(e)
+            if let v = violation { record(v) }
+            if let file = jsonFile { emit(e, violation, to: file) }
+            if let v = violation, let file = violationsFile {
+                emit(e, v, to: file)
+                file.flush()
+            }
+            guard shows(e) else { return }
+            if options.format == .json {
+                emit(e, violation, to: stdout)
+            } else {
+                stdout.write(line: formatter.line(e))
+                if let v = violation { stdout.write(line: formatter.violationLine(e, v)) }
+            }
+        case .exit(let x):
+            summary.exits += 1
+            writer.reset()
+            EventJSON.exit(x, into: &writer)
+            writer.newline()
+            jsonFile?.write(writer.bytes)
+            if options.format == .json { stdout.write(writer.bytes) }
+        }
+    }
+
+    private func record(_ v: Violation) {
+        summary.violations += 1
+        summary.perRule[v.rule, default: 0] += 1
+        switch v.enforced {
+        case "killed": summary.killed += 1
+        case "stopped": summary.stopped += 1
+        case "alerted": summary.alerted += 1
+        default: break
+        }
+    }
+
+    private func emit(_ e: ExecEvent, _ v: Violation?, to file: OutputFile) {
+        writer.reset()
+        EventJSON.exec(e, violation: v, into: &writer)
+        writer.newline()
+        file.write(writer.bytes)
+    }
+
+    /// The display filters (-n -l -u -P); they never affect what is enforced or logged to files.
+    private func shows(_ e: ExecEvent) -> Bool {
+        if let uid = options.uidFilter, e.uid != uid { return false }
+        if let ppid = options.ppidFilter, e.ppid != ppid { return false }
+        if let r = nameRegex, (try? r.firstMatch(in: String(decoding: e.comm, as: UTF8.self))) == nil { return false }
+        if let r = lineRegex {
+            let line = e.argvStrings.joined(separator: " ")
+            if (try? r.firstMatch(in: line)) == nil { return false }
+        }
+        return true
+    }
+
+    private func drain() {
+        while guardBPF.poll(timeoutMs: 0) > 0 {}
+        flushAll()
+    }
+
+    private func flushAll() {
+        let lost = guardBPF.newlyLost()
+        if lost > 0 {
+            summary.lost += lost
+            let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
+            writer.reset()
+            EventJSON.lost(lost, time: now, into: &writer)
+            writer.newline()
+            jsonFile?.write(writer.bytes)
+            if options.format == .json { stdout.write(writer.bytes) } else {
+                stdout.write(line: "!! LOST \(lost) event(s): the ring buffer was full")
+            }
+        }
+        stdout.flush()
+        jsonFile?.flush()
+        violationsFile?.flush()
+    }
+
+    private func announce(_ what: String) {
+        if options.quiet { return }
+        FileHandleStderr.write("claude-guard: \(what)\n")
+        if options.format == .text { stdout.write(line: formatter.header) }
+    }
+
+    private func finish(status: Int32?) -> Int32 {
+        summary.exitStatus = status
+        summary.durationNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)) - startNs
+        let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
+        writer.reset()
+        EventJSON.summary(summary, time: now, into: &writer)
+        writer.newline()
+        jsonFile?.write(writer.bytes)
+        if options.format == .json {
+            stdout.write(writer.bytes)
+        } else if !options.quiet {
+            var s = "claude-guard: \(summary.execs) exec(s), \(summary.violations) violation(s)"
+            if summary.lost > 0 { s += ", \(summary.lost) lost" }
+            if !summary.leftovers.isEmpty { s += ", terminated leftover descendant(s) \(summary.leftovers)" }
+            FileHandleStderr.write(s + "\n")
+        }
+        flushAll()
+        if summary.violations > 0 { return 3 }
+        return status ?? 0
+    }
+
+    public var currentSummary: Summary { summary }
+}
+
+/// Writes to stderr without buffering.
+public enum FileHandleStderr {
+    public static func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}

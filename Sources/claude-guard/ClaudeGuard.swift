@@ -1,0 +1,162 @@
+import ArgumentParser
+import GuardCore
+import GuardKernel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@main
+struct ClaudeGuard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "claude-guard",
+        abstract: "Watch every program an AI agent's process tree executes; alert, hold or kill what a policy denies.",
+        discussion: """
+            EXAMPLES:
+              sudo claude-guard -p 4242                         # guard a running agent and its descendants
+              sudo claude-guard -p 4242 --policy strict.yaml    # ... with a policy of your own
+              sudo claude-guard run --policy ci.yaml -- claude -p "fix the tests"   # CI gate
+              sudo claude-guard -p 4242 --audit --violations v.jsonl   # audit only, log violations
+              sudo claude-guard run -T -U -x -- bash -c 'make test'    # time, uid, failed execs
+              sudo claude-guard run --format json -- npm test          # JSON Lines on stdout
+              claude-guard check -- rm -rf /                    # what would the policy do? (no root)
+              claude-guard test policies/strict.yaml            # run a policy's own tests
+              claude-guard lint policies/strict.yaml            # validate a policy
+
+            Exit codes: 0 ok; 3 violations recorded; run: the command's status otherwise
+            (128+signal when killed); 1, 2, 77, 126, 127: errors of claude-guard itself.
+            """,
+        subcommands: [Watch.self, Run.self],
+        defaultSubcommand: Watch.self
+    )
+}
+
+/// Options shared by `-p PID` and `run`: output, filters, policy.
+struct GuardOptions: ParsableArguments {
+    @Flag(name: .customShort("T"), help: "Include a wall-clock time column.")
+    var time = false
+    @Flag(name: .customShort("t"), help: "Include a seconds-since-start column.")
+    var seconds = false
+    @Flag(name: .customShort("U"), help: "Include a UID column.")
+    var uid = false
+    @Flag(name: .customShort("q"), help: "Put quotes around every argument.")
+    var quote = false
+    @Flag(name: [.customShort("x"), .customLong("fails")], help: "Also report failed execs (ENOENT, EACCES ...).")
+    var fails = false
+    @Option(name: .customShort("n"), help: ArgumentHelp("Only show commands whose name matches REGEX.", valueName: "REGEX"))
+    var name: String?
+    @Option(name: .customShort("l"), help: ArgumentHelp("Only show commands whose argument line matches REGEX.", valueName: "REGEX"))
+    var line: String?
+    @Option(name: .customShort("u"), help: ArgumentHelp("Only show commands of this user (name or UID).", valueName: "USER"))
+    var user: String?
+    @Option(name: .customShort("P"), help: ArgumentHelp("Only show commands whose parent PID is PPID.", valueName: "PPID"))
+    var ppid: Int32?
+    @Option(name: .customLong("max-args"), help: "Show at most this many arguments.")
+    var maxArgs: Int?
+    @Option(help: "Output format on stdout: text or json (JSON Lines).")
+    var format: SessionOptions.Format = .text
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write every event as JSON Lines to FILE.", valueName: "FILE"))
+    var output: String?
+    @Option(help: ArgumentHelp("Append violations as JSON Lines to FILE (flushed per line).", valueName: "FILE"))
+    var violations: String?
+    @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
+    var duration: Double?
+    @Flag(help: "No status lines on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if let maxArgs, maxArgs < 1 { throw ValidationError("--max-args must be at least 1.") }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be a positive number of seconds.") }
+        if let user, resolveUser(user) == nil { throw ValidationError("Unknown user '\(user)': give a user name or a numeric UID.") }
+    }
+
+    func sessionOptions() -> SessionOptions {
+        var o = SessionOptions()
+        o.format = format
+        o.text = TextOptions(time: time, seconds: seconds, uid: uid, quote: quote, maxArgs: maxArgs ?? .max)
+        o.outputPath = output
+        o.violationsPath = violations
+        o.fails = fails
+        o.nameFilter = name
+        o.lineFilter = line
+        o.uidFilter = user.flatMap(resolveUser)
+        o.ppidFilter = ppid
+        o.duration = duration
+        o.quiet = quiet
+        return o
+    }
+}
+
+extension SessionOptions.Format: ExpressibleByArgument {}
+
+func resolveUser(_ user: String) -> UInt32? {
+    if let uid = UInt32(user) { return uid }
+    guard let pw = getpwnam(user) else { return nil }
+    return pw.pointee.pw_uid
+}
+
+/// Runs a session body, turning errors into one paragraph on stderr and a non-3 exit code.
+func runGuarded(_ body: () throws -> Int32) throws -> Never {
+    do {
+        let code = try body()
+        throw ExitCode(code)
+    } catch let error as GuardError {
+        FileHandleStderr.write("claude-guard: error: \(error.description)\n")
+        throw ExitCode(error.exitCode)
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Guard a running process (-p PID) and all its descendants until the tree exits."
+    )
+
+    @Option(name: [.customShort("p"), .customLong("pid")], help: "The PID to guard, with all its descendants.")
+    var pid: Int32
+
+    @OptionGroup var options: GuardOptions
+
+    func validate() throws {
+        if pid <= 0 { throw ValidationError("-p needs a positive PID.") }
+    }
+
+    func run() throws {
+        try runGuarded {
+            let session = try GuardSession(options: options.sessionOptions(), kernel: KernelConfig())
+            return try session.watch(pid: pid)
+        }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command under guard; exit with its status, or 3 when any violation was recorded."
+    )
+
+    @OptionGroup var options: GuardOptions
+
+    @Option(help: ArgumentHelp("Seconds between SIGTERM and SIGKILL for descendants left when the command exits.", valueName: "SECONDS"))
+    var grace: Double = 2
+
+    @Flag(help: "Keep guarding descendants that outlive the command until they exit, instead of terminating them.")
+    var keepDescendants = false
+
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("Give the command to run after --, e.g. `claude-guard run -- claude`.") }
+        if grace < 0 { throw ValidationError("--grace must not be negative.") }
+    }
+
+    func run() throws {
+        try runGuarded {
+            var o = options.sessionOptions()
+            o.grace = grace
+            o.keepDescendants = keepDescendants
+            let session = try GuardSession(options: o, kernel: KernelConfig())
+            return try session.run(command: command)
+        }
+    }
+}

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* claude-guard kernel side: track a process tree, report and enforce its execs. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "claude_guard.h"
+
+#define SIGKILL 9
+#define SIGSTOP 19
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by user space before load. */
+const volatile bool enforce = false;             /* false: audit, never signal */
+const volatile __u32 default_verdict = CG_VERDICT_PASS; /* file not in `verdicts` */
+const volatile __u32 unreported_verdict = CG_VERDICT_KILL; /* hold impossible: ring full */
+
+/* Held tasks right now; sys_enter returns at once while it is 0. Whoever
+ * deletes a `held` entry (kernel or user space) decrements it. */
+__u32 held_count = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tgid */
+	__type(value, struct cg_tracked);
+} tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct cg_file_key);
+	__type(value, __u32); /* enum cg_verdict */
+} verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32); /* tgid */
+	__type(value, struct cg_held);
+} held SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cg_exec_event);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CG_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* execve arguments saved at syscall entry, for -x (failed execs). */
+struct exec_args {
+	const char *filename;
+	const char *const *argv;
+	__u32 flags;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct exec_args);
+} pending_execs SEC(".maps");
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/* State of one path walk, shared with the bpf_loop callback. */
+struct walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	char *buf;
+	__u32 off;
+	__u32 truncated;
+};
+
+/**
+ * One step of a path walk: prepend one component, or cross a mount point.
+ *
+ * Components are written backwards ending at buf[CG_PATH_MAX]; every copy
+ * lands at (off & (CG_PATH_MAX - 1)) with a length below CG_NAME_MAX, and buf
+ * is CG_PATH_MAX + CG_NAME_MAX long, so each write is provably in bounds
+ * without the verifier tracking `off`. Run under bpf_loop so the verifier
+ * checks the step once instead of unrolling CG_PATH_DEPTH branches.
+ */
+static long walk_step(__u64 index, void *ctx)
+{
+	struct walk *w = ctx;
+	struct dentry *dentry = w->dentry;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+
+	if (dentry == root || dentry == parent) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		/* Top of the mount tree (or of an internal mount such as memfd's). */
+		if (dentry != root || up == mnt)
+			return 1;
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		w->vfsmnt = (void *)up + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	struct qstr name = BPF_CORE_READ(dentry, d_name);
+	__u32 len = name.len & (CG_NAME_MAX - 1);
+	__u32 off = w->off;
+
+	if (len + 1 > off) {
+		w->truncated = 1;
+		return 1;
+	}
+	off -= len;
+	bpf_probe_read_kernel(w->buf + (off & (CG_PATH_MAX - 1)), len, name.name);
+	off -= 1;
+	w->buf[off & (CG_PATH_MAX - 1)] = '/';
+	w->off = off;
+	w->dentry = parent;
+	return 0;
+}
+
+/* Resolve (dentry, mount) to text as d_path does; returns where it starts in buf. */
+static __always_inline __u32 resolve_path(struct dentry *dentry, struct vfsmount *vfsmnt, char *buf,
+					  __u32 *flags, __u32 trunc_flag)
+{
+	struct walk w = {
+		.dentry = dentry,
+		.vfsmnt = vfsmnt,
+		.mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt),
+		.buf = buf,
+		.off = CG_PATH_MAX,
+	};
+	long steps = bpf_loop(CG_PATH_DEPTH, walk_step, &w, 0);
+
+	if (w.truncated || steps == CG_PATH_DEPTH)
+		*flags |= trunc_flag;
+	if (w.off >= CG_PATH_MAX) {
+		w.off = CG_PATH_MAX - 1;
+		buf[CG_PATH_MAX - 1] = '/';
+	}
+	return w.off;
+}
+
+/* Fork: a child of a tracked process is tracked, under the same root. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct cg_tracked *t;
+
+	if (ctgid == ptgid) /* a new thread, not a new process */
+		return 0;
+	t = bpf_map_lookup_elem(&tracked, &ptgid);
+	if (!t)
+		return 0;
+	bpf_map_update_elem(&tracked, &ctgid, t, BPF_ANY);
+	return 0;
+}
+
+/* Exec: report, and enforce before the new image runs one instruction. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct cg_tracked *t;
+	struct cg_exec_event *e;
+	__u32 zero = 0, verdict, flags = 0;
+	struct cg_file_key key = {};
+	struct file *file;
+	struct dentry *dentry;
+	__u64 argv_len, start, end;
+	__u64 size;
+
+	/* Early exit: processes outside the guarded trees cost one lookup. */
+	t = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!t)
+		return 0;
+	count(CG_STAT_EXECS);
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+
+	e->hdr.type = CG_EVENT_EXEC;
+	e->hdr.pid = tgid;
+	e->hdr.ktime_ns = bpf_ktime_get_ns();
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	__u64 ugid = bpf_get_current_uid_gid();
+	e->uid = (__u32)ugid;
+	e->gid = ugid >> 32;
+	e->root = t->root;
+	e->ret = 0;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+
+	/* The executed file: after binfmt_script this is the interpreter. */
+	file = BPF_CORE_READ(bprm, file);
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	e->ino = key.ino;
+	e->dev = key.dev;
+	if (!BPF_CORE_READ(dentry, d_hash.pprev) && BPF_CORE_READ(dentry, d_parent) != dentry)
+		flags |= CG_FLAG_DELETED;
+	e->path_off = resolve_path(dentry, BPF_CORE_READ(file, f_path.mnt), e->path, &flags,
+				   CG_FLAG_PATH_TRUNCATED);
+	e->cwd_off = resolve_path(BPF_CORE_READ(p, fs, pwd.dentry), BPF_CORE_READ(p, fs, pwd.mnt), e->cwd,
+				  &flags, CG_FLAG_CWD_TRUNCATED);
+
+	/* The name as given to execve (kernel memory by now). */
+	long n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	if (n < 0)
+		n = 1;
+	if (n == sizeof(e->filename))
+		flags |= CG_FLAG_FILENAME_TRUNCATED;
+	e->filename_len = n - 1;
+
+	/**
+	 * argv from the new image, after the exec is committed: the old image can
+	 * no longer rewrite it. One read of the whole area, clamped to a constant
+	 * bound the verifier sees; longer argv is flagged, never dropped.
+	 */
+	start = BPF_CORE_READ(p, mm, arg_start);
+	end = BPF_CORE_READ(p, mm, arg_end);
+	argv_len = end > start ? end - start : 0;
+	if (argv_len > CG_ARGV_MAX) {
+		argv_len = CG_ARGV_MAX;
+		flags |= CG_FLAG_ARGV_TRUNCATED;
+	}
+	if (bpf_probe_read_user(e->argv, argv_len, (void *)start))
+		argv_len = 0;
+	e->argv_len = argv_len;
+	e->argc_seen = 0;
+
+	/* Verdict by the executed file's identity (device, inode), never by name. */
+	__u32 *v = bpf_map_lookup_elem(&verdicts, &key);
+	verdict = v ? *v : default_verdict;
+	size = CG_EXEC_HEAD_SIZE + argv_len;
+
+	if (enforce && verdict == CG_VERDICT_HOLD) {
+		/* A hold needs its record delivered; with no room, decide here. */
+		__u64 ring = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+		__u64 used = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+		if (used + size + 4096 > ring)
+			verdict = unreported_verdict;
+	}
+	if (enforce && verdict == CG_VERDICT_KILL) {
+		bpf_send_signal(SIGKILL);
+		flags |= CG_FLAG_KILLED;
+		count(CG_STAT_KILLED);
+	} else if (enforce && verdict == CG_VERDICT_HOLD) {
+		/**
+		 * SIGSTOP before the record is submitted: once user space can read
+		 * the record it may answer SIGCONT at once, and a SIGCONT that
+		 * arrives before the SIGSTOP would leave the task stopped forever.
+		 */
+		struct cg_held h = { .since_ns = e->hdr.ktime_ns };
+
+		bpf_send_signal(SIGSTOP);
+		if (bpf_map_update_elem(&held, &tgid, &h, BPF_NOEXIST) == 0)
+			__sync_fetch_and_add(&held_count, 1);
+		flags |= CG_FLAG_HELD;
+		count(CG_STAT_HELD);
+	}
+	e->flags = flags;
+
+	if (bpf_ringbuf_output(&events, e, size, 0))
+		count(CG_STAT_LOST);
+	return 0;
+}
+
+/* Exit of a whole process (its last thread): report it and forget it. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct cg_tracked *t;
+	struct cg_exit_event e = {};
+
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	t = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!t)
+		return 0;
+	e.hdr.type = CG_EVENT_EXIT;
+	e.hdr.pid = tgid;
+	e.hdr.ktime_ns = bpf_ktime_get_ns();
+	e.ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e.root = t->root;
+	e.exit_code = BPF_CORE_READ(p, exit_code);
+	e.start_ns = BPF_CORE_READ(p, start_time);
+	BPF_CORE_READ_STR_INTO(&e.comm, p, comm);
+	if (bpf_map_delete_elem(&held, &tgid) == 0)
+		__sync_fetch_and_sub(&held_count, 1);
+	bpf_map_delete_elem(&tracked, &tgid);
+	if (bpf_ringbuf_output(&events, &e, sizeof(e), 0))
+		count(CG_STAT_LOST);
+	return 0;
+}
+
+/**
+ * A held task resumed by anyone but claude-guard (kill -CONT from the agent)
+ * is killed at its next system call. One load of held_count is all other
+ * tasks pay while nothing is held.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter)
+{
+	__u32 tgid;
+
+	if (!held_count)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!bpf_map_lookup_elem(&held, &tgid))
+		return 0;
+	bpf_send_signal(SIGKILL);
+	count(CG_STAT_RESUMED_KILL);
+	return 0;
+}
+
+/* -x: remember the arguments of a tracked execve/execveat ... */
+static __always_inline int enter_exec(const char *filename, const char *const *argv, __u32 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct exec_args a = { .filename = filename, .argv = argv, .flags = flags };
+
+	if (!bpf_map_lookup_elem(&tracked, &tgid))
+		return 0;
+	bpf_map_update_elem(&pending_execs, &id, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_execve")
+int handle_enter_execve(struct syscall_trace_enter *ctx)
+{
+	return enter_exec((const char *)BPF_CORE_READ(ctx, args[0]), (const char *const *)BPF_CORE_READ(ctx, args[1]), 0);
+}
+
+SEC("tp/syscalls/sys_enter_execveat")
+int handle_enter_execveat(struct syscall_trace_enter *ctx)
+{
+	return enter_exec((const char *)BPF_CORE_READ(ctx, args[1]), (const char *const *)BPF_CORE_READ(ctx, args[2]),
+			  CG_FLAG_EXECVEAT);
+}
+
+/* ... and report it if the exec failed. */
+static __always_inline int exit_exec(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, zero = 0, off = 0;
+	struct exec_args *a = bpf_map_lookup_elem(&pending_execs, &id);
+	struct cg_tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
+	struct task_struct *task;
+	struct cg_exec_event *e;
+	int i;
+
+	if (!a)
+		return 0;
+	if (ret >= 0 || !t)
+		goto out;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		goto out;
+	task = (struct task_struct *)bpf_get_current_task();
+	e->hdr.type = CG_EVENT_EXEC_FAILED;
+	e->hdr.pid = tgid;
+	e->hdr.ktime_ns = bpf_ktime_get_ns();
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	__u64 ugid = bpf_get_current_uid_gid();
+	e->uid = (__u32)ugid;
+	e->gid = ugid >> 32;
+	e->root = t->root;
+	e->ret = ret;
+	e->flags = a->flags;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->dev = e->ino = 0;
+	e->path_off = e->cwd_off = CG_PATH_MAX;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	long n = bpf_probe_read_user_str(e->filename, sizeof(e->filename), a->filename);
+	if (n < 1)
+		n = 1;
+	e->filename_len = n - 1;
+
+	/* argv from the caller's memory: pointer by pointer, bounded. */
+	for (i = 0; i < 64; i++) {
+		const char *arg = NULL;
+
+		if (bpf_probe_read_user(&arg, sizeof(arg), &a->argv[i]) || !arg)
+			break;
+		if (off > CG_ARGV_MAX - CG_NAME_MAX * 4) {
+			e->flags |= CG_FLAG_ARGV_TRUNCATED;
+			break;
+		}
+		n = bpf_probe_read_user_str(e->argv + (off & (CG_ARGV_MAX - 1)), CG_NAME_MAX * 4, arg);
+		if (n < 0)
+			break;
+		off += n;
+	}
+	if (i == 64)
+		e->flags |= CG_FLAG_ARGV_TRUNCATED;
+	e->argv_len = off;
+	e->argc_seen = i;
+	if (bpf_ringbuf_output(&events, e, CG_EXEC_HEAD_SIZE + (off & (CG_ARGV_MAX - 1)), 0))
+		count(CG_STAT_LOST);
+out:
+	bpf_map_delete_elem(&pending_execs, &id);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_execve")
+int handle_exit_execve(struct syscall_trace_exit *ctx)
+{
+	return exit_exec(BPF_CORE_READ(ctx, ret));
+}
+
+SEC("tp/syscalls/sys_exit_execveat")
+int handle_exit_execveat(struct syscall_trace_exit *ctx)
+{
+	return exit_exec(BPF_CORE_READ(ctx, ret));
+}

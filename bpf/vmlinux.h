@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Trimmed, hand-kept vmlinux.h: only the kernel types claude_guard.bpf.c
+ * touches, and only their fields it reads. preserve_access_index makes every
+ * access a CO-RE relocation, so field offsets come from the running kernel's
+ * BTF (/sys/kernel/btf/vmlinux), never from this file.
+ */
+#ifndef __VMLINUX_H__
+#define __VMLINUX_H__
+
+typedef unsigned char __u8;
+typedef short unsigned int __u16;
+typedef unsigned int __u32;
+typedef long long unsigned int __u64;
+typedef signed char __s8;
+typedef int __s32;
+typedef long long int __s64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s32 s32;
+typedef __s64 s64;
+typedef _Bool bool;
+typedef int pid_t;
+typedef __u32 __wsum;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 dev_t;
+enum { false = 0, true = 1 };
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
+	BPF_MAP_TYPE_RINGBUF = 27,
+};
+enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2 };
+enum { BPF_RB_AVAIL_DATA = 0, BPF_RB_RING_SIZE = 1 };
+
+typedef struct { int counter; } atomic_t;
+
+struct qstr {
+	union {
+		struct {
+			u32 hash;
+			u32 len;
+		};
+		u64 hash_len;
+	};
+	const unsigned char *name;
+};
+struct hlist_bl_node { struct hlist_bl_node *next, **pprev; };
+struct super_block { dev_t s_dev; };
+struct inode { unsigned long i_ino; struct super_block *i_sb; };
+struct dentry {
+	struct hlist_bl_node d_hash;
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+};
+struct vfsmount { struct dentry *mnt_root; };
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+};
+struct path { struct vfsmount *mnt; struct dentry *dentry; };
+struct file { struct path f_path; struct inode *f_inode; };
+struct fs_struct { struct path pwd; };
+struct mm_struct { unsigned long arg_start; unsigned long arg_end; };
+struct signal_struct { atomic_t live; };
+struct task_struct {
+	pid_t pid;
+	pid_t tgid;
+	struct task_struct *real_parent;
+	struct mm_struct *mm;
+	struct fs_struct *fs;
+	struct signal_struct *signal;
+	int exit_code;
+	u64 start_time;
+	char comm[16];
+};
+struct linux_binprm { struct file *file; const char *filename; };
+struct trace_entry { unsigned short type; unsigned char flags; unsigned char preempt_count; int pid; };
+struct syscall_trace_enter { struct trace_entry ent; int nr; unsigned long args[]; };
+struct syscall_trace_exit { struct trace_entry ent; int nr; long ret; };
+
+#pragma clang attribute pop
+
+#endif /* __VMLINUX_H__ */
