@@ -109,11 +109,11 @@ static long walk_step(__u64 index, void *ctx)
 	struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
 	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
 
-	if (dentry == root || dentry == parent) {
+	if (dentry == root) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
-		/* Top of the mount tree (or of an internal mount such as memfd's). */
-		if (dentry != root || up == mnt)
+		/* Top of the mount tree (or of an internal mount). */
+		if (up == mnt)
 			return 1;
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = up;
@@ -134,7 +134,8 @@ static long walk_step(__u64 index, void *ctx)
 	w->buf[off & (CG_PATH_MAX - 1)] = '/';
 	w->off = off;
 	w->dentry = parent;
-	return 0;
+	/* A pseudo dentry (memfd, anonymous) is its own parent: its name is all there is. */
+	return dentry == parent;
 }
 
 /* Resolve (dentry, mount) to text as d_path does; returns where it starts in buf. */
@@ -218,7 +219,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	e->ino = key.ino;
 	e->dev = key.dev;
-	if (!BPF_CORE_READ(dentry, d_hash.pprev) && BPF_CORE_READ(dentry, d_parent) != dentry)
+	/* Unhashed: unlinked after open, or never linked (memfd). */
+	if (!BPF_CORE_READ(dentry, d_hash.pprev))
 		flags |= CG_FLAG_DELETED;
 	e->path_off = resolve_path(dentry, BPF_CORE_READ(file, f_path.mnt), e->path, &flags,
 				   CG_FLAG_PATH_TRUNCATED);

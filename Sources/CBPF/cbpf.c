@@ -70,7 +70,8 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	if (!bpf)
 		return -ENOMEM;
 	bpf->fails = cfg->fails;
-	bpf->skel = claude_guard_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
+	bpf->skel = claude_guard_bpf__open_opts(&opts);
 	if (!bpf->skel) {
 		err = -errno;
 		free(bpf);
@@ -297,4 +298,13 @@ int cg_stop_requested(void)
 int cg_set_subreaper(void)
 {
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) ? -errno : 0;
+}
+
+const char *cg_strerror(int err)
+{
+	static char buf[256];
+
+	if (libbpf_strerror(err, buf, sizeof(buf)))
+		snprintf(buf, sizeof(buf), "%s", strerror(err));
+	return buf;
 }

@@ -21,6 +21,8 @@ public struct KernelConfig: Sendable {
     public var defaultVerdict: KernelVerdict = .pass
     /// Verdict when a hold cannot be reported (ring buffer full): on_timeout's action.
     public var unreportedVerdict: KernelVerdict = .kill
+    /// Kernel BTF to relocate against (CLAUDE_GUARD_BTF); nil: /sys/kernel/btf/vmlinux.
+    public var btfPath: String? = getenv("CLAUDE_GUARD_BTF").map { String(cString: $0) }
 
     public init(enforce: Bool = false, fails: Bool = false, defaultVerdict: KernelVerdict = .pass,
                 unreportedVerdict: KernelVerdict = .kill) {
@@ -53,10 +55,12 @@ public final class BPFGuard {
     ///
     /// - Throws: `GuardError` (privileges, BTF, verifier log, attach failure).
     public init(config: KernelConfig) throws {
-        try Privileges.check()
+        try Privileges.check(btfPath: config.btfPath ?? "/sys/kernel/btf/vmlinux")
+        let btf = config.btfPath.map { strdup($0) }
+        defer { btf.map { free($0) } }
         var cfg = cg_config(
             enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
-            unreported_verdict: config.unreportedVerdict.rawValue)
+            unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf.map { UnsafePointer($0!) })
         var handle: OpaquePointer?
         var err = cg_bpf_load(&cfg, &handle)
         if err != 0 || handle == nil {

@@ -1,3 +1,5 @@
+import CBPF
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -9,7 +11,7 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
     /// The PID given to -p does not exist (or vanished before it was attached).
     case noSuchProcess(Int32)
     /// The kernel has no BTF, which CO-RE and BTF tracepoints need.
-    case btfUnavailable
+    case btfUnavailable(path: String)
     /// The kernel refused BPF altogether (syscall missing, locked down …).
     case bpfUnavailable(errno: Int32)
     /// A program failed to load; carries libbpf's last lines (the verifier log).
@@ -35,11 +37,11 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
                 agent, e.g. `sudo claude-guard -p $(pgrep -n -f claude)`, or start the agent under guard \
                 with `sudo claude-guard run -- CMD`.
                 """
-        case .btfUnavailable:
+        case .btfUnavailable(let path):
             return """
-                This kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing), which claude-guard's CO-RE \
-                programs need. Use a kernel built with CONFIG_DEBUG_INFO_BTF=y (every current distribution \
-                kernel is).
+                No kernel BTF at \(path), which claude-guard's CO-RE programs need to find kernel fields. \
+                Use a kernel built with CONFIG_DEBUG_INFO_BTF=y (every current distribution kernel is), or \
+                point CLAUDE_GUARD_BTF at a BTF file for this kernel.
                 """
         case .bpfUnavailable(let errno):
             return """
@@ -49,9 +51,9 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
                 """
         case .loadFailed(let errno, let log):
             return """
-                The kernel's verifier rejected claude-guard's eBPF programs (\(errnoText(errno))). This is a \
-                bug or a kernel claude-guard does not support yet (it needs 5.17+ with BTF tracepoints); \
-                please report it with these last lines of the log:
+                claude-guard's eBPF programs failed to load (\(errnoText(errno))): the kernel's verifier or \
+                CO-RE relocation against this kernel's BTF refused them. It needs Linux 5.17+ with BTF \
+                tracepoints; if this kernel has them, report it with these last lines of the log:
                 \(tail(log))
                 """
         case .attachFailed(let errno, let log):
@@ -80,7 +82,7 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
 
 func errnoText(_ errno: Int32) -> String {
     let e = abs(errno)
-    return String(cString: strerror(e)) + " (errno \(e))"
+    return String(cString: cg_strerror(e)) + " (errno \(e))"
 }
 
 private func tail(_ log: String, lines: Int = 12) -> String {

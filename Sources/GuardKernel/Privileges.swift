@@ -9,7 +9,7 @@ enum Privileges {
     static let capBPF = 39
 
     /// - Throws: `GuardError.missingPrivileges` or `.btfUnavailable`.
-    static func check() throws {
+    static func check(btfPath: String) throws {
         let euid = geteuid()
         if euid != 0 {
             let caps = effectiveCapabilities()
@@ -18,7 +18,7 @@ enum Privileges {
                 throw GuardError.missingPrivileges(euid: euid)
             }
         }
-        if access("/sys/kernel/btf/vmlinux", R_OK) != 0 { throw GuardError.btfUnavailable }
+        if access(btfPath, R_OK) != 0 { throw GuardError.btfUnavailable(path: btfPath) }
     }
 
     /// CapEff of this process from /proc/self/status.

@@ -79,4 +79,20 @@ public enum ProcFS {
         else { return nil }
         return Character(Unicode.Scalar(stat[close + 2]))
     }
+
+    /// The file execvp would run for name: itself when it has a '/', else the first executable PATH hit.
+    public static func which(_ name: String, path: String? = nil) -> String? {
+        if name.contains("/") { return name }
+        let env = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        let dirs = (path ?? env)
+            .split(separator: ":", omittingEmptySubsequences: false)
+        for dir in dirs {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            var st = stat()
+            if stat(candidate, &st) == 0, st.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        return nil
+    }
 }

@@ -118,7 +118,9 @@ public final class GuardSession {
         var report: Int32 = -1
         var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
-        let child = cg_spawn_gated(command[0], &cargs, &gate, &report)
+        // Resolve over PATH here so the child makes one execve, not one failed exec per PATH entry.
+        guard let file = ProcFS.which(command[0]) else { throw GuardError.spawnFailed(command: command[0], errno: ENOENT) }
+        let child = cg_spawn_gated(file, &cargs, &gate, &report)
         if child < 0 { throw GuardError.spawnFailed(command: command[0], errno: -child) }
         do { try guardBPF.track(child, root: child) } catch {
             kill(child, SIGKILL)

@@ -31,6 +31,7 @@ struct cg_config {
 	bool fails;                  /* attach the failed-exec programs (-x) */
 	uint32_t default_verdict;    /* enum cg_verdict for files not in the verdicts map */
 	uint32_t unreported_verdict; /* when a hold cannot be reported (ring full) */
+	const char *btf_path;        /* kernel BTF for CO-RE; NULL: /sys/kernel/btf/vmlinux */
 };
 
 /* Open, configure and load the programs (not yet attached). */
@@ -54,6 +55,9 @@ int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid);
 int cg_bpf_held(cg_bpf *bpf, uint32_t *tgids, uint64_t *since_ns, int max);
 /* Sum of the per-CPU counters (enum cg_stat). */
 int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX]);
+
+/* Text of a libbpf or system errno (positive). */
+const char *cg_strerror(int err);
 
 /* Last lines libbpf printed at warning level (the verifier log on a failed load). */
 const char *cg_bpf_last_log(void);

@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+
+/// Runs the built claude-guard binary on the real kernel. Root only: CI runs as root, so there these never skip.
+enum Guard {
+    /// The binary under test: $CLAUDE_GUARD_BIN, or the debug build next to the package.
+    static var binary: String {
+        if let env = ProcessInfo.processInfo.environment["CLAUDE_GUARD_BIN"] { return env }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/claude-guard").path
+    }
+
+    static func requireRoot() throws {
+        if geteuid() != 0 { throw XCTSkip("needs root to load BPF programs (CI runs as root)") }
+        if !FileManager.default.isExecutableFile(atPath: binary) { throw XCTSkip("claude-guard is not built at \(binary)") }
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var stdoutData: Data
+    }
+
+    /// Runs a program to completion, capturing its output.
+    @discardableResult
+    static func exec(_ path: String, _ args: [String], env: [String: String]? = nil, timeout: TimeInterval = 60) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        if let env { p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: err)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(10_000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            XCTFail("\(path) \(args) timed out after \(timeout)s")
+        }
+        p.waitUntilExit()
+        let o = try Data(contentsOf: out)
+        return Result(
+            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self), stdoutData: o)
+    }
+
+    /// `claude-guard ARGS`.
+    @discardableResult
+    static func run(_ args: [String], env: [String: String]? = nil, timeout: TimeInterval = 60) throws -> Result {
+        try exec(binary, args, env: env, timeout: timeout)
+    }
+
+    /// A guard started in the background (for -p); stopped with SIGINT.
+    final class Background {
+        let process = Process()
+        let dir: URL
+        var stdoutPath: String { dir.appendingPathComponent("out").path }
+        var stderrPath: String { dir.appendingPathComponent("err").path }
+
+        init(_ args: [String]) throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("cg-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+            FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            process.executableURL = URL(fileURLWithPath: Guard.binary)
+            process.arguments = args
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+        var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+
+        /// Waits until the guard says it is guarding (programs attached, tree seeded).
+        func waitReady(timeout: TimeInterval = 20) throws {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if stderr.contains("claude-guard: guarding") { return }
+                if !process.isRunning { break }
+                usleep(10_000)
+            }
+            XCTFail("guard not ready: \(stderr)")
+            throw XCTSkip("guard did not start")
+        }
+
+        /// Waits for the guard to exit by itself; returns its status.
+        func wait(timeout: TimeInterval = 30) -> Int32 {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning {
+                XCTFail("guard did not exit in \(timeout)s")
+                stop()
+            }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        /// SIGINT, then wait.
+        @discardableResult
+        func stop() -> Int32 {
+            if process.isRunning { kill(process.processIdentifier, SIGINT) }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        deinit {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            try? FileManager.default.removeItem(at: dir)
+        }
+    }
+
+    /// Parses JSON Lines; fails the test on any line that is not valid JSON.
+    static func jsonLines(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { l in
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any] else {
+                XCTFail("not a JSON object: \(l.prefix(300))", file: file, line: line)
+                return nil
+            }
+            return obj
+        }
+    }
+
+    /// Exec events one of whose arguments is exactly the marker (not a shell string that mentions it).
+    static func execs(_ events: [[String: Any]], containing marker: String) -> [[String: Any]] {
+        events.filter { e in
+            (e["type"] as? String) == "exec" && ((e["argv"] as? [String]) ?? []).contains(marker)
+        }
+    }
+
+    /// Debian's python3 (not a pyenv shim, which would add execs of its own).
+    static let python = "/usr/bin/python3"
+
+    /// A fresh temporary directory.
+    static func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cg-t-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// A unique marker for one test's commands.
+    static func marker(_ name: String = #function) -> String {
+        "m\(UInt32.random(in: 0...UInt32.max))-" + name.filter { $0.isLetter }
+    }
+}
