@@ -1,0 +1,374 @@
+/// Evaluates commands and shell text against a policy: first matching rule per command, strongest action over a
+/// wrapper's payloads and a script's commands and pipelines.
+struct Evaluator {
+    let policy: Policy
+    /// Deepest unwrapping (wrapper in shell in wrapper ...) followed before giving `unparsable`.
+    static let maxDepth = 24
+
+    init(policy: Policy) { self.policy = policy }
+
+    /// Facts about one command, computed once and lazily.
+    struct Facts {
+        let ctx: ExecContext
+        var names: [String]
+        var fullPaths: [String]
+        private var _parsed: ParsedArgs?
+        private var _cmdline: String?
+        private var _paths: [String]??
+
+        init(_ ctx: ExecContext) {
+            self.ctx = ctx
+            let base = Paths.basename(ctx.path)
+            names = [base]
+            fullPaths = [ctx.path]
+            if let f = ctx.filename {
+                if f != ctx.path { fullPaths.append(f) }
+                let fb = Paths.basename(f)
+                if fb != base { names.append(fb) }
+            }
+            for i in ctx.identities where !names.contains(i) { names.append(i) }
+        }
+
+        mutating func parsed() -> ParsedArgs {
+            if let p = _parsed { return p }
+            var syntax = OptionSyntax.plain
+            for n in names {
+                let s = OptionSyntax.lookup(n)
+                if !s.shortWithValue.isEmpty || !s.longWithValue.isEmpty || s.singleDashLong
+                    || !s.shortOptionalValue.isEmpty
+                {
+                    syntax = s
+                    break
+                }
+            }
+            let p = ParsedArgs(argv: ctx.argv, syntax: syntax, unknown: ctx.unknownWords)
+            _parsed = p
+            return p
+        }
+
+        mutating func cmdline() -> String {
+            if let c = _cmdline { return c }
+            let c = ctx.argv.joined(separator: " ")
+            _cmdline = c
+            return c
+        }
+
+        /// Operands as absolute normalised paths; nil for an operand resolved against an unknown directory.
+        mutating func operandPaths() -> [String]? {
+            if let p = _paths { return p }
+            let parsed = parsed()
+            var out: [String] = []
+            var unknownBase = false
+            let cwd = ctx.cwd ?? ctx.workspace
+            for i in parsed.operands {
+                var w = ctx.argv[i]
+                if w.hasPrefix("~") {
+                    if w == "~" || w.hasPrefix("~/") { w = Paths.home + w.dropFirst() } else { continue }
+                }
+                if w.hasPrefix("/") {
+                    out.append(Paths.normalize(w))
+                } else if let cwd, !ctx.cwdUnknown {
+                    out.append(Paths.absolute(w, cwd: cwd))
+                } else {
+                    unknownBase = true
+                }
+            }
+            for i in ctx.unknownWords {
+                // `$HOME/x` and `${HOME}` are the user's home; other unknown words are left to the real exec.
+                let w = ctx.argv[i]
+                for prefix in ["$HOME", "${HOME}", "\"$HOME\"", "\"${HOME}\""] where w.hasPrefix(prefix) {
+                    let rest = w.dropFirst(prefix.count)
+                    if rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("\"/") {
+                        out.append(Paths.normalize(Paths.home + "/" + rest.filter { $0 != "\"" }))
+                    }
+                    break
+                }
+            }
+            let result: [String]? = unknownBase && out.isEmpty ? nil : out
+            _paths = .some(result)
+            return result
+        }
+    }
+
+    // MARK: - Commands
+
+    mutating func command(_ ctx: ExecContext, depth: Int) -> Outcome {
+        var facts = Facts(ctx)
+        var best = direct(&facts)
+        if depth > Evaluator.maxDepth {
+            best.merge(
+                Outcome(
+                    action: policy.unparsable, matched: facts.cmdline(),
+                    reason: "wrappers nested deeper than \(Evaluator.maxDepth) levels"))
+            return best
+        }
+        let argv0 = ctx.argv.first.map(Paths.basename)
+        for payload in Wrappers.unwrap(names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0)
+        {
+            switch payload {
+            case .exec(let e):
+                if e.unknown.contains(0) || e.argv.isEmpty {
+                    best.merge(unknownCommand(e.argv.first ?? ""))
+                    continue
+                }
+                var cwd = ctx.cwd
+                var cwdUnknown = ctx.cwdUnknown
+                if let dir = e.chdir {
+                    if dir.hasPrefix("/") {
+                        cwd = Paths.normalize(dir)
+                    } else if let c = cwd {
+                        cwd = Paths.absolute(dir, cwd: c)
+                    } else {
+                        cwdUnknown = true
+                    }
+                }
+                let r = Paths.resolve(e.argv[0], cwd: cwd)
+                var inner = ExecContext(
+                    argv: e.argv, path: r.real, filename: r.located, cwd: cwd, uid: ctx.uid, userName: ctx.userName,
+                    parent: ctx, workspace: ctx.workspace)
+                inner.cwdUnknown = cwdUnknown
+                inner.unknownWords = e.unknown
+                inner.trailingUnknown = e.trailingUnknown
+                if let u = e.user { setUser(&inner, u) }
+                best.merge(command(inner, depth: depth + 1))
+            case .script(let text, let user):
+                var template = ctx
+                template.argv = []
+                template.parent = ctx
+                template.unknownWords = []
+                if let user { setUser(&template, user) }
+                best.merge(script(text, template: template, depth: depth + 1))
+            case .unknown(let raw):
+                best.merge(unknownCommand(raw))
+            }
+        }
+        return best
+    }
+
+    private func setUser(_ ctx: inout ExecContext, _ user: String) {
+        ctx.userName = user
+        ctx.uid = Paths.uid(of: user) ?? UInt32(user)
+    }
+
+    private func unknownCommand(_ raw: String) -> Outcome {
+        Outcome(
+            action: policy.unknownCommand, matched: raw,
+            reason: "command name '\(raw)' is unknown until run (settings.unknown_command)")
+    }
+
+    /// The first rule (in file order) that matches the command itself, else the default.
+    mutating func direct(_ facts: inout Facts) -> Outcome {
+        let candidates = candidates(facts.names)
+        for i in candidates {
+            if matches(policy.rules[i].match, &facts) {
+                return Outcome(action: policy.rules[i].action, rule: i, matched: shellJoin(facts.ctx.argv))
+            }
+        }
+        return Outcome(action: policy.defaultAction, matched: shellJoin(facts.ctx.argv), reason: "no rule matched (default)")
+    }
+
+    private func candidates(_ names: [String]) -> [Int] {
+        if names.count == 1 { return policy.index[names[0]] ?? policy.generic }
+        var lists: [[Int]] = []
+        for n in names { if let l = policy.index[n] { lists.append(l) } }
+        if lists.isEmpty { return policy.generic }
+        if lists.count == 1 { return lists[0] }
+        return Array(Set(lists.joined())).sorted()
+    }
+
+    // MARK: - Matching
+
+    mutating func matches(_ m: CompiledMatch, _ f: inout Facts) -> Bool {
+        if m.hasCommand && !commandMatches(m, f) { return false }
+        if !m.args.isEmpty {
+            let argv = f.ctx.argv
+            for g in m.args {
+                var hit = false
+                for k in 1..<max(argv.count, 1) where g.matches(argv[k]) {
+                    hit = true
+                    break
+                }
+                if !hit { return false }
+            }
+        }
+        if !m.flags.isEmpty {
+            let p = f.parsed()
+            for alt in m.flags where !alt.present(in: p) { return false }
+        }
+        if !m.cmdline.isEmpty {
+            let line = f.cmdline()
+            if !m.cmdline.contains(where: { $0.matches(line) }) { return false }
+        }
+        if !m.regexes.isEmpty {
+            let line = f.cmdline()
+            if !m.regexes.contains(where: { $0.search(line) }) { return false }
+        }
+        if m.hasPaths && !pathsMatch(m, &f) { return false }
+        if m.hasUser && !userMatches(m, f.ctx) { return false }
+        if !m.parent.isEmpty {
+            guard let parent = f.ctx.parent else { return false }
+            var pf = Facts(parent)
+            if !matches(m.parent[0], &pf) { return false }
+        }
+        return true
+    }
+
+    private func commandMatches(_ m: CompiledMatch, _ f: Facts) -> Bool {
+        for n in f.names where m.commandNames.contains(n) { return true }
+        for p in f.fullPaths where m.commandPaths.contains(p) { return true }
+        for g in m.commandGlobs {
+            if g.pathMode {
+                for p in f.fullPaths where g.matches(p) { return true }
+            } else {
+                for n in f.names where g.matches(n) { return true }
+            }
+        }
+        return false
+    }
+
+    private func pathsMatch(_ m: CompiledMatch, _ f: inout Facts) -> Bool {
+        guard let paths = f.operandPaths() else {
+            // Relative operands against an unknown directory: they may be anywhere, so `outside` holds.
+            return m.under.isEmpty && !m.outside.isEmpty
+        }
+        let ws = f.ctx.workspace.map(Paths.normalize)
+        if !m.under.isEmpty {
+            let hit = paths.contains { p in m.under.contains { $0.contains(p, workspace: ws) == true } }
+            if !hit { return false }
+        }
+        if !m.outside.isEmpty {
+            let hit = paths.contains { p in
+                // Outside every listed prefix; a prefix that cannot be known (no workspace) holds nothing.
+                !m.outside.contains { $0.contains(p, workspace: ws) == true }
+            }
+            if !hit { return false }
+        }
+        return true
+    }
+
+    private func userMatches(_ m: CompiledMatch, _ ctx: ExecContext) -> Bool {
+        if let uid = ctx.uid {
+            if m.uids.contains(uid) { return true }
+            if let name = ctx.userName ?? Paths.userName(uid), m.userNames.contains(name) { return true }
+        } else if let name = ctx.userName, m.userNames.contains(name) {
+            return true
+        }
+        return false
+    }
+
+    // MARK: - Scripts
+
+    mutating func script(_ text: String, template: ExecContext, depth: Int) -> Outcome {
+        let parsed = ShellScript.parse(text)
+        return script(parsed, text: text, template: template, depth: depth)
+    }
+
+    mutating func script(_ s: ShellScript, text: String, template: ExecContext, depth: Int) -> Outcome {
+        var best = Outcome(action: .allow)
+        if depth > Evaluator.maxDepth {
+            return Outcome(
+                action: policy.unparsable, matched: text,
+                reason: "shell nested deeper than \(Evaluator.maxDepth) levels (settings.unparsable)")
+        }
+        var cwd = template.cwd
+        var cwdUnknown = template.cwdUnknown
+        var contexts = [ExecContext?](repeating: nil, count: s.pipelines.isEmpty ? 0 : s.commands.count)
+        for (i, c) in s.commands.enumerated() {
+            guard let first = c.words.first else { continue }
+            if !first.isKnown {
+                best.merge(unknownCommand(first.text))
+                continue
+            }
+            let name = first.text
+            if name == "cd" || name == "pushd" {
+                var target: ShellWord?
+                for w in c.words.dropFirst() where !(w.isKnown && w.text.hasPrefix("-") && w.text.count > 1) {
+                    target = w
+                    break
+                }
+                if let t = target {
+                    if !t.isKnown {
+                        cwdUnknown = !(t.text == "$HOME" || t.text == "${HOME}")
+                        if !cwdUnknown { cwd = Paths.home }
+                    } else if t.text.hasPrefix("/") {
+                        cwd = Paths.normalize(t.text)
+                        cwdUnknown = false
+                    } else if t.text == "~" || t.text.hasPrefix("~/") {
+                        cwd = Paths.normalize(Paths.home + t.text.dropFirst())
+                        cwdUnknown = false
+                    } else if t.text == "-" {
+                        cwdUnknown = true
+                    } else if let c = cwd {
+                        cwd = Paths.absolute(t.text, cwd: c)
+                    }
+                } else {
+                    cwd = Paths.home
+                    cwdUnknown = false
+                }
+            }
+            var ctx = template
+            ctx.argv = c.argv
+            ctx.cwd = cwd
+            ctx.cwdUnknown = cwdUnknown
+            ctx.unknownWords = []
+            for (k, w) in c.words.enumerated() where !w.isKnown { ctx.unknownWords.append(k) }
+            let r = Paths.resolve(name, cwd: cwd)
+            ctx.path = r.real
+            ctx.filename = r.located
+            if !contexts.isEmpty { contexts[i] = ctx }
+            best.merge(command(ctx, depth: depth + 1))
+        }
+        if !policy.pipelineRules.isEmpty {
+            for pl in s.pipelines {
+                best.merge(pipeline(pl, contexts))
+            }
+        }
+        if let e = s.error {
+            best.merge(
+                Outcome(
+                    action: policy.unparsable, matched: text,
+                    reason: "\(e.description) (settings.unparsable)"))
+        }
+        return best
+    }
+
+    private mutating func pipeline(_ pl: ShellPipeline, _ contexts: [ExecContext?]) -> Outcome {
+        for r in policy.pipelineRules {
+            let stages = policy.rules[r].match.pipeline
+            var j = 0
+            var hitCommands: [String] = []
+            for stage in pl.stages where j < stages.count {
+                for ci in stage {
+                    guard let ctx = contexts[ci] else { continue }
+                    if stageMatches(stages[j], ctx, depth: 0) {
+                        hitCommands.append(shellJoin(ctx.argv))
+                        j += 1
+                        break
+                    }
+                }
+            }
+            if j == stages.count {
+                return Outcome(action: policy.rules[r].action, rule: r, matched: hitCommands.joined(separator: " | "))
+            }
+        }
+        return Outcome(action: .allow)
+    }
+
+    /// Whether a pipeline stage's command, or a program it wraps (`sudo sh`, `env bash`), matches.
+    private mutating func stageMatches(_ m: CompiledMatch, _ ctx: ExecContext, depth: Int) -> Bool {
+        var f = Facts(ctx)
+        if matches(m, &f) { return true }
+        guard depth < 6 else { return false }
+        let argv0 = ctx.argv.first.map(Paths.basename)
+        for payload in Wrappers.unwrap(names: f.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0) {
+            guard case .exec(let e) = payload, !e.argv.isEmpty, !e.unknown.contains(0) else { continue }
+            let r = Paths.resolve(e.argv[0], cwd: ctx.cwd)
+            var inner = ExecContext(
+                argv: e.argv, path: r.real, filename: r.located, cwd: ctx.cwd, uid: ctx.uid, userName: ctx.userName,
+                workspace: ctx.workspace)
+            inner.unknownWords = e.unknown
+            if stageMatches(m, inner, depth: depth + 1) { return true }
+        }
+        return false
+    }
+}

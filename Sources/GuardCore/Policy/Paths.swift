@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Synchronization
+
+/// Path helpers: lexical normalisation, `PATH` lookup with symlink resolution, user names.
+enum Paths {
+    /// The last path component (`/usr/bin/rm` → `rm`).
+    static func basename(_ path: String) -> String {
+        var u = Substring(path)
+        while u.count > 1 && u.last == "/" { u = u.dropLast() }
+        if let slash = u.lastIndex(of: "/") { return String(u[u.index(after: slash)...]) }
+        return String(u)
+    }
+
+    /// Joins `path` to `cwd` when relative and normalises `.`, `..` and repeated slashes, without touching disk.
+    static func absolute(_ path: String, cwd: String) -> String {
+        if path.hasPrefix("/") { return normalize(path) }
+        return normalize(cwd + "/" + path)
+    }
+
+    /// Normalises `.`, `..` and repeated slashes lexically; `..` above `/` stays at `/`.
+    static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for comp in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if comp == "." { continue }
+            if comp == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
+            }
+            parts.append(comp)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Whether `path` is `prefix` or lies below it (both normalised).
+    static func isUnder(_ path: String, _ prefix: String) -> Bool {
+        if prefix == "/" { return true }
+        guard path.hasPrefix(prefix) else { return false }
+        let pu = path.utf8
+        let n = prefix.utf8.count
+        return pu.count == n || pu[pu.index(pu.startIndex, offsetBy: n)] == 0x2F
+    }
+
+    /// The home directory of the user running claude-guard (`$HOME`, else the passwd entry, else `/root`).
+    static let home: String = {
+        if let h = getenv("HOME"), h.pointee != 0 { return normalize(String(cString: h)) }
+        if let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir { return String(cString: dir) }
+        return "/root"
+    }()
+
+    /// Where a program name resolves: the path as located (over `PATH` when the name has no `/`) and its real
+    /// path (symlinks resolved). An unresolvable name resolves to itself.
+    struct Resolved: Sendable {
+        var located: String
+        var real: String
+    }
+
+    private static let cache = Mutex<[String: Resolved]>([:])
+    private static let searchPath: [String] = {
+        let raw = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        return raw.split(separator: ":").map(String.init)
+    }()
+
+    /// Resolves a command name as a shell would (over `PATH`), then follows symlinks.
+    static func resolve(_ name: String, cwd: String?) -> Resolved {
+        if name.isEmpty { return Resolved(located: name, real: name) }
+        if name.contains("/") {
+            let abs = name.hasPrefix("/") ? name : absolute(name, cwd: cwd ?? currentDirectory)
+            return Resolved(located: abs, real: realPath(abs) ?? normalize(abs))
+        }
+        if let hit = cache.withLock({ $0[name] }) { return hit }
+        var result = Resolved(located: name, real: name)
+        for dir in searchPath where !dir.isEmpty {
+            let candidate = dir + "/" + name
+            if access(candidate, X_OK) == 0 {
+                result = Resolved(located: candidate, real: realPath(candidate) ?? candidate)
+                break
+            }
+        }
+        cache.withLock { cache in
+            if cache.count > 4096 { cache.removeAll() }
+            cache[name] = result
+        }
+        return result
+    }
+
+    /// The real path of an existing file, or nil.
+    static func realPath(_ path: String) -> String? {
+        guard let r = realpath(path, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// The working directory of this process.
+    static var currentDirectory: String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return "/" }
+        return String(cString: buf)
+    }
+
+    private static let users = Mutex<[UInt32: String]>([:])
+
+    /// The user name of a uid, when the passwd database knows it.
+    static func userName(_ uid: UInt32) -> String? {
+        if let n = users.withLock({ $0[uid] }) { return n }
+        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return nil }
+        let n = String(cString: name)
+        users.withLock { $0[uid] = n }
+        return n
+    }
+
+    /// The uid of a user name, when the passwd database knows it.
+    static func uid(of name: String) -> UInt32? {
+        if name == "root" { return 0 }
+        guard let pw = getpwnam(name) else { return nil }
+        return pw.pointee.pw_uid
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+
+/// A loaded, validated and compiled policy (SPEC §3).
+///
+/// Load one with `Policy.load(path:)` or `Policy.load(yaml:file:)`, or use `Policy.embeddedDefault`; judge an exec
+/// with `evaluate(_:)` and a shell command line with `evaluate(commandLine:...)`.
+public struct Policy: Sendable {
+    /// The policy's `name:`.
+    public var name: String
+    /// The policy's `description:`.
+    public var description: String?
+    /// Whether violations are acted on (`enforce`) or only recorded (`audit`).
+    public var mode: PolicyMode
+    /// Action for commands that no rule matches (`default:`).
+    public var defaultAction: Action
+    /// How long a held process may wait for a verdict (`settings.hold_timeout_ms`).
+    public var holdTimeoutMs: Int
+    /// What a held process gets when no verdict came in time (`settings.on_timeout`: kill or allow).
+    public var onTimeout: Action
+    /// Action for a command whose name is unknowable statically, e.g. `$CMD args` (`settings.unknown_command`).
+    ///
+    /// Defaults to allow: the real exec of that program is checked again when it happens.
+    public var unknownCommand: Action
+    /// Action for shell text that does not parse or exceeds the parser's bounds (`settings.unparsable`).
+    public var unparsable: Action
+    /// The rules in file order.
+    public internal(set) var rules: [Rule]
+    /// The policy's own test cases (`tests:`).
+    public internal(set) var tests: [PolicyTest]
+    /// The file the policy came from.
+    public var file: String
+
+    var index: [String: [Int]] = [:]
+    var generic: [Int] = []
+    var pipelineRules: [Int] = []
+
+    /// One rule: an id, a match and the action taken when it matches.
+    public struct Rule: Sendable {
+        public var id: String
+        public var description: String?
+        public var action: Action
+        public var severity: Severity?
+        public var location: SourceLocation
+        var match: CompiledMatch
+    }
+
+    /// One `tests:` entry: a command line and the action (and optionally rule) expected for it.
+    public struct PolicyTest: Sendable {
+        public var command: String
+        public var expect: Action
+        public var rule: String?
+        public var cwd: String?
+        public var workspace: String?
+        public var user: String?
+        public var location: SourceLocation
+    }
+
+    /// Loads and validates the policy at `path`.
+    ///
+    /// - Throws: `PolicyError` naming file:line:column and what to write instead; nothing is half-loaded.
+    public static func load(path: String) throws(PolicyError) -> Policy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDir: ObjCBool = false
+            let reason =
+                FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+                ? (isDir.boolValue ? "it is a directory" : "permission denied") : "no such file"
+            throw .unreadable(file: path, reason: reason)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .unreadable(file: path, reason: "the file is not UTF-8 text")
+        }
+        return try load(yaml: text, file: path)
+    }
+
+    /// Loads and validates a policy from YAML text; `file` names it in errors.
+    ///
+    /// - Throws: `PolicyError` naming file:line:column and what to write instead; nothing is half-loaded.
+    public static func load(yaml: String, file: String) throws(PolicyError) -> Policy {
+        var loader = PolicyLoader(file: file)
+        let policy = loader.load(yaml)
+        if loader.errors.count == 1 { throw loader.errors[0] }
+        if !loader.errors.isEmpty { throw .several(loader.errors) }
+        return policy!
+    }
+
+    /// The text of `policies/default.yaml`, compiled into the binary.
+    public static var embeddedDefaultText: String { String(decoding: PackageResources.default_yaml, as: UTF8.self) }
+
+    /// The embedded default policy (the same text as `policies/default.yaml`).
+    public static var embeddedDefault: Policy {
+        do {
+            return try load(yaml: embeddedDefaultText, file: "<embedded default.yaml>")
+        } catch {
+            fatalError("the embedded default policy does not load: \(error)")
+        }
+    }
+
+    /// Every `command` pattern the rules name (basenames, full paths, globs), for kernel-side pre-filtering.
+    public var commandPatterns: [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        func add(_ m: CompiledMatch) {
+            for p in m.commandNames + m.commandPaths + m.commandGlobs.map(\.pattern) where seen.insert(p).inserted {
+                out.append(p)
+            }
+            m.pipeline.forEach(add)
+            m.parent.forEach(add)
+        }
+        rules.forEach { add($0.match) }
+        return out
+    }
+
+    /// Whether an exec of the program at `path` could ever be acted on (alert, stop or kill).
+    ///
+    /// True when a non-allow rule could match the program (by basename, real path or glob), when the rules that
+    /// name no command could act, when the default is not allow, or when it is a shell or wrapper (its payload
+    /// may be acted on). The kernel side holds only such execs.
+    public func couldActOn(path: String) -> Bool {
+        if defaultAction != .allow { return true }
+        let real = Paths.realPath(path) ?? path
+        let names = Set([Paths.basename(path), Paths.basename(real)])
+        let anyAction = rules.contains { $0.action != .allow } || unknownCommand != .allow || unparsable != .allow
+        if anyAction && names.contains(where: { Wrappers.names.contains($0) }) { return true }
+        for i in generic where rules[i].action != .allow { return true }
+        for n in names { for i in index[n] ?? [] where rules[i].action != .allow { return true } }
+        return false
+    }
+
+    /// Judges one exec (or one command given as argv): rules matching it directly, and its unwrapped payload.
+    public func evaluate(_ cmd: ExecContext) -> Verdict {
+        var ev = Evaluator(policy: self)
+        return verdict(ev.command(cmd, depth: 0))
+    }
+
+    /// Judges a shell command line as if `sh -c LINE` ran it: every command in it, its pipelines, its wrappers.
+    ///
+    /// `cwd` is where it runs (default: `workspace`, else this process's directory); `workspace` expands
+    /// `${workspace}`.
+    public func evaluate(
+        commandLine: String, cwd: String? = nil, workspace: String? = nil, uid: UInt32? = nil,
+        userName: String? = nil, parent: ExecContext? = nil
+    ) -> Verdict {
+        var ev = Evaluator(policy: self)
+        var template = ExecContext(
+            argv: [], path: "", cwd: cwd ?? workspace ?? Paths.currentDirectory, uid: uid, userName: userName,
+            parent: parent, workspace: workspace)
+        template.identities = []
+        return verdict(ev.script(commandLine, template: template, depth: 0))
+    }
+
+    func verdict(_ o: Outcome) -> Verdict {
+        if let r = o.rule {
+            let rule = rules[r]
+            return Verdict(
+                action: o.action, rule: rule.id, severity: rule.severity ?? Policy.defaultSeverity(rule.action),
+                matched: o.matched, description: rule.description)
+        }
+        if o.action == .allow { return Verdict(action: .allow) }
+        return Verdict(action: o.action, matched: o.matched, description: o.reason)
+    }
+
+    /// The severity a rule without `severity:` reports.
+    static func defaultSeverity(_ a: Action) -> Severity {
+        switch a {
+        case .allow: return .info
+        case .alert: return .low
+        case .stop: return .medium
+        case .kill: return .high
+        }
+    }
+}
+
+/// The compiled form of one `match:` object.
+struct CompiledMatch: Sendable {
+    var commandNames: [String] = []
+    var commandPaths: [String] = []
+    var commandGlobs: [Glob] = []
+    var args: [Glob] = []
+    var flags: [FlagAlternatives] = []
+    var cmdline: [Glob] = []
+    var regexes: [Regex] = []
+    var under: [PathPattern] = []
+    var outside: [PathPattern] = []
+    var pipeline: [CompiledMatch] = []
+    var parent: [CompiledMatch] = []
+    var userNames: [String] = []
+    var uids: [UInt32] = []
+    var hasUser = false
+    var hasPaths = false
+
+    var hasCommand: Bool { !commandNames.isEmpty || !commandPaths.isEmpty || !commandGlobs.isEmpty }
+
+    /// Whether the rule can be found through the command-name index alone.
+    var indexable: Bool { hasCommand && commandGlobs.isEmpty }
+
+    var isEmpty: Bool {
+        !hasCommand && args.isEmpty && flags.isEmpty && cmdline.isEmpty && regexes.isEmpty && !hasPaths
+            && pipeline.isEmpty && parent.isEmpty && !hasUser
+    }
+
+    /// A precompiled regular expression searched in the command line.
+    struct Regex: @unchecked Sendable {
+        let pattern: String
+        let re: NSRegularExpression
+
+        func search(_ s: String) -> Bool {
+            let ns = s as NSString
+            return re.firstMatch(in: s, options: [], range: NSRange(location: 0, length: ns.length)) != nil
+        }
+    }
+}
+
+/// One `paths:` prefix: a literal path or a glob, maybe relative to `${workspace}`.
+struct PathPattern: Sendable {
+    /// Starts with `${workspace}`: the rest is appended to the workspace at evaluation.
+    var workspaceRelative: Bool
+    /// The (rest of the) path, normalised, `~` expanded.
+    var literal: String?
+    var glob: Glob?
+    var written: String
+
+    /// Whether `path` (absolute, normalised) is at or below this prefix, for `workspace`.
+    func contains(_ path: String, workspace: String?) -> Bool? {
+        var base = ""
+        if workspaceRelative {
+            guard let workspace else { return nil }
+            base = workspace == "/" ? "" : workspace
+        }
+        if let literal {
+            let prefix = workspaceRelative ? Paths.normalize(base + literal) : literal
+            return Paths.isUnder(path, prefix)
+        }
+        guard let glob else { return nil }
+        var candidate = path
+        if workspaceRelative {
+            guard Paths.isUnder(path, workspace.map(Paths.normalize) ?? "/") else { return false }
+            candidate = String(path.dropFirst(base.count))
+            if candidate.isEmpty { candidate = "/" }
+        }
+        // The glob matches the path itself or one of its ancestors.
+        if glob.matches(candidate) { return true }
+        var s = Substring(candidate)
+        while let slash = s.lastIndex(of: "/"), slash != s.startIndex {
+            s = s[..<slash]
+            if glob.matches(String(s)) { return true }
+        }
+        return glob.matches("/")
+    }
+}
+
+/// The result of evaluating one command or script, before it becomes a `Verdict`.
+struct Outcome {
+    var action: Action
+    var rule: Int?
+    var matched: String?
+    var reason: String?
+
+    /// Keeps the stronger of two outcomes; on a tie the earlier (outer, first) one.
+    mutating func merge(_ o: Outcome) {
+        if o.action > action { self = o }
+    }
+}
