@@ -27,9 +27,8 @@ public struct ExecEvent: Sendable, Equatable {
     /// argv was longer than the kernel copies.
     public var truncated: Bool
     public var cgroupID: UInt64
-    /// Device and inode of the executed file (its identity, not its name).
-    public var device: UInt64
-    public var inode: UInt64
+    /// The executed file's identity (device, inode, ctime), not its name.
+    public var file: FileIdentity
     public var monotonicNs: UInt64
     public var time: WallTime
     /// The kernel sent SIGSTOP before reporting (a verdict is awaited).
@@ -40,7 +39,7 @@ public struct ExecEvent: Sendable, Equatable {
     public init(
         kind: Kind = .exec, pid: Int32, ppid: Int32, uid: UInt32 = 0, gid: UInt32 = 0, root: Int32 = 0,
         comm: [UInt8] = [], filename: [UInt8], path: [UInt8] = [], cwd: [UInt8]? = nil, argv: [[UInt8]],
-        truncated: Bool = false, cgroupID: UInt64 = 0, device: UInt64 = 0, inode: UInt64 = 0,
+        truncated: Bool = false, cgroupID: UInt64 = 0, file: FileIdentity = FileIdentity(),
         monotonicNs: UInt64 = 0, time: WallTime = WallTime(seconds: 0, micros: 0), held: Bool = false,
         killedInKernel: Bool = false
     ) {
@@ -57,8 +56,7 @@ public struct ExecEvent: Sendable, Equatable {
         self.argv = argv
         self.truncated = truncated
         self.cgroupID = cgroupID
-        self.device = device
-        self.inode = inode
+        self.file = file
         self.monotonicNs = monotonicNs
         self.time = time
         self.held = held
@@ -155,5 +153,20 @@ public struct WallTime: Sendable, Equatable {
     public init(seconds: Int64, micros: Int32) {
         self.seconds = seconds
         self.micros = micros
+    }
+}
+
+/// Identity of an executable file's contents: device, inode and ctime (which no write leaves unchanged).
+public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var ctimeSec: Int64
+    public var ctimeNsec: UInt32
+
+    public init(device: UInt64 = 0, inode: UInt64 = 0, ctimeSec: Int64 = 0, ctimeNsec: UInt32 = 0) {
+        self.device = device
+        self.inode = inode
+        self.ctimeSec = ctimeSec
+        self.ctimeNsec = ctimeNsec
     }
 }

@@ -229,19 +229,20 @@ struct Evaluator {
     private func pathsMatch(_ m: CompiledMatch, _ f: inout Facts) -> Bool {
         guard let paths = f.operandPaths() else {
             // Relative operands against an unknown directory: they may be anywhere, so `outside` holds.
-            return m.under.isEmpty && !m.outside.isEmpty
+            return m.under.isEmpty && !m.outside.isEmpty && !m.everyPath
         }
         let ws = f.ctx.workspace.map(Paths.normalize)
+        if paths.isEmpty { return false }
+        // An allow rule needs every path operand to qualify, a deny rule one: neither can be dodged by adding
+        // an operand (`rm -rf build /` is not "under build"; `cat README ~/.ssh/id_rsa` is "under ~/.ssh").
         if !m.under.isEmpty {
-            let hit = paths.contains { p in m.under.contains { $0.contains(p, workspace: ws) == true } }
-            if !hit { return false }
+            let under = { (p: String) in m.under.contains { $0.contains(p, workspace: ws) == true } }
+            if !(m.everyPath ? paths.allSatisfy(under) : paths.contains(where: under)) { return false }
         }
         if !m.outside.isEmpty {
-            let hit = paths.contains { p in
-                // Outside every listed prefix; a prefix that cannot be known (no workspace) holds nothing.
-                !m.outside.contains { $0.contains(p, workspace: ws) == true }
-            }
-            if !hit { return false }
+            // Outside every listed prefix; a prefix that cannot be known (no workspace) holds nothing.
+            let outside = { (p: String) in !m.outside.contains { $0.contains(p, workspace: ws) == true } }
+            if !(m.everyPath ? paths.allSatisfy(outside) : paths.contains(where: outside)) { return false }
         }
         return true
     }
@@ -317,6 +318,15 @@ struct Evaluator {
             ctx.filename = r.located
             if !contexts.isEmpty { contexts[i] = ctx }
             best.merge(command(ctx, depth: depth + 1))
+        }
+        for r in policy.scriptRules {
+            let m = policy.rules[r].match
+            if (m.cmdline.isEmpty || m.cmdline.contains(where: { $0.matches(text) }))
+                && (m.regexes.isEmpty || m.regexes.contains(where: { $0.search(text) }))
+            {
+                best.merge(Outcome(action: policy.rules[r].action, rule: r, matched: text))
+                break
+            }
         }
         if !policy.pipelineRules.isEmpty {
             for pl in s.pipelines {

@@ -52,6 +52,8 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     public let pathMode: Bool
     let tokens: [Token]
     let shape: Shape
+    /// The longest run of literal bytes every match contains: a cheap test before running the automaton.
+    let required: [UInt8]
 
     /// Why a pattern is not a valid glob.
     public struct SyntaxError: Error, Sendable, CustomStringConvertible {
@@ -154,6 +156,37 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         }
         self.tokens = tokens
         self.shape = Glob.classify(tokens)
+        var best: [UInt8] = []
+        var run: [UInt8] = []
+        for t in tokens {
+            if case .byte(let c) = t {
+                run.append(c)
+            } else {
+                if run.count > best.count { best = run }
+                run = []
+            }
+        }
+        if run.count > best.count { best = run }
+        self.required = best.count >= 2 ? best : []
+    }
+
+    /// Whether `needle` occurs in `hay`.
+    static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        let n = needle.count
+        if n == 0 { return true }
+        if hay.count < n { return false }
+        let first = needle[0]
+        var i = 0
+        let last = hay.count - n
+        while i <= last {
+            if hay[i] == first {
+                var k = 1
+                while k < n && hay[i + k] == needle[k] { k += 1 }
+                if k == n { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     private static func find(_ needle: [UInt8], in b: [UInt8], from: Int) -> Int? {
@@ -239,6 +272,7 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
             }
             return true
         case .general:
+            if !required.isEmpty && !Glob.contains(bytes, required) { return false }
             return simulate(bytes)
         }
     }

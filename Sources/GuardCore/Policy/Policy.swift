@@ -33,6 +33,8 @@ public struct Policy: Sendable {
     var index: [String: [Int]] = [:]
     var generic: [Int] = []
     var pipelineRules: [Int] = []
+    /// Rules with only `cmdline`/`regex`: also tried on the whole text of each shell script.
+    var scriptRules: [Int] = []
 
     /// One rule: an id, a match and the action taken when it matches.
     public struct Rule: Sendable {
@@ -187,11 +189,19 @@ struct CompiledMatch: Sendable {
     var uids: [UInt32] = []
     var hasUser = false
     var hasPaths = false
+    /// `paths` must hold for every path operand (allow rules) rather than for one (alert, stop, kill rules).
+    var everyPath = false
 
     var hasCommand: Bool { !commandNames.isEmpty || !commandPaths.isEmpty || !commandGlobs.isEmpty }
 
     /// Whether the rule can be found through the command-name index alone.
     var indexable: Bool { hasCommand && commandGlobs.isEmpty }
+
+    /// Only `cmdline` and/or `regex`: such a rule also applies to whole shell texts.
+    var textOnly: Bool {
+        (!cmdline.isEmpty || !regexes.isEmpty) && !hasCommand && args.isEmpty && flags.isEmpty && !hasPaths
+            && pipeline.isEmpty && parent.isEmpty && !hasUser
+    }
 
     var isEmpty: Bool {
         !hasCommand && args.isEmpty && flags.isEmpty && cmdline.isEmpty && regexes.isEmpty && !hasPaths

@@ -124,8 +124,10 @@ struct PolicyLoader {
         var keyed: [String: [Int]] = [:]
         policy.generic = []
         policy.pipelineRules = []
+        policy.scriptRules = []
         for (i, r) in policy.rules.enumerated() {
             let m = r.match
+            if m.textOnly { policy.scriptRules.append(i) }
             if !m.pipeline.isEmpty {
                 policy.pipelineRules.append(i)
                 continue
@@ -268,6 +270,7 @@ struct PolicyLoader {
             errors.append(.missingKey(loc(node), key: "match", context: "rule '\(id)'", example: "match: { command: rm }"))
         }
         guard errors.count == before, let act else { return nil }
+        compiled.everyPath = act == .allow
         return Policy.Rule(id: id, description: desc, action: act, severity: sev, location: loc(node), match: compiled)
     }
 

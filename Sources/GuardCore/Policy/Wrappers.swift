@@ -158,6 +158,12 @@ enum Wrappers {
                     return i + 1 < argv.count ? a.scriptWord(i + 1) : []
                 }
                 if w.hasPrefix("--command=") { return a.scriptText(String(w.dropFirst(10)), index: i) }
+                if w.hasPrefix("-") && !w.hasPrefix("--"), let c = w.firstIndex(of: "c") {
+                    // A bundle such as -qc CMD, or -cCMD with the command attached.
+                    let rest = w[w.index(after: c)...]
+                    if rest.isEmpty { return i + 1 < argv.count ? a.scriptWord(i + 1) : [] }
+                    return a.scriptText(String(rest), index: i)
+                }
                 if ["-E", "-I", "-O", "-B", "-T", "-m", "-o", "--echo", "--log-in", "--log-out", "--log-io",
                     "--log-timing", "--logging-format", "--output-limit"].contains(w)
                 {

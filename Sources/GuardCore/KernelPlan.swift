@@ -1,0 +1,49 @@
+/// What the kernel can decide alone for one executable, compiled from a policy.
+public enum ProgramVerdict: Sendable, Equatable {
+    /// No rule could ever act on it: run with no hold and no user-space round trip.
+    case pass
+    /// Its arguments, cwd, parent or payload decide: hold it (SIGSTOP) for user space.
+    case hold
+    /// The first rule that could match it kills it whatever its arguments: SIGKILL at exec.
+    case kill
+}
+
+extension Policy {
+    /// Program names (basenames) whose identity matters: those that rules able to act name, and every shell
+    /// and wrapper (their payload may be acted on). A copy or link of one of them is that program.
+    public var namesOfInterest: Set<String> {
+        let acting = rules.filter { $0.action != .allow }
+        if acting.isEmpty && unknownCommand == .allow && unparsable == .allow && defaultAction == .allow { return [] }
+        var names = Wrappers.names
+        for rule in acting { names.formUnion(rule.match.commandNames) }
+        return names
+    }
+
+    /// Full paths that rules able to act name (`command: /usr/bin/foo`).
+    public var pathsOfInterest: Set<String> {
+        Set(rules.filter { $0.action != .allow }.flatMap(\.match.commandPaths))
+    }
+
+    /// The kernel's verdict for the program at `path`, known as `identities` too (a renamed copy's real names).
+    ///
+    /// `kill` only when the first rule that could match the program at all kills it and says nothing but
+    /// `command`, so no argument, path, parent or user could change the outcome.
+    public func programVerdict(path: String, identities: [String] = []) -> ProgramVerdict {
+        let couldAct = couldActOn(path: path) || identities.contains { couldActOn(path: "/" + $0) }
+        guard couldAct else { return .pass }
+        if defaultAction != .allow { return .hold }
+        let names = Set([Paths.basename(path)] + identities)
+        for rule in rules {
+            let m = rule.match
+            let byName = !m.hasCommand
+                || m.commandNames.contains(where: names.contains)
+                || m.commandPaths.contains(path)
+                || m.commandGlobs.contains { g in names.contains { g.matches($0) } || g.matches(path) }
+            guard byName else { continue }
+            let commandOnly = m.hasCommand && m.args.isEmpty && m.flags.isEmpty && m.cmdline.isEmpty
+                && m.regexes.isEmpty && !m.hasPaths && m.pipeline.isEmpty && m.parent.isEmpty && !m.hasUser
+            return commandOnly && rule.action == .kill ? .kill : .hold
+        }
+        return .hold
+    }
+}

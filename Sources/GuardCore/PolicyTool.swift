@@ -1,0 +1,376 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The logic of `claude-guard check`, `test` and `lint`: pure functions returning their output and exit code, so
+/// that the CLI only prints and golden tests run in-process.
+public enum PolicyTool {
+    /// What a command prints and how it exits.
+    public struct Output: Sendable, Equatable {
+        public var stdout: String
+        public var stderr: String
+        public var exitCode: Int32
+
+        public init(stdout: String = "", stderr: String = "", exitCode: Int32 = 0) {
+            self.stdout = stdout
+            self.stderr = stderr
+            self.exitCode = exitCode
+        }
+    }
+
+    /// Output format of `check`.
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    /// The workspace `test` uses when a test names none: a fixed path, so results do not depend on the machine.
+    public static let testWorkspace = "/home/agent/project"
+
+    /// Loads the policy at `path`, or the embedded default when `path` is nil.
+    ///
+    /// - Throws: `PolicyError` with file:line:column.
+    public static func loadPolicy(_ path: String?) throws(PolicyError) -> Policy {
+        guard let path else { return Policy.embeddedDefault }
+        return try Policy.load(path: path)
+    }
+
+    /// The stderr paragraph and exit code 2 for a policy that does not load.
+    public static func failure(_ error: PolicyError) -> Output {
+        Output(stderr: "claude-guard: the policy is invalid:\n\(error.description)\n", exitCode: 2)
+    }
+
+    // MARK: - check
+
+    /// `check -- CMD ARGS...`: judges one command given as argv (resolved over PATH like exec would).
+    ///
+    /// Exit 0 when allowed, 1 when the policy would act on it.
+    public static func check(
+        policy: Policy, argv: [String], workspace: String?, cwd: String? = nil, format: Format = .text
+    ) -> Output {
+        guard let name = argv.first else {
+            return Output(stderr: "claude-guard check: give a command after '--', or --file FILE\n", exitCode: 2)
+        }
+        let dir = cwd ?? workspace ?? Paths.currentDirectory
+        let r = Paths.resolve(name, cwd: dir)
+        let ctx = ExecContext(
+            argv: argv, path: r.real, filename: r.located, cwd: dir, uid: getuid(), workspace: workspace ?? dir)
+        let v = policy.evaluate(ctx)
+        var out: [UInt8] = []
+        render(v, line: shellJoin(argv), number: 1, format: format, into: &out)
+        return Output(stdout: String(decoding: out, as: UTF8.self), exitCode: v.action == .allow ? 0 : 1)
+    }
+
+    /// `check --file FILE`: one shell command line per line, a verdict per non-empty, non-comment line.
+    ///
+    /// `write` receives the output in chunks (buffered, for speed); the return value is the exit code:
+    /// 0 when every line is allowed, 1 otherwise.
+    public static func checkLines(
+        policy: Policy, text: UnsafeBufferPointer<UInt8>, workspace: String?, cwd: String? = nil,
+        format: Format = .text, write: (UnsafeBufferPointer<UInt8>) -> Void
+    ) -> Int32 {
+        let dir = cwd ?? workspace ?? Paths.currentDirectory
+        let ws = workspace ?? dir
+        let uid = getuid()
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 16)
+        var acted = false
+        var number = 0
+        var start = 0
+        let n = text.count
+        while start < n {
+            var end = start
+            while end < n && text[end] != 0x0A { end += 1 }
+            number += 1
+            var s = start
+            var e = end
+            if e > s && text[e - 1] == 0x0D { e -= 1 }
+            while s < e && (text[s] == 0x20 || text[s] == 0x09) { s += 1 }
+            if s < e && text[s] != 0x23 {
+                let line = String(decoding: UnsafeBufferPointer(rebasing: text[s..<e]), as: UTF8.self)
+                let v = policy.evaluate(commandLine: line, cwd: dir, workspace: ws, uid: uid)
+                if v.action != .allow { acted = true }
+                render(v, line: line, number: number, format: format, into: &out)
+                if out.count >= 1 << 16 {
+                    out.withUnsafeBufferPointer(write)
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            start = end + 1
+        }
+        if !out.isEmpty { out.withUnsafeBufferPointer(write) }
+        return acted ? 1 : 0
+    }
+
+    /// `check --file` over a string, collecting the output (for tests).
+    public static func checkLines(
+        policy: Policy, text: String, workspace: String?, cwd: String? = nil, format: Format = .text
+    ) -> Output {
+        var collected: [UInt8] = []
+        var t = text
+        let code = t.withUTF8 { buf in
+            checkLines(policy: policy, text: buf, workspace: workspace, cwd: cwd, format: format) {
+                collected.append(contentsOf: $0)
+            }
+        }
+        return Output(stdout: String(decoding: collected, as: UTF8.self), exitCode: code)
+    }
+
+    /// One verdict as a text line (`kill rm-rf (critical): rm -rf / [matched: ...]`) or a JSON object.
+    static func render(_ v: Verdict, line: String, number: Int, format: Format, into out: inout [UInt8]) {
+        switch format {
+        case .text:
+            out.append(contentsOf: v.action.rawValue.utf8)
+            if let rule = v.rule {
+                out.append(0x20)
+                out.append(contentsOf: rule.utf8)
+                if v.action != .allow, let sev = v.severity {
+                    out.append(contentsOf: " (".utf8)
+                    out.append(contentsOf: sev.rawValue.utf8)
+                    out.append(0x29)
+                }
+            }
+            out.append(contentsOf: ": ".utf8)
+            appendPrintable(line, into: &out)
+            if v.action != .allow, let m = v.matched, m != line {
+                out.append(contentsOf: " [matched: ".utf8)
+                appendPrintable(m, into: &out)
+                out.append(0x5D)
+            }
+            if v.action != .allow, v.rule == nil, let d = v.description {
+                out.append(contentsOf: " [".utf8)
+                appendPrintable(d, into: &out)
+                out.append(0x5D)
+            }
+            out.append(0x0A)
+        case .json:
+            out.append(contentsOf: "{\"line\":".utf8)
+            out.append(contentsOf: String(number).utf8)
+            out.append(contentsOf: ",\"command\":".utf8)
+            appendJSONString(line, into: &out)
+            out.append(contentsOf: ",\"action\":\"".utf8)
+            out.append(contentsOf: v.action.rawValue.utf8)
+            out.append(0x22)
+            if let r = v.rule {
+                out.append(contentsOf: ",\"rule\":".utf8)
+                appendJSONString(r, into: &out)
+            }
+            if let s = v.severity {
+                out.append(contentsOf: ",\"severity\":\"".utf8)
+                out.append(contentsOf: s.rawValue.utf8)
+                out.append(0x22)
+            }
+            if let m = v.matched {
+                out.append(contentsOf: ",\"matched\":".utf8)
+                appendJSONString(m, into: &out)
+            }
+            if let d = v.description {
+                out.append(contentsOf: ",\"description\":".utf8)
+                appendJSONString(d, into: &out)
+            }
+            out.append(contentsOf: "}\n".utf8)
+        }
+    }
+
+    /// Appends text with control characters shown as `\n`, `\t`, `\xHH`, so one verdict stays one line.
+    static func appendPrintable(_ s: String, into out: inout [UInt8]) {
+        for c in s.utf8 {
+            if c >= 0x20 && c != 0x7F {
+                out.append(c)
+            } else if c == 0x0A {
+                out.append(contentsOf: "\\n".utf8)
+            } else if c == 0x09 {
+                out.append(contentsOf: "\\t".utf8)
+            } else {
+                out.append(contentsOf: "\\x".utf8)
+                out.append(hexDigit(c >> 4))
+                out.append(hexDigit(c & 15))
+            }
+        }
+    }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
+
+    /// Appends a JSON string literal.
+    static func appendJSONString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        for c in s.utf8 {
+            switch c {
+            case 0x22: out.append(contentsOf: "\\\"".utf8)
+            case 0x5C: out.append(contentsOf: "\\\\".utf8)
+            case 0x0A: out.append(contentsOf: "\\n".utf8)
+            case 0x0D: out.append(contentsOf: "\\r".utf8)
+            case 0x09: out.append(contentsOf: "\\t".utf8)
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigit(c >> 4))
+                out.append(hexDigit(c & 15))
+            default: out.append(c)
+            }
+        }
+        out.append(0x22)
+    }
+
+    // MARK: - test
+
+    /// `test POLICY...`: runs each policy's `tests:`; names each failure with file:line.
+    ///
+    /// Exit 0 when every test passes, 1 when any fails, 2 when a policy does not load.
+    public static func test(paths: [String]) -> Output {
+        var out = Output()
+        var failedAny = false
+        for path in paths {
+            let policy: Policy
+            do {
+                policy = try Policy.load(path: path)
+            } catch {
+                out.stderr += "claude-guard: the policy is invalid:\n\(error.description)\n"
+                out.exitCode = 2
+                continue
+            }
+            let (text, failed) = test(policy: policy)
+            out.stdout += text
+            if failed > 0 { failedAny = true }
+        }
+        if out.exitCode == 0 && failedAny { out.exitCode = 1 }
+        return out
+    }
+
+    /// Runs one loaded policy's tests; returns the report and the number of failures.
+    public static func test(policy: Policy) -> (String, Int) {
+        var text = ""
+        var failed = 0
+        for t in policy.tests {
+            let ws = t.workspace ?? testWorkspace
+            var uid: UInt32? = 1000
+            var userName: String? = nil
+            if let u = t.user {
+                uid = UInt32(u) ?? Paths.uid(of: u)
+                userName = UInt32(u) == nil ? u : nil
+            }
+            let v = policy.evaluate(commandLine: t.command, cwd: t.cwd ?? ws, workspace: ws, uid: uid, userName: userName)
+            var problem: String?
+            if v.action != t.expect {
+                let why = v.rule.map { "rule '\($0)'" } ?? (v.description ?? "no rule matched")
+                problem = "expected \(t.expect.rawValue), got \(v.action.rawValue) (\(why))"
+            } else if let r = t.rule, v.rule != r {
+                problem = "expected rule '\(r)', got \(v.rule.map { "rule '\($0)'" } ?? "no rule")"
+            }
+            if let problem {
+                failed += 1
+                var line: [UInt8] = []
+                appendPrintable(t.command, into: &line)
+                text += "FAIL \(t.location): \(String(decoding: line, as: UTF8.self)): \(problem)\n"
+            }
+        }
+        let passed = policy.tests.count - failed
+        text += "\(policy.file): \(passed) passed, \(failed) failed\n"
+        return (text, failed)
+    }
+
+    // MARK: - lint
+
+    /// `lint POLICY...`: validates each policy and warns about rules that are shadowed or can never match.
+    ///
+    /// Exit 0 when valid without warnings, 1 when there are warnings, 2 when a policy does not load.
+    public static func lint(paths: [String]) -> Output {
+        var out = Output()
+        var warned = false
+        for path in paths {
+            do {
+                let policy = try Policy.load(path: path)
+                let warnings = lint(policy: policy)
+                for w in warnings { out.stdout += w + "\n" }
+                if warnings.isEmpty {
+                    out.stdout += "\(path): ok (\(policy.rules.count) rules, \(policy.tests.count) tests)\n"
+                } else {
+                    warned = true
+                    out.stdout += "\(path): \(warnings.count) warning\(warnings.count == 1 ? "" : "s")\n"
+                }
+            } catch {
+                out.stderr += "\(error.description)\n"
+                out.exitCode = 2
+            }
+        }
+        if out.exitCode == 0 && warned { out.exitCode = 1 }
+        return out
+    }
+
+    /// Warnings for a valid policy: shadowed rules, rules that can never match, flags matched as strings.
+    public static func lint(policy: Policy) -> [String] {
+        var warnings: [String] = []
+        let rules = policy.rules
+        for (j, b) in rules.enumerated() {
+            for a in rules[..<j] where LintCheck.subsumes(a.match, b.match) {
+                warnings.append(
+                    "\(b.location): warning: rule '\(b.id)' can never decide: rule '\(a.id)' (line \(a.location.line)) comes first and matches every command it matches; move '\(b.id)' above it or narrow '\(a.id)'")
+                break
+            }
+            if let why = LintCheck.neverMatches(b.match) {
+                warnings.append("\(b.location): warning: rule '\(b.id)' can never match: \(why)")
+            }
+            for s in LintCheck.stringFlags(b.match) {
+                warnings.append(
+                    "\(b.location): warning: rule '\(b.id)' matches the flag spelling '\(s)' as text, so '-fr', '--force' or '-r -f' slip past; use flags: [...] instead")
+            }
+        }
+        return warnings
+    }
+}
+
+/// The static checks behind `lint`.
+enum LintCheck {
+    /// Whether every command `b` matches is also matched by `a` (conservative: only provable cases).
+    static func subsumes(_ a: CompiledMatch, _ b: CompiledMatch) -> Bool {
+        if !a.pipeline.isEmpty || !b.pipeline.isEmpty { return false }
+        if !a.regexes.isEmpty || !a.cmdline.isEmpty || a.hasPaths || !a.parent.isEmpty || a.hasUser { return false }
+        if a.hasCommand {
+            guard b.hasCommand, a.commandGlobs.isEmpty, b.commandGlobs.isEmpty, b.commandPaths.isEmpty,
+                a.commandPaths.isEmpty
+            else { return false }
+            if !Set(b.commandNames).isSubset(of: Set(a.commandNames)) { return false }
+        }
+        for f in a.flags where !b.flags.contains(f) { return false }
+        let bArgs = Set(b.args.map(\.pattern))
+        for g in a.args where !bArgs.contains(g.pattern) { return false }
+        return true
+    }
+
+    /// Why a match can never hold, if it provably cannot.
+    static func neverMatches(_ m: CompiledMatch) -> String? {
+        for u in m.under {
+            for o in m.outside where u.written == o.written {
+                return "paths says both under and outside '\(u.written)' for the same prefix"
+            }
+        }
+        for n in m.commandNames where n.contains(" ") {
+            return "command '\(n)' contains a space; a program name never does (match arguments with args:)"
+        }
+        if m.hasUser && m.uids.isEmpty && !m.userNames.isEmpty {
+            // Unknown names can still match `sudo -u NAME`, so only warn when the name is not a user here.
+            return nil
+        }
+        return nil
+    }
+
+    /// `args`/`cmdline` patterns that spell flags as text (`-rf`), which other spellings slip past.
+    static func stringFlags(_ m: CompiledMatch) -> [String] {
+        var out: [String] = []
+        for g in m.args {
+            let p = g.pattern
+            if p.hasPrefix("-") && !p.hasPrefix("--") && (3...4).contains(p.count) && p.dropFirst().allSatisfy(\.isLetter) {
+                out.append(p)
+            }
+        }
+        for g in m.cmdline {
+            for word in g.pattern.split(separator: " ")
+            where word.hasPrefix("-") && !word.hasPrefix("--") && (3...4).contains(word.count) && word.dropFirst().allSatisfy(\.isLetter) {
+                out.append(String(word))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,174 @@
+import ArgumentParser
+import GuardCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Options shared by `check`: the policy and the workspace.
+struct PolicyOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Policy file (default: the embedded default policy).", valueName: "FILE"))
+    var policy: String?
+
+    @Option(name: .long, help: ArgumentHelp("Directory ${workspace} stands for (default: the current directory).", valueName: "DIR"))
+    var workspace: String?
+}
+
+/// Prints an output and exits with its code.
+private func finish(_ out: PolicyTool.Output) throws -> Never {
+    writeAll(1, Array(out.stdout.utf8))
+    writeAll(2, Array(out.stderr.utf8))
+    throw ExitCode(out.exitCode)
+}
+
+/// Writes every byte to a file descriptor, retrying short writes.
+private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    bytes.withUnsafeBufferPointer { writeAll(fd, $0) }
+}
+
+private func writeAll(_ fd: Int32, _ buf: UnsafeBufferPointer<UInt8>) {
+    var off = 0
+    while off < buf.count {
+        let n = write(fd, buf.baseAddress! + off, buf.count - off)
+        if n <= 0 {
+            if n < 0 && errno == EINTR { continue }
+            return
+        }
+        off += n
+    }
+}
+
+/// `claude-guard check`: what would the policy do with a command? No root needed.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what the policy would do with a command, or with each line of a file.",
+        discussion: """
+            Exit status: 0 when every command is allowed, 1 when the policy would act on any, 2 on errors.
+
+            Examples:
+              claude-guard check --policy policies/strict.yaml -- rm -rf /
+              claude-guard check -- sh -c 'cd /tmp && rm -fr ~'
+              claude-guard check --file commands.txt --format json
+            """)
+
+    @OptionGroup var options: PolicyOptions
+
+    @Option(name: .long, help: ArgumentHelp("Judge each line of FILE as a shell command line ('-' for stdin).", valueName: "FILE"))
+    var file: String?
+
+    @Option(name: .long, help: "Output format: text or json (one JSON object per line).")
+    var format: String = "text"
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after '--'.")
+    var command: [String] = []
+
+    func validate() throws {
+        if PolicyTool.Format(rawValue: format) == nil {
+            throw ValidationError("--format must be text or json")
+        }
+        if file == nil && command.filter({ $0 != "--" }).isEmpty {
+            throw ValidationError("give a command after '--' (check -- rm -rf /) or --file FILE")
+        }
+        if file != nil && !command.filter({ $0 != "--" }).isEmpty {
+            throw ValidationError("give either --file or a command, not both")
+        }
+    }
+
+    func run() throws {
+        let policy: Policy
+        do {
+            policy = try PolicyTool.loadPolicy(options.policy)
+        } catch {
+            try finish(PolicyTool.failure(error))
+        }
+        let fmt = PolicyTool.Format(rawValue: format) ?? .text
+        let workspace = options.workspace.map { Paths_absolute($0) }
+        guard let file else {
+            var argv = command
+            if argv.first == "--" { argv.removeFirst() }
+            try finish(PolicyTool.check(policy: policy, argv: argv, workspace: workspace, format: fmt))
+        }
+        guard let data = readAll(file) else {
+            try finish(PolicyTool.Output(stderr: "claude-guard check: cannot read '\(file)'; give an existing file of command lines, one per line\n", exitCode: 2))
+        }
+        let code = data.withUnsafeBufferPointer { buf in
+            PolicyTool.checkLines(policy: policy, text: buf, workspace: workspace, format: fmt) { chunk in
+                writeAll(1, chunk)
+            }
+        }
+        throw ExitCode(code)
+    }
+}
+
+/// `claude-guard test`: run the `tests:` written in policies.
+struct Test: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the test cases written in policies (their tests: section).",
+        discussion: """
+            Each failure is named with its file:line. Exit status: 0 when all pass, 1 when any fails, 2 when a policy is invalid.
+
+            Example:
+              claude-guard test policies/*.yaml
+            """)
+
+    @Argument(help: "Policy files.")
+    var policies: [String]
+
+    func validate() throws {
+        if policies.isEmpty { throw ValidationError("give one or more policy files: claude-guard test policies/strict.yaml") }
+    }
+
+    func run() throws {
+        try finish(PolicyTool.test(paths: policies))
+    }
+}
+
+/// `claude-guard lint`: validate policies and warn about dead rules.
+struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate policies and warn about rules that are shadowed or can never match.",
+        discussion: """
+            Errors name file:line:column and what to write instead. Exit status: 0 clean, 1 warnings, 2 invalid.
+
+            Example:
+              claude-guard lint policies/strict.yaml
+            """)
+
+    @Argument(help: "Policy files.")
+    var policies: [String]
+
+    func validate() throws {
+        if policies.isEmpty { throw ValidationError("give one or more policy files: claude-guard lint policies/strict.yaml") }
+    }
+
+    func run() throws {
+        try finish(PolicyTool.lint(paths: policies))
+    }
+}
+
+private func Paths_absolute(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    var buf = [CChar](repeating: 0, count: 4096)
+    let cwd = getcwd(&buf, buf.count) != nil ? String(cString: buf) : "/"
+    return cwd + "/" + path
+}
+
+/// Reads a whole file (or stdin for "-") into memory.
+private func readAll(_ path: String) -> [UInt8]? {
+    let fd = path == "-" ? 0 : open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { if fd != 0 { close(fd) } }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { return nil }
+        if n == 0 { break }
+        out.append(contentsOf: chunk[0..<n])
+    }
+    return out
+}
