@@ -245,7 +245,8 @@ struct PathPattern: Sendable {
         if workspaceRelative {
             guard Paths.isUnder(path, workspace.map(Paths.normalize) ?? "/") else { return false }
             candidate = String(path.dropFirst(base.count))
-            if candidate.isEmpty { candidate = "/" }
+            // The workspace itself: only a pattern that matches the empty rest (`${workspace}**`) holds.
+            if candidate.isEmpty { return glob.matches("") }
         }
         // The glob matches the path itself or one of its ancestors.
         if glob.matches(candidate) { return true }
@@ -265,8 +266,9 @@ struct Outcome {
     var matched: String?
     var reason: String?
 
-    /// Keeps the stronger of two outcomes; on a tie the earlier (outer, first) one.
+    /// Keeps the stronger of two outcomes; on a tie the earlier (outer, first) one, unless only the later one
+    /// comes from a rule.
     mutating func merge(_ o: Outcome) {
-        if o.action > action { self = o }
+        if o.action > action || (o.action == action && rule == nil && o.rule != nil) { self = o }
     }
 }
