@@ -18,13 +18,17 @@ struct Evaluator {
 
         init(_ ctx: ExecContext) {
             self.ctx = ctx
-            let base = Paths.basename(ctx.path)
-            names = [base]
             fullPaths = [ctx.path]
-            if let f = ctx.filename {
-                if f != ctx.path { fullPaths.append(f) }
-                let fb = Paths.basename(f)
-                if fb != base { names.append(fb) }
+            if let f = ctx.filename, f != ctx.path { fullPaths.append(f) }
+            if let cached = ctx.resolvedNames {
+                names = cached
+            } else {
+                let base = Paths.basename(ctx.path)
+                names = [base]
+                if let f = ctx.filename {
+                    let fb = Paths.basename(f)
+                    if fb != base { names.append(fb) }
+                }
             }
             for i in ctx.identities where !names.contains(i) { names.append(i) }
         }
@@ -127,6 +131,7 @@ struct Evaluator {
                     argv: e.argv, path: r.real, filename: r.located, cwd: cwd, uid: ctx.uid, userName: ctx.userName,
                     parent: ctx, workspace: ctx.workspace)
                 inner.cwdUnknown = cwdUnknown
+                inner.resolvedNames = r.names
                 inner.unknownWords = e.unknown
                 inner.trailingUnknown = e.trailingUnknown
                 if let u = e.user { setUser(&inner, u) }
@@ -161,10 +166,10 @@ struct Evaluator {
         let candidates = candidates(facts.names)
         for i in candidates {
             if matches(policy.rules[i].match, &facts) {
-                return Outcome(action: policy.rules[i].action, rule: i, matched: shellJoin(facts.ctx.argv))
+                return Outcome(action: policy.rules[i].action, rule: i, argv: facts.ctx.argv)
             }
         }
-        return Outcome(action: policy.defaultAction, matched: shellJoin(facts.ctx.argv), reason: "no rule matched (default)")
+        return Outcome(action: policy.defaultAction, argv: facts.ctx.argv, reason: "no rule matched (default)")
     }
 
     private func candidates(_ names: [String]) -> [Int] {
@@ -178,7 +183,7 @@ struct Evaluator {
 
     // MARK: - Matching
 
-    mutating func matches(_ m: CompiledMatch, _ f: inout Facts) -> Bool {
+    func matches(_ m: CompiledMatch, _ f: inout Facts) -> Bool {
         if m.hasCommand && !commandMatches(m, f) { return false }
         if !m.args.isEmpty {
             let argv = f.ctx.argv
@@ -316,6 +321,7 @@ struct Evaluator {
             let r = Paths.resolve(name, cwd: cwd)
             ctx.path = r.real
             ctx.filename = r.located
+            ctx.resolvedNames = r.names
             if !contexts.isEmpty { contexts[i] = ctx }
             best.merge(command(ctx, depth: depth + 1))
         }
@@ -377,6 +383,7 @@ struct Evaluator {
                 argv: e.argv, path: r.real, filename: r.located, cwd: ctx.cwd, uid: ctx.uid, userName: ctx.userName,
                 workspace: ctx.workspace)
             inner.unknownWords = e.unknown
+            inner.resolvedNames = r.names
             if stageMatches(m, inner, depth: depth + 1) { return true }
         }
         return false

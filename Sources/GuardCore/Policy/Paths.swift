@@ -11,10 +11,14 @@ import Synchronization
 enum Paths {
     /// The last path component (`/usr/bin/rm` → `rm`).
     static func basename(_ path: String) -> String {
-        var u = Substring(path)
-        while u.count > 1 && u.last == "/" { u = u.dropLast() }
-        if let slash = u.lastIndex(of: "/") { return String(u[u.index(after: slash)...]) }
-        return String(u)
+        let u = path.utf8
+        if u.isEmpty { return path }
+        var end = u.endIndex
+        while end > u.index(after: u.startIndex), u[u.index(before: end)] == 0x2F { end = u.index(before: end) }
+        guard let slash = u[..<end].lastIndex(of: 0x2F) else {
+            return end == u.endIndex ? path : String(Substring(u[..<end]))
+        }
+        return String(Substring(u[u.index(after: slash)..<end]))
     }
 
     /// Joins `path` to `cwd` when relative and normalises `.`, `..` and repeated slashes, without touching disk.
@@ -25,6 +29,7 @@ enum Paths {
 
     /// Normalises `.`, `..` and repeated slashes lexically; `..` above `/` stays at `/`.
     static func normalize(_ path: String) -> String {
+        if isNormal(path) { return path }
         var parts: [Substring] = []
         for comp in path.split(separator: "/", omittingEmptySubsequences: true) {
             if comp == "." { continue }
@@ -35,6 +40,30 @@ enum Paths {
             parts.append(comp)
         }
         return "/" + parts.joined(separator: "/")
+    }
+
+    /// Whether `path` is already absolute and normal: no `//`, `/./`, `/../`, trailing `/`, `/.` or `/..`.
+    static func isNormal(_ path: String) -> Bool {
+        var it = path.utf8.makeIterator()
+        guard it.next() == 0x2F else { return false }
+        var state = 1  // bytes since the last '/': 0 none yet counted; tracks "/", "/.", "/.."
+        var dots = 0
+        var count = 1
+        while let c = it.next() {
+            count += 1
+            if c == 0x2F {
+                if state == 1 || (state == 2 && dots > 0 && dots <= 2) { return false }
+                state = 1
+                dots = 0
+            } else if c == 0x2E && (state == 1 || (state == 2 && dots > 0)) {
+                state = 2
+                dots += 1
+            } else {
+                state = 3
+            }
+        }
+        if count == 1 { return true }
+        return !(state == 1 || (state == 2 && dots <= 2))
     }
 
     /// Whether `path` is `prefix` or lies below it (both normalised).
@@ -58,6 +87,16 @@ enum Paths {
     struct Resolved: Sendable {
         var located: String
         var real: String
+        /// Basenames of `real` and, when different, of `located`.
+        var names: [String]
+
+        init(located: String, real: String) {
+            self.located = located
+            self.real = real
+            let a = Paths.basename(real)
+            let b = Paths.basename(located)
+            names = a == b ? [a] : [a, b]
+        }
     }
 
     private static let cache = Mutex<[String: Resolved]>([:])

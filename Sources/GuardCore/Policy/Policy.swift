@@ -172,8 +172,10 @@ public struct Policy: Sendable {
     }
 }
 
-/// The compiled form of one `match:` object.
-struct CompiledMatch: Sendable {
+/// The compiled form of one `match:` object; a class so that evaluation passes it without copying its arrays.
+///
+/// Mutated only while a policy loads, immutable afterwards.
+final class CompiledMatch: @unchecked Sendable {
     var commandNames: [String] = []
     var commandPaths: [String] = []
     var commandGlobs: [Glob] = []
@@ -191,6 +193,8 @@ struct CompiledMatch: Sendable {
     var hasPaths = false
     /// `paths` must hold for every path operand (allow rules) rather than for one (alert, stop, kill rules).
     var everyPath = false
+
+    init() {}
 
     var hasCommand: Bool { !commandNames.isEmpty || !commandPaths.isEmpty || !commandGlobs.isEmpty }
 
@@ -263,8 +267,26 @@ struct PathPattern: Sendable {
 struct Outcome {
     var action: Action
     var rule: Int?
-    var matched: String?
+    var matchedText: String?
+    /// The matched command's argv, joined into `matched` only when a verdict is rendered.
+    var matchedArgv: [String]?
     var reason: String?
+
+    init(action: Action, rule: Int? = nil, matched: String? = nil, reason: String? = nil) {
+        self.action = action
+        self.rule = rule
+        self.matchedText = matched
+        self.reason = reason
+    }
+
+    init(action: Action, rule: Int? = nil, argv: [String], reason: String? = nil) {
+        self.action = action
+        self.rule = rule
+        self.matchedArgv = argv
+        self.reason = reason
+    }
+
+    var matched: String? { matchedText ?? matchedArgv.map(shellJoin) }
 
     /// Keeps the stronger of two outcomes; on a tie the earlier (outer, first) one, unless only the later one
     /// comes from a rule.

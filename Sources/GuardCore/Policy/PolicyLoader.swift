@@ -287,7 +287,7 @@ struct PolicyLoader {
     }
 
     private mutating func loadMatch(_ m: Node.Mapping, node: Node, allowPipeline: Bool) -> CompiledMatch {
-        var c = CompiledMatch()
+        let c = CompiledMatch()
         let e = pairs(m, context: "match", allowed: PolicyLoader.matchKeys)
         if let n = e["command"], let list = strings(n, key: "command", example: "command: [rm, /usr/bin/rm, 'python*']") {
             for (s, item) in list {

@@ -55,6 +55,8 @@ public struct ExecContext: Sendable {
     var unknownWords: [Int] = []
     /// Whether more arguments of unknown value follow argv (an `xargs` payload).
     var trailingUnknown = false
+    /// Basenames of `path` and `filename`, when the resolver computed them already.
+    var resolvedNames: [String]?
     /// Whether the working directory is unknown (after `cd "$X"`): relative paths may be anywhere.
     var cwdUnknown = false
 
