@@ -11,7 +11,8 @@ BPF_OBJ    := $(OUT)/claude_guard.bpf.o
 SKEL       := Sources/CBPF/claude_guard.skel.h
 BIN        := .build/$(CONFIG)/claude-guard
 # Debian packages the build and the tests need (checked by the command they give).
-APT_PKGS   := libbpf-dev libelf-dev zlib1g-dev clang bpftool libyaml-dev shfmt python3 util-linux procps
+APT_PKGS   := libbpf-dev libelf-dev zlib1g-dev clang bpftool libyaml-dev shfmt python3 util-linux procps \
+              curl sudo busybox
 
 .PHONY: all setup build bpf demo test test-unit test-integration test-policies bench clean format
 

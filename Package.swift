@@ -24,7 +24,8 @@ let package = Package(
         // Policy language, shell parser, evaluator, event model and formatting. Never imports libbpf.
         .target(
             name: "GuardCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            resources: [.embedInCode("Resources/default.yaml")]
         ),
         // libbpf, the generated skeleton and the header shared with the kernel programs.
         .target(

@@ -16,6 +16,9 @@ const volatile bool enforce = false;             /* false: audit, never signal *
 const volatile __u32 default_verdict = CG_VERDICT_PASS; /* file not in `verdicts` */
 const volatile __u32 unreported_verdict = CG_VERDICT_KILL; /* hold impossible: ring full */
 
+/* Set by the watchdog when the guard is gone: report, never hold or kill. */
+__u32 disabled = 0;
+
 /* Held tasks right now; sys_enter returns at once while it is 0. Whoever
  * deletes a `held` entry (kernel or user space) decrements it. */
 __u32 held_count = 0;
@@ -160,6 +163,23 @@ static __always_inline __u32 resolve_path(struct dentry *dentry, struct vfsmount
 	return w.off;
 }
 
+/* Identity of an executed file: device, inode and ctime (CO-RE across layouts). */
+static __always_inline void file_key(struct inode *inode, struct cg_file_key *key)
+{
+	key->ino = BPF_CORE_READ(inode, i_ino);
+	key->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (bpf_core_field_exists(inode->i_ctime_sec)) {
+		key->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
+		key->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
+	} else if (bpf_core_field_exists(((struct inode___v66 *)inode)->__i_ctime)) {
+		key->ctime_sec = BPF_CORE_READ((struct inode___v66 *)inode, __i_ctime.tv_sec);
+		key->ctime_nsec = BPF_CORE_READ((struct inode___v66 *)inode, __i_ctime.tv_nsec);
+	} else {
+		key->ctime_sec = BPF_CORE_READ((struct inode___v65 *)inode, i_ctime.tv_sec);
+		key->ctime_nsec = BPF_CORE_READ((struct inode___v65 *)inode, i_ctime.tv_nsec);
+	}
+}
+
 /* Fork: a child of a tracked process is tracked, under the same root. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
@@ -215,10 +235,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	/* The executed file: after binfmt_script this is the interpreter. */
 	file = BPF_CORE_READ(bprm, file);
 	dentry = BPF_CORE_READ(file, f_path.dentry);
-	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
-	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	e->ino = key.ino;
-	e->dev = key.dev;
+	file_key(BPF_CORE_READ(file, f_inode), &key);
+	e->file = key;
 	/* Unhashed: unlinked after open, or never linked (memfd). */
 	if (!BPF_CORE_READ(dentry, d_hash.pprev))
 		flags |= CG_FLAG_DELETED;
@@ -255,6 +273,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	/* Verdict by the executed file's identity (device, inode), never by name. */
 	__u32 *v = bpf_map_lookup_elem(&verdicts, &key);
 	verdict = v ? *v : default_verdict;
+	if (disabled)
+		verdict = CG_VERDICT_PASS;
 	size = CG_EXEC_HEAD_SIZE + argv_len;
 
 	if (enforce && verdict == CG_VERDICT_HOLD) {
@@ -395,7 +415,7 @@ static __always_inline int exit_exec(long ret)
 	e->ret = ret;
 	e->flags = a->flags;
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->dev = e->ino = 0;
+	__builtin_memset(&e->file, 0, sizeof(e->file));
 	e->path_off = e->cwd_off = CG_PATH_MAX;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	long n = bpf_probe_read_user_str(e->filename, sizeof(e->filename), a->filename);

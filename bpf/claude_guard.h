@@ -60,10 +60,15 @@ struct cg_tracked {
 	unsigned int pad;
 };
 
-/* Key of the `verdicts` map: identity of an executable file. */
+/* Key of the `verdicts` map: identity of an executable file's contents.
+ * ctime changes on every write or metadata change and cannot be set back
+ * by user space, so a verdict learned for a file never outlives a rewrite. */
 struct cg_file_key {
 	unsigned long long dev;
 	unsigned long long ino;
+	long long ctime_sec;
+	unsigned int ctime_nsec;
+	unsigned int pad;
 };
 
 /* Value of the `held` map (key: tgid). */
@@ -89,8 +94,7 @@ struct cg_exec_event {
 	unsigned int flags;
 	int ret;                      /* exec-failed: negative errno */
 	unsigned long long cgroup_id;
-	unsigned long long dev;       /* executed file identity */
-	unsigned long long ino;
+	struct cg_file_key file;      /* executed file identity */
 	unsigned int argv_len;        /* bytes of argv (NUL-separated) */
 	unsigned int argc_seen;
 	unsigned short filename_len;  /* bytes in filename, no NUL */
@@ -122,7 +126,7 @@ _Static_assert(sizeof(struct cg_header) == 16, "cg_header layout");
 _Static_assert(sizeof(struct cg_exec_event) % 8 == 0, "cg_exec_event padding");
 _Static_assert(__builtin_offsetof(struct cg_exec_event, argv) == CG_EXEC_HEAD_SIZE, "argv last");
 _Static_assert(sizeof(struct cg_exit_event) == 56, "cg_exit_event layout");
-_Static_assert(sizeof(struct cg_file_key) == 16, "cg_file_key layout");
+_Static_assert(sizeof(struct cg_file_key) == 32, "cg_file_key layout");
 #endif
 
 #endif /* CLAUDE_GUARD_H */

@@ -55,7 +55,15 @@ struct qstr {
 };
 struct hlist_bl_node { struct hlist_bl_node *next, **pprev; };
 struct super_block { dev_t s_dev; };
-struct inode { unsigned long i_ino; struct super_block *i_sb; };
+struct timespec64 { s64 tv_sec; long tv_nsec; };
+struct inode {
+	unsigned long i_ino;
+	struct super_block *i_sb;
+	s64 i_ctime_sec; /* 6.11+ */
+	u32 i_ctime_nsec;
+};
+struct inode___v66 { struct timespec64 __i_ctime; };  /* 6.6 - 6.10 */
+struct inode___v65 { struct timespec64 i_ctime; };    /* before 6.6 */
 struct dentry {
 	struct hlist_bl_node d_hash;
 	struct dentry *d_parent;

@@ -146,11 +146,62 @@ int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max)
 	return n;
 }
 
-int cg_bpf_set_verdict(cg_bpf *bpf, uint64_t dev, uint64_t ino, uint32_t verdict)
+int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verdict)
 {
-	struct cg_file_key key = { .dev = dev, .ino = ino };
+	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.verdicts), key, &verdict, BPF_ANY) ? -errno : 0;
+}
 
-	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.verdicts), &key, &verdict, BPF_ANY) ? -errno : 0;
+/* Async-signal-safe: only syscalls, so the forked watchdog may call it. */
+int cg_bpf_release_all(cg_bpf *bpf, bool kill_held)
+{
+	int fd = bpf_map__fd(bpf->skel->maps.held), n = 0;
+	uint32_t key;
+
+	/* Delete-first iteration: every pass takes the first key left. */
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0) {
+		if (bpf_map_delete_elem(fd, &key) == 0) {
+			__atomic_fetch_sub(&bpf->skel->bss->held_count, 1, __ATOMIC_SEQ_CST);
+			kill(key, kill_held ? SIGKILL : SIGCONT);
+			n++;
+		}
+	}
+	return n;
+}
+
+pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (pid == 0) {
+		char c;
+		ssize_t n;
+
+		/* Ctrl-C and the guard's own SIGTERM are for the guard, not for us. */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		close(p[1]);
+		do {
+			n = read(p[0], &c, 1);
+		} while (n > 0 || (n < 0 && errno == EINTR));
+		/* The guard is gone: hold nothing more, then resolve what is held. */
+		__atomic_store_n(&bpf->skel->bss->disabled, 1, __ATOMIC_SEQ_CST);
+		cg_bpf_release_all(bpf, kill_held);
+		_exit(0);
+	}
+	close(p[0]);
+	*alive = p[1];
+	return pid;
 }
 
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid)

@@ -5,6 +5,12 @@ import GuardCore
     import Glibc
 #endif
 
+extension FileIdentity {
+    init(_ k: cg_file_key) {
+        self.init(device: k.dev, inode: k.ino, ctimeSec: k.ctime_sec, ctimeNsec: k.ctime_nsec)
+    }
+}
+
 /// A record from the kernel, decoded.
 public enum KernelEvent {
     case exec(ExecEvent)
@@ -90,7 +96,13 @@ public final class BPFGuard {
         }
     }
 
-    deinit { cg_bpf_destroy(bpf) }
+    deinit {
+        if let w = watchdog {
+            close(w.fd)  // the watchdog wakes, finds nothing held, exits
+            waitpid(w.pid, nil, 0)
+        }
+        cg_bpf_destroy(bpf)
+    }
 
     /// Adds a process to the tracked set under root.
     public func track(_ pid: Int32, root: Int32) throws {
@@ -106,10 +118,26 @@ public final class BPFGuard {
     }
 
     /// Sets the kernel verdict for an executable file identity.
-    public func setVerdict(device: UInt64, inode: UInt64, _ verdict: KernelVerdict) throws {
-        let err = cg_bpf_set_verdict(bpf, device, inode, verdict.rawValue)
+    public func setVerdict(_ file: FileIdentity, _ verdict: KernelVerdict) throws {
+        var key = cg_file_key(
+            dev: file.device, ino: file.inode, ctime_sec: file.ctimeSec, ctime_nsec: file.ctimeNsec, pad: 0)
+        let err = cg_bpf_set_verdict(bpf, &key, verdict.rawValue)
         if err != 0 { throw GuardError.system(what: "set a kernel verdict", errno: -err) }
     }
+
+    /// Starts the watchdog that resolves held processes if this process dies (even by SIGKILL).
+    public func startWatchdog(killHeld: Bool) throws {
+        var alive: Int32 = -1
+        let pid = cg_bpf_start_watchdog(bpf, killHeld, &alive)
+        if pid < 0 { throw GuardError.system(what: "start the watchdog", errno: -pid) }
+        watchdog = (pid, alive)
+    }
+
+    /// Resolves every held process now: SIGKILL, or resume. Returns how many.
+    @discardableResult
+    public func releaseAll(kill: Bool) -> Int { Int(cg_bpf_release_all(bpf, kill)) }
+
+    private var watchdog: (pid: Int32, fd: Int32)?
 
     /// Forgets a held process so it may run; true if it was held.
     @discardableResult
@@ -219,8 +247,8 @@ public final class BPFGuard {
             comm: Self.cString(data + cg_exec_offset_comm(), max: Int(CG_COMM_LEN)),
             filename: filename, path: path, cwd: cwd, argv: argv,
             truncated: flags & UInt32(CG_FLAG_ARGV_TRUNCATED.rawValue) != 0,
-            cgroupID: field(\.cgroup_id, UInt64.self), device: field(\.dev, UInt64.self),
-            inode: field(\.ino, UInt64.self), monotonicNs: hdr.ktime_ns, time: wallTime(monotonicNs: hdr.ktime_ns),
+            cgroupID: field(\.cgroup_id, UInt64.self), file: FileIdentity(field(\.file, cg_file_key.self)),
+            monotonicNs: hdr.ktime_ns, time: wallTime(monotonicNs: hdr.ktime_ns),
             held: flags & UInt32(CG_FLAG_HELD.rawValue) != 0,
             killedInKernel: flags & UInt32(CG_FLAG_KILLED.rawValue) != 0)
     }

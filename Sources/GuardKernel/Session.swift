@@ -33,6 +33,14 @@ public struct SessionOptions {
     public var keepDescendants = false
     /// No "guarding ..." line on stderr.
     public var quiet = false
+    /// `${workspace}` (default: the guarded root's working directory).
+    public var workspace: String?
+    /// --audit: signal nothing, log what would be done.
+    public var audit = false
+    /// --report: a JSON summary (counts per rule, the violations).
+    public var reportPath: String?
+    /// --junit: JUnit XML, one test case per rule.
+    public var junitPath: String?
 
     public init() {}
 }
@@ -50,25 +58,44 @@ public final class GuardSession {
     private var summary = Summary()
     private let startNs: UInt64
     private var writer = JSONWriter(capacity: 4096)
-    /// Decides on one exec: the violation it is, or nil. Set by the caller (the policy).
-    public var decide: (ExecEvent) -> Violation? = { _ in nil }
+    private let enforcer: Enforcer
+    /// Every violation, for --report and --junit.
+    private var violations: [(ExecEvent, Violation)] = []
 
     /// Loads and attaches everything; nothing is tracked yet.
     ///
     /// - Throws: `GuardError`, or a regex error for -n/-l.
-    public init(options: SessionOptions, kernel: KernelConfig) throws {
+    public init(options: SessionOptions, policy: Policy) throws {
         self.options = options
         nameRegex = try options.nameFilter.map { try Regex($0) }
         lineRegex = try options.lineFilter.map { try Regex($0) }
         jsonFile = try options.outputPath.map { try OutputFile(appendingTo: $0, truncate: true) }
         violationsFile = try options.violationsPath.map { try OutputFile(appendingTo: $0) }
         cg_install_stop_handlers()
-        var k = kernel
+        let audit = options.audit || policy.mode == .audit
+        var k = Enforcer.kernelConfig(policy: policy, audit: audit)
         k.fails = options.fails
         guardBPF = try BPFGuard(config: k)
+        if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
+        enforcer = try Enforcer(policy: policy, audit: audit, workspace: options.workspace, bpf: guardBPF)
         startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         formatter = TextFormatter(options: options.text, startNs: startNs)
         guardBPF.onEvent = { [unowned self] event in self.handle(event) }
+    }
+
+    /// Hold timeouts and resume/kill requests, after each poll.
+    private func tick() {
+        let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+        for pid in enforcer.sweepTimeouts(nowNs: now) {
+            let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
+            notice("pid \(pid) held with no verdict for \(enforcer.policy.holdTimeoutMs) ms: \(what) (on_timeout)")
+        }
+        for (pid, what) in enforcer.serveRequests() { notice("pid \(pid) \(what) on request") }
+    }
+
+    private func notice(_ s: String) {
+        if options.format == .text { stdout.write(line: "!! " + s) }
+        FileHandleStderr.write("claude-guard: \(s)\n")
     }
 
     // MARK: -p PID
@@ -79,6 +106,7 @@ public final class GuardSession {
     /// - Throws: `GuardError.noSuchProcess`.
     public func watch(pid: Int32) throws -> Int32 {
         guard ProcFS.exists(pid) else { throw GuardError.noSuchProcess(pid) }
+        if enforcer.workspace == nil { enforcer.workspace = realPath("/proc/\(pid)/cwd") }
         try guardBPF.track(pid, root: pid)
         // Seed descendants that exist already; repeat so children forked mid-scan are caught.
         var seeded: Set<Int32> = []
@@ -93,7 +121,8 @@ public final class GuardSession {
         let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
         var lastCheck: UInt64 = 0
         while cg_stop_requested() == 0 {
-            guardBPF.poll(timeoutMs: 100)
+            guardBPF.poll(timeoutMs: 50)
+            tick()
             flushAll()
             let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
             if let deadline, now >= deadline { break }
@@ -114,6 +143,7 @@ public final class GuardSession {
     /// - Throws: `GuardError.spawnFailed`.
     public func run(command: [String]) throws -> Int32 {
         _ = cg_set_subreaper()
+        if enforcer.workspace == nil { enforcer.workspace = realPath(".") }
         var gate: Int32 = -1
         var report: Int32 = -1
         var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
@@ -138,6 +168,7 @@ public final class GuardSession {
         var stopSignal: Int32 = 0
         while status == nil {
             guardBPF.poll(timeoutMs: 50)
+            tick()
             flushAll()
             status = reap(child)
             stopSignal = cg_stop_requested()
@@ -155,7 +186,8 @@ public final class GuardSession {
             if options.keepDescendants && stopSignal == 0 {
                 announce("command exited; guarding \(leftovers.count) descendant(s) until they exit")
                 while cg_stop_requested() == 0 && !guardBPF.tracked(root: child).isEmpty {
-                    guardBPF.poll(timeoutMs: 100)
+                    guardBPF.poll(timeoutMs: 50)
+                    tick()
                     flushAll()
                     _ = reap(-1)
                 }
@@ -171,6 +203,7 @@ public final class GuardSession {
 
     /// SIGTERM the tracked tree (and the given pids), then SIGKILL what is left after --grace.
     private func terminate(root: Int32, including pids: [Int32]) {
+        enforcer.releaseAll()
         var targets = Set(pids).union(guardBPF.tracked(root: root))
         for pid in targets {
             kill(pid, SIGTERM)
@@ -194,14 +227,17 @@ public final class GuardSession {
     /// Reaps children (we are a subreaper); returns child's shell status once it is reaped.
     private func reap(_ child: Int32, block: Bool = false) -> Int32? {
         var result: Int32? = nil
+        func record(_ st: Int32) {
+            let sig = st & 0x7f
+            result = sig == 0 ? (st >> 8) & 0xff : 128 + sig
+        }
+        var st: Int32 = 0
+        // Block on the child itself only: -1 would also wait for the watchdog, which outlives us.
+        if block && child > 0 && waitpid(child, &st, 0) == child { record(st) }
         while true {
-            var st: Int32 = 0
-            let pid = waitpid(-1, &st, block && result == nil ? 0 : WNOHANG)
+            let pid = waitpid(-1, &st, WNOHANG)
             if pid <= 0 { break }
-            if pid == child {
-                let sig = st & 0x7f
-                result = sig == 0 ? (st >> 8) & 0xff : 128 + sig
-            }
+            if pid == child { record(st) }
         }
         return result
     }
@@ -212,8 +248,11 @@ public final class GuardSession {
         switch event {
         case .exec(let e):
             if case .failed = e.kind { summary.execFailures += 1 } else { summary.execs += 1 }
-            let violation = decide(e)
-            if let v = violation { record(v) }
+            let violation = enforcer.handle(e)
+            if let v = violation {
+                record(v)
+                violations.append((e, v))
+            }
             if let file = jsonFile { emit(e, violation, to: file) }
             if let v = violation, let file = violationsFile {
                 emit(e, v, to: file)
@@ -226,7 +265,13 @@ public final class GuardSession {
                 stdout.write(line: formatter.line(e))
                 if let v = violation { stdout.write(line: formatter.violationLine(e, v)) }
             }
+            if let v = violation, v.enforced.hasPrefix("stopped") {
+                notice(
+                    "pid \(e.pid) is stopped (rule \(v.rule)): `sudo claude-guard resume \(e.pid)` lets it run, "
+                        + "`sudo claude-guard kill \(e.pid)` ends it; it gets on_timeout when the guard exits")
+            }
         case .exit(let x):
+            enforcer.exited(x.pid)
             summary.exits += 1
             writer.reset()
             EventJSON.exit(x, into: &writer)
@@ -296,6 +341,12 @@ public final class GuardSession {
     }
 
     private func finish(status: Int32?) -> Int32 {
+        let released = enforcer.releaseAll()
+        if released > 0 {
+            let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
+            notice("\(released) held process(es) \(what) on exit (on_timeout)")
+        }
+        enforcer.removeRequestDir()
         summary.exitStatus = status
         summary.durationNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)) - startNs
         let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
@@ -312,8 +363,33 @@ public final class GuardSession {
             FileHandleStderr.write(s + "\n")
         }
         flushAll()
+        writeReports()
         if summary.violations > 0 { return 3 }
         return status ?? 0
+    }
+
+    /// --report (JSON) and --junit (XML).
+    private func writeReports() {
+        let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
+        if let path = options.reportPath, let file = try? OutputFile(appendingTo: path, truncate: true) {
+            var w = JSONWriter()
+            w.beginObject()
+            w.field("policy", enforcer.policy.name)
+            w.field("mode", enforcer.audit ? "audit" : "enforce")
+            w.key("summary")
+            EventJSON.summary(summary, time: now, into: &w)
+            w.beginArray("violations")
+            for (e, v) in violations { EventJSON.exec(e, violation: v, into: &w) }
+            w.endArray()
+            w.endObject()
+            w.newline()
+            file.write(w.bytes)
+            file.flush()
+        }
+        if let path = options.junitPath, let file = try? OutputFile(appendingTo: path, truncate: true) {
+            file.write(line: JUnit.render(policy: enforcer.policy, violations: violations.map { $0.1 }, summary: summary))
+            file.flush()
+        }
     }
 
     public var currentSummary: Summary { summary }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GuardCore
 import GuardKernel
 
@@ -26,7 +27,7 @@ struct ClaudeGuard: ParsableCommand {
             Exit codes: 0 ok; 3 violations recorded; run: the command's status otherwise
             (128+signal when killed); 1, 2, 77, 126, 127: errors of claude-guard itself.
             """,
-        subcommands: [Watch.self, Run.self],
+        subcommands: [Watch.self, Run.self, Check.self, Test.self, Lint.self, Resume.self, KillHeld.self],
         defaultSubcommand: Watch.self
     )
 }
@@ -63,6 +64,16 @@ struct GuardOptions: ParsableArguments {
     var duration: Double?
     @Flag(help: "No status lines on stderr.")
     var quiet = false
+    @Option(help: ArgumentHelp("The policy (YAML). Default: the embedded default policy.", valueName: "FILE"))
+    var policy: String?
+    @Flag(help: "Audit only: signal nothing, log what the policy would do (as `mode: audit`).")
+    var audit = false
+    @Option(help: ArgumentHelp("What ${workspace} means in the policy (default: the guarded root's working directory).", valueName: "DIR"))
+    var workspace: String?
+    @Option(help: ArgumentHelp("Write a JSON summary (counts per rule, the violations) to FILE at the end.", valueName: "FILE"))
+    var report: String?
+    @Option(help: ArgumentHelp("Write JUnit XML (one test case per rule) to FILE at the end.", valueName: "FILE"))
+    var junit: String?
 
     func validate() throws {
         if let maxArgs, maxArgs < 1 { throw ValidationError("--max-args must be at least 1.") }
@@ -83,7 +94,19 @@ struct GuardOptions: ParsableArguments {
         o.ppidFilter = ppid
         o.duration = duration
         o.quiet = quiet
+        o.audit = audit
+        o.workspace = workspace
+        o.reportPath = report
+        o.junitPath = junit
         return o
+    }
+
+    /// The policy given, or the embedded default.
+    ///
+    /// - Throws: `PolicyError` (file:line:column).
+    func loadPolicy() throws -> Policy {
+        guard let policy else { return Policy.embeddedDefault }
+        return try Policy.load(path: policy)
     }
 }
 
@@ -103,6 +126,9 @@ func runGuarded(_ body: () throws -> Int32) throws -> Never {
     } catch let error as GuardError {
         FileHandleStderr.write("claude-guard: error: \(error.description)\n")
         throw ExitCode(error.exitCode)
+    } catch let error as PolicyError {
+        FileHandleStderr.write("claude-guard: error: \(error.description)\nThe guard did not start.\n")
+        throw ExitCode(2)
     }
 }
 
@@ -123,7 +149,7 @@ struct Watch: ParsableCommand {
 
     func run() throws {
         try runGuarded {
-            let session = try GuardSession(options: options.sessionOptions(), kernel: KernelConfig())
+            let session = try GuardSession(options: options.sessionOptions(), policy: try options.loadPolicy())
             return try session.watch(pid: pid)
         }
     }
@@ -155,8 +181,47 @@ struct Run: ParsableCommand {
             var o = options.sessionOptions()
             o.grace = grace
             o.keepDescendants = keepDescendants
-            let session = try GuardSession(options: o, kernel: KernelConfig())
+            let session = try GuardSession(options: o, policy: try options.loadPolicy())
             return try session.run(command: command)
         }
     }
+}
+
+/// Asks the running guard that holds PID (a `stop` verdict) to resume or kill it.
+enum HeldRequest {
+    static func send(_ verb: String, pid: Int32) throws {
+        let base = "/run/claude-guard"
+        let guards = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        var sent: [String] = []
+        for g in guards where Int32(g).map(ProcFS.exists) == true {
+            let path = "\(base)/\(g)/\(verb)-\(pid)"
+            if FileManager.default.createFile(atPath: path, contents: nil) { sent.append(path) }
+        }
+        // The guard that holds PID takes its request within a poll interval; the others leave theirs.
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline {
+            if sent.contains(where: { !FileManager.default.fileExists(atPath: $0) }) {
+                sent.forEach { try? FileManager.default.removeItem(atPath: $0) }
+                print(verb == "resume" ? "resumed \(pid)" : "killed \(pid)")
+                return
+            }
+            usleep(20_000)
+        }
+        sent.forEach { try? FileManager.default.removeItem(atPath: $0) }
+        FileHandleStderr.write(
+            "claude-guard: error: no running claude-guard holds PID \(pid) stopped (is it the right PID, and are you root?).\n")
+        throw ExitCode(1)
+    }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Let a process stopped by a `stop` verdict run.")
+    @Argument(help: "The stopped process.") var pid: Int32
+    func run() throws { try HeldRequest.send("resume", pid: pid) }
+}
+
+struct KillHeld: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Kill a process stopped by a `stop` verdict.")
+    @Argument(help: "The stopped process.") var pid: Int32
+    func run() throws { try HeldRequest.send("kill", pid: pid) }
 }

@@ -48,7 +48,7 @@ int cg_bpf_poll(cg_bpf *bpf, int timeout_ms);
 int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root);
 /* Tasks in the tracked map under root (0: any). Fills up to max tgids. */
 int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max);
-int cg_bpf_set_verdict(cg_bpf *bpf, uint64_t dev, uint64_t ino, uint32_t verdict);
+int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verdict);
 /* Forget a held task; returns 0 if it was held (and drops held_count), -ENOENT otherwise. */
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid);
 /* Held tasks right now, with the monotonic time they were held. */
@@ -58,6 +58,16 @@ int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX]);
 
 /* Text of a libbpf or system errno (positive). */
 const char *cg_strerror(int err);
+
+/*
+ * Fork the watchdog: a companion that keeps the maps open and, once the guard
+ * is gone (its end of a pipe closes, even after SIGKILL), stops all holding and
+ * gives every held task the on-timeout action (kill, or resume). Returns the
+ * watchdog's pid or -errno; *alive is the guard's end of the pipe.
+ */
+pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive);
+/* Resolve every held task now (kill, or resume), as the watchdog would. Returns how many. */
+int cg_bpf_release_all(cg_bpf *bpf, bool kill_held);
 
 /* Last lines libbpf printed at warning level (the verifier log on a failed load). */
 const char *cg_bpf_last_log(void);

@@ -1,0 +1,205 @@
+import GuardCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Judges each exec of the guarded trees against the policy and carries the verdict out.
+///
+/// Held execs (SIGSTOP at exec) are resumed, killed or left stopped; the kernel learns a verdict per file
+/// identity so later execs of programs no rule can act on pass without a hold. In audit mode nothing is
+/// signalled and violations say what would have been done.
+public final class Enforcer {
+    public let policy: Policy
+    public let audit: Bool
+    /// `${workspace}`: the guarded root's working directory, or --workspace.
+    public var workspace: String?
+    private unowned let bpf: BPFGuard
+    private let programs: ProgramIdentity
+    /// The last exec of each live guarded process (without its own parent chain), for `parent:` rules.
+    private var contexts: [Int32: ExecContext] = [:]
+    /// Identities whose kernel verdict is set already.
+    private var programmed: Set<FileIdentity> = []
+    /// Processes left stopped by a `stop` verdict, awaiting `claude-guard resume|kill PID`.
+    public private(set) var stopped: [Int32: String] = [:]
+    /// Where `claude-guard resume|kill PID` leave their requests for this guard.
+    let requestDir: String
+
+    /// CLAUDE_GUARD_FAULT=no-verdict: never answer a hold (for the timeout tests).
+    static let faultNoVerdict = getenv("CLAUDE_GUARD_FAULT").map { String(cString: $0) } == "no-verdict"
+
+    /// The kernel configuration this policy and mode need.
+    public static func kernelConfig(policy: Policy, audit: Bool) -> KernelConfig {
+        KernelConfig(
+            enforce: !audit, defaultVerdict: audit ? .pass : .hold,
+            unreportedVerdict: policy.onTimeout == .allow ? .pass : .kill)
+    }
+
+    /// Seeds the kernel with the verdicts of every program the policy names (all PATH hits, so links too).
+    ///
+    /// - Throws: `GuardError` when the kernel map cannot be written.
+    public init(policy: Policy, audit: Bool, workspace: String?, bpf: BPFGuard) throws {
+        self.policy = policy
+        self.audit = audit
+        self.workspace = workspace
+        self.bpf = bpf
+        requestDir = "/run/claude-guard/\(getpid())"
+        programs = ProgramIdentity(
+            names: policy.namesOfInterest, paths: policy.pathsOfInterest,
+            searchPath: getenv("PATH").map { String(cString: $0) })
+        guard !audit else { return }
+        for t in programs.targets where programmed.insert(t.identity).inserted {
+            let identities = programs.targets.filter { $0.identity == t.identity }.map(\.name)
+            try bpf.setVerdict(t.identity, Self.kernel(policy.programVerdict(path: t.path, identities: identities)))
+        }
+        mkdir("/run/claude-guard", 0o755)
+        mkdir(requestDir, 0o700)
+    }
+
+    deinit { removeRequestDir() }
+
+    static func kernel(_ v: ProgramVerdict) -> KernelVerdict {
+        switch v {
+        case .pass: return .pass
+        case .hold: return .hold
+        case .kill: return .kill
+        }
+    }
+
+    /// Judges one exec and acts on it; returns the violation it is, if any.
+    public func handle(_ e: ExecEvent) -> Violation? {
+        guard case .exec = e.kind else { return nil }
+        let path = String(decoding: e.path, as: UTF8.self)
+        let exe = "/proc/\(e.pid)/exe"
+        let identities = programs.names(of: e.file, exe: exe)
+        var ctx = ExecContext(
+            argv: e.argvStrings, path: path, filename: String(decoding: e.filename, as: UTF8.self),
+            cwd: e.cwd.map { String(decoding: $0, as: UTF8.self) }, uid: e.uid, identities: identities,
+            workspace: workspace)
+        ctx.parent = contexts[e.ppid] ?? Self.procContext(e.ppid)
+        var stored = ctx
+        stored.parent = nil
+        contexts[e.pid] = stored
+
+        // Test hook: behave as a guard too slow to answer, so hold_timeout_ms/on_timeout decide.
+        if e.held && Self.faultNoVerdict { return nil }
+        let verdict = policy.evaluate(ctx)
+        if !audit && !e.killedInKernel && programmed.insert(e.file).inserted && e.file.inode != 0 {
+            // Learn this file's verdict: the next exec of it needs no round trip unless its arguments matter.
+            try? bpf.setVerdict(e.file, Self.kernel(policy.programVerdict(path: path, identities: identities)))
+        }
+        let enforced = act(e, verdict)
+        guard verdict.action != .allow else { return nil }
+        return Violation(
+            rule: verdict.rule ?? "(\(verdict.description ?? "policy"))", action: verdict.action.rawValue,
+            enforced: enforced, severity: (verdict.severity ?? .medium).rawValue, policy: policy.name,
+            matched: verdict.matched ?? ctx.commandLine, description: verdict.description)
+    }
+
+    /// Carries out a verdict; returns what was done (SPEC §4 `enforced`).
+    private func act(_ e: ExecEvent, _ v: Verdict) -> String {
+        if e.killedInKernel { return "killed" }
+        if audit {
+            switch v.action {
+            case .allow: return "allowed"
+            case .alert: return "alerted"
+            case .stop: return "would-stop"
+            case .kill: return "would-kill"
+            }
+        }
+        switch v.action {
+        case .allow, .alert:
+            if e.held { resume(e.pid) }
+            return v.action == .alert ? "alerted" : "allowed"
+        case .kill:
+            kill(e.pid, SIGKILL)  // the kernel forgets the hold when it exits
+            return e.held ? "killed" : "killed-late"
+        case .stop:
+            if !e.held { kill(e.pid, SIGSTOP) }
+            stopped[e.pid] = v.matched ?? e.argvStrings.joined(separator: " ")
+            return e.held ? "stopped" : "stopped-late"
+        }
+    }
+
+    private func resume(_ pid: Int32) {
+        bpf.unhold(pid)
+        kill(pid, SIGCONT)
+    }
+
+    /// A process exited: forget it.
+    public func exited(_ pid: Int32) {
+        contexts[pid] = nil
+        stopped[pid] = nil
+    }
+
+    /// Gives held processes with no verdict after hold_timeout_ms the on_timeout action; returns their PIDs.
+    public func sweepTimeouts(nowNs: UInt64) -> [Int32] {
+        guard !audit else { return [] }
+        let limit = UInt64(max(0, policy.holdTimeoutMs)) * 1_000_000
+        var expired: [Int32] = []
+        for (pid, since) in bpf.held() where stopped[pid] == nil && nowNs > since && nowNs - since > limit {
+            applyTimeout(pid)
+            expired.append(pid)
+        }
+        return expired
+    }
+
+    private func applyTimeout(_ pid: Int32) {
+        if policy.onTimeout == .allow { resume(pid) } else { kill(pid, SIGKILL) }
+    }
+
+    /// Carries out `claude-guard resume|kill PID` requests; returns (pid, "resumed"|"killed").
+    public func serveRequests() -> [(Int32, String)] {
+        guard !stopped.isEmpty, let dir = opendir(requestDir) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) })
+        }
+        closedir(dir)
+        var done: [(Int32, String)] = []
+        for name in names {
+            let parts = name.split(separator: "-")
+            guard parts.count == 2, let pid = Int32(parts[1]), stopped[pid] != nil else { continue }
+            if parts[0] == "resume" {
+                stopped[pid] = nil
+                resume(pid)
+                done.append((pid, "resumed"))
+            } else if parts[0] == "kill" {
+                stopped[pid] = nil
+                kill(pid, SIGKILL)
+                done.append((pid, "killed"))
+            }
+            unlink(requestDir + "/" + name)
+        }
+        return done
+    }
+
+    /// On exit: every held or stopped process gets the on_timeout action. Returns how many.
+    @discardableResult
+    public func releaseAll() -> Int {
+        guard !audit else { return 0 }
+        stopped.removeAll()
+        return bpf.releaseAll(kill: policy.onTimeout != .allow)
+    }
+
+    func removeRequestDir() {
+        if let dir = opendir(requestDir) {
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) })
+            }
+            closedir(dir)
+            for n in names where n != "." && n != ".." { unlink(requestDir + "/" + n) }
+        }
+        rmdir(requestDir)
+    }
+
+    /// A process's argv, executable and cwd from /proc (for parents that exec'd before the guard attached).
+    static func procContext(_ pid: Int32) -> ExecContext? {
+        guard pid > 0, let raw = ProcFS.readBytes("/proc/\(pid)/cmdline", limit: 1 << 16), !raw.isEmpty else { return nil }
+        var argv = raw.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if argv.last == "" { argv.removeLast() }
+        return ExecContext(
+            argv: argv, path: realPath("/proc/\(pid)/exe") ?? argv.first ?? "", cwd: realPath("/proc/\(pid)/cwd"))
+    }
+}

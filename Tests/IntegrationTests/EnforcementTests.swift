@@ -1,0 +1,401 @@
+import Foundation
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+import XCTest
+
+/// A denied command never runs — not one instruction — however it is spelled or launched; allowed ones do.
+/// Every case has a victim directory that must survive a denied command and be gone after an allowed one.
+final class EnforcementTests: XCTestCase {
+    static let policy = """
+        version: 1
+        name: enforcement-test
+        mode: enforce
+        default: allow
+        settings:
+          hold_timeout_ms: 1500
+          on_timeout: kill
+        rules:
+          - id: rm-recursive-force
+            description: recursive forced delete
+            match:
+              command: rm
+              flags: [r|R|recursive, f|force]
+            action: kill
+            severity: critical
+          - id: download-and-run
+            match:
+              pipeline:
+                - { command: [curl, wget] }
+                - { command: [sh, bash, dash] }
+            action: kill
+          - id: stop-marked-touch
+            match: { command: touch, args: ["*stopme*"] }
+            action: stop
+          - id: alert-marked-echo
+            match: { command: echo, args: ["alertme"] }
+            action: alert
+        """
+
+    var dir: URL!
+    var policyPath: String!
+
+    override func setUpWithError() throws {
+        try Guard.requireRoot()
+        dir = try Guard.tempDir()
+        policyPath = dir.appendingPathComponent("policy.yaml").path
+        try Self.policy.write(toFile: policyPath, atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        // No process of this suite may be left stopped.
+        let stopped = Self.stoppedDescendants(of: getpid())
+        XCTAssertEqual(stopped, [], "processes left in state T")
+        for pid in stopped { kill(pid, SIGKILL) }
+        if let dir { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    /// A fresh victim directory with a file in it.
+    func victim(_ name: String = "victim") throws -> String {
+        let v = dir.appendingPathComponent(name + "-" + UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(at: v, withIntermediateDirectories: true)
+        try "precious".write(to: v.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        return v.path
+    }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// Runs `bash -c script` under the guard with the test policy.
+    @discardableResult
+    func guarded(_ script: String, _ extra: [String] = [], env: [String: String]? = nil, shell: String = "bash") throws -> Guard.Result {
+        try Guard.run(["run", "--policy", policyPath, "--format", "json"] + extra + ["--", shell, "-c", script], env: env)
+    }
+
+    func assertDenied(_ script: String, _ victim: String, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try guarded(script, extra)
+        XCTAssertTrue(exists(victim + "/file"), "victim deleted by: \(script)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
+        XCTAssertEqual(r.status, 3, "violation exit code for: \(script)\n\(r.stderr)", file: file, line: line)
+        let v = Guard.jsonLines(r.stdout).filter { $0["rule"] != nil }
+        XCTAssertTrue(v.contains { $0["enforced"] as? String == "killed" }, "no kill recorded for \(script): \(r.stdout)", file: file, line: line)
+    }
+
+    // MARK: spellings
+
+    func testEverySpellingOfRecursiveForceDeleteIsKilled() throws {
+        let spellings = [
+            "rm -rf V", "rm -fr V", "rm -Rf V", "rm -fR V", "rm -r -f V", "rm -f -r V", "rm --recursive --force V",
+            "rm --force --recursive V", "rm -r --force V", "rm --recursive -f V", "rm -rfv V", "rm -rf -- V",
+            "/bin/rm -rf V", "/usr/bin/rm -rf V", "'rm' -rf V", "\\rm -rf V", "r''m -rf V", "\"r\"m -r\"f\" V",
+            "cd / && usr/bin/rm -rf V", "command rm -rf V", "RM=1 rm -rf V",
+        ]
+        for s in spellings {
+            let v = try victim()
+            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
+        }
+    }
+
+    func testTheRealExecIsKilledWhenTheShellCannotSeeTheCommand() throws {
+        // The shell's text names no rm: the guard lets bash run, and kills rm at its own exec.
+        for s in ["X=rm; $X -rf V", "X=-rf; rm $X V", "$(echo rm) -rf V", "eval \"$(printf 'r%s -rf V' m)\""] {
+            let v = try victim()
+            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
+        }
+    }
+
+    // MARK: wrappers and nesting
+
+    func testNestedShellsAndEval() throws {
+        for s in ["bash -c \"sh -c 'rm -rf V'\"", "sh -c \"bash -lc 'dash -c \\\"rm -rf V\\\"'\"", "eval 'rm -rf V'",
+                  "cd /tmp; (cd / && { rm -rf V; })", "echo start; if true; then rm -rf V; fi"] {
+            let v = try victim()
+            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
+        }
+    }
+
+    func testWrappers() throws {
+        var wrappers = [
+            "env rm -rf V", "env -i PATH=/usr/bin rm -rf V", "timeout 5 rm -rf V", "timeout -s KILL 5 env rm -rf V",
+            "nice -n 5 rm -rf V", "nohup rm -rf V", "setsid rm -rf V", "stdbuf -o0 rm -rf V", "ionice -c3 rm -rf V",
+            "echo V | xargs rm -rf", "echo V | xargs -n1 rm -rf", "find V -maxdepth 0 -exec rm -rf {} \\;",
+            "exec rm -rf V", "time rm -rf V",
+        ]
+        if exists("/usr/bin/sudo") { wrappers += ["sudo rm -rf V", "sudo -u root -- rm -rf V"] }
+        if exists("/bin/busybox") || exists("/usr/bin/busybox") { wrappers += ["busybox rm -rf V"] }
+        for s in wrappers {
+            let v = try victim()
+            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
+        }
+    }
+
+    // MARK: the binary's identity, not its name
+
+    func testSymlinkedHardLinkedCopiedAndRenamedBinaries() throws {
+        let rm = URL(fileURLWithPath: "/bin/rm").resolvingSymlinksInPath().path
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent("symlinked").path, withDestinationPath: rm)
+        try FileManager.default.copyItem(atPath: rm, toPath: bin.appendingPathComponent("copied").path)
+        try FileManager.default.copyItem(atPath: rm, toPath: bin.appendingPathComponent("ls").path)  // renamed as a harmless name
+        var names = ["symlinked", "copied", "ls"]
+        if link(rm, bin.appendingPathComponent("hardlinked").path) == 0 { names.append("hardlinked") }
+        for name in names {
+            let v = try victim()
+            // Hide the name from the shell parser so only the exec's identity can tell.
+            try assertDenied("P=\(bin.path); \"$P/\(name)\" -rf \(v)", v)
+        }
+        // A copy that is executed through a memfd (fileless) is still rm by content.
+        let v = try victim()
+        let py = "import os; fd=os.memfd_create('x'); os.write(fd, open('\(rm)','rb').read()); os.execve(fd, ['x','-rf','\(v)'], {})"
+        let r = try Guard.run(["run", "--policy", policyPath, "--", Guard.python, "-c", py])
+        XCTAssertTrue(exists(v + "/file"), "fileless rm ran: \(r.stderr)")
+        XCTAssertEqual(r.status, 3)
+    }
+
+    func testArgv0SpoofingWithExecA() throws {
+        let v = try victim()
+        try assertDenied("exec -a ls rm -rf \(v)", v)
+        let w = try victim()
+        try assertDenied("X=rm; exec -a ls $X -rf \(w)", w)
+    }
+
+    func testShebangScriptThatRunsTheDeniedCommand() throws {
+        let v = try victim()
+        let script = dir.appendingPathComponent("cleanup.sh").path
+        try "#!/bin/sh\nrm -rf \(v)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        try assertDenied(script, v)
+    }
+
+    // MARK: launchers as agents use them
+
+    func testNodeAndPythonLaunchers() throws {
+        let v = try victim()
+        let py = "import subprocess; subprocess.run(['rm', '-rf', '\(v)'])"
+        let r = try Guard.run(["run", "--policy", policyPath, "--", Guard.python, "-c", py])
+        XCTAssertTrue(exists(v + "/file"), r.stderr)
+        XCTAssertEqual(r.status, 3)
+        guard let node = ProcFSLite.which("node") else { throw XCTSkip("node is not installed") }
+        let w = try victim()
+        let js = "try { require('child_process').execSync('rm -rf \(w)') } catch (e) {}"
+        let n = try Guard.run(["run", "--policy", policyPath, "--", node, "-e", js])
+        XCTAssertTrue(exists(w + "/file"), n.stderr)
+        XCTAssertEqual(n.status, 3)
+    }
+
+    func testDaemonizedDescendantIsKilledLater() throws {
+        let v = try victim()
+        let r = try guarded("X=rm; ( (sleep 0.3; $X -rf \(v)) & ); exit 0", ["--keep-descendants"])
+        XCTAssertTrue(exists(v + "/file"), r.stdout)
+        XCTAssertEqual(r.status, 3)
+    }
+
+    func testDownloadAndRunFromALocalServer() throws {
+        guard ProcFSLite.which("curl") != nil else { throw XCTSkip("curl is not installed") }
+        let v = try victim()
+        let www = dir.appendingPathComponent("www")
+        try FileManager.default.createDirectory(at: www, withIntermediateDirectories: true)
+        try "rm -rf \(v)\n".write(to: www.appendingPathComponent("install.sh"), atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Guard.python)
+        let port = Int.random(in: 20000...40000)
+        server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "--directory", www.path, String(port)]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        usleep(600_000)
+        try assertDenied("curl -fsS http://127.0.0.1:\(port)/install.sh | sh", v)
+        // Hidden from the parser: the pipeline's sh still runs what curl fetched, and rm dies at its exec.
+        let w = try victim()
+        try "rm -rf \(w)\n".write(to: www.appendingPathComponent("install.sh"), atomically: true, encoding: .utf8)
+        try assertDenied("C=curl; $C -fsS http://127.0.0.1:\(port)/install.sh | sh", w)
+    }
+
+    // MARK: what is allowed runs
+
+    func testAllowedCommandsTakeEffect() throws {
+        let v = try victim()
+        let made = dir.appendingPathComponent("made").path
+        let r = try guarded("rm -r \(v) && mkdir \(made) && ls \(made) >/dev/null && echo done >/dev/null")
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertFalse(exists(v), "rm -r (not forced) is allowed and took effect")
+        XCTAssertTrue(exists(made))
+        let alert = try guarded("echo alertme >/dev/null; true")
+        XCTAssertEqual(alert.status, 3, "an alert is a violation")
+        XCTAssertTrue(Guard.jsonLines(alert.stdout).contains { $0["enforced"] as? String == "alerted" })
+    }
+
+    // MARK: modes and actions
+
+    func testAuditModeKillsNothingAndLogsTheViolation() throws {
+        let v = try victim()
+        let log = dir.appendingPathComponent("violations.jsonl").path
+        let r = try guarded("rm -rf \(v)", ["--audit", "--violations", log])
+        XCTAssertEqual(r.status, 3)
+        XCTAssertFalse(exists(v), "audit mode signals nothing: the command ran")
+        let lines = Guard.jsonLines(try String(contentsOfFile: log, encoding: .utf8))
+        let e = try XCTUnwrap(lines.first { ($0["argv"] as? [String])?.first == "rm" }, "\(lines)")
+        XCTAssertEqual(e["enforced"] as? String, "would-kill")
+        XCTAssertEqual(e["rule"] as? String, "rm-recursive-force")
+        XCTAssertEqual(e["action"] as? String, "kill")
+        XCTAssertEqual(e["severity"] as? String, "critical")
+        XCTAssertEqual(e["policy"] as? String, "enforcement-test")
+        XCTAssertEqual(e["matched"] as? String, "rm -rf \(v)")
+    }
+
+    func testStopHoldsUntilTheGuardIsToldToResume() throws {
+        let target = dir.appendingPathComponent("stopme").path
+        let log = dir.appendingPathComponent("v.jsonl").path
+        let bg = try Guard.Background(["run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)"])
+        try bg.waitReady()
+        let pid = try waitForViolation(log, enforced: "stopped")
+        usleep(300_000)
+        XCTAssertEqual(Self.state(of: pid), "T", "held")
+        XCTAssertFalse(exists(target))
+        let r = try Guard.run(["resume", String(pid)])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(bg.wait(), 3)
+        XCTAssertTrue(exists(target), "resumed by the guard's decision, it ran")
+    }
+
+    func testAgentSendingSIGCONTToItsHeldChildGetsNothingDone() throws {
+        let target = dir.appendingPathComponent("stopme-cont").path
+        let script = "T=touch; $T \(target) & P=$!; for i in $(seq 100); do kill -CONT $P 2>/dev/null; sleep 0.01; done; wait $P; echo status=$?"
+        let r = try guarded(script)
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertFalse(exists(target), "a held process resumed by someone else must not get to do anything")
+    }
+
+    func testHoldTimeoutFailsClosed() throws {
+        let v = dir.appendingPathComponent("made-closed").path
+        let r = try Guard.run(["run", "--policy", policyPath, "--", "mkdir", v], env: ["CLAUDE_GUARD_FAULT": "no-verdict"])
+        XCTAssertFalse(exists(v), "on_timeout: kill")
+        XCTAssertEqual(r.status, 137, r.stderr)
+        XCTAssertTrue(r.stderr.contains("held with no verdict"), r.stderr)
+    }
+
+    func testHoldTimeoutFailsOpen() throws {
+        let open = Self.policy.replacingOccurrences(of: "on_timeout: kill", with: "on_timeout: allow")
+        let path = dir.appendingPathComponent("open.yaml").path
+        try open.write(toFile: path, atomically: true, encoding: .utf8)
+        let v = dir.appendingPathComponent("made-open").path
+        let r = try Guard.run(["run", "--policy", path, "--", "mkdir", v], env: ["CLAUDE_GUARD_FAULT": "no-verdict"])
+        XCTAssertTrue(exists(v), "on_timeout: allow")
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    func testWatchdogReleasesHeldProcessesWhenTheGuardIsKilled() throws {
+        let target = dir.appendingPathComponent("stopme-watchdog").path
+        let log = dir.appendingPathComponent("w.jsonl").path
+        let bg = try Guard.Background(["run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)"])
+        try bg.waitReady()
+        let pid = try waitForViolation(log, enforced: "stopped")
+        kill(bg.process.processIdentifier, SIGKILL)
+        bg.process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(1.5)
+        while Date() < deadline && Self.state(of: pid) != nil && Self.state(of: pid) != "Z" { usleep(20_000) }
+        XCTAssertTrue(Self.state(of: pid) == nil || Self.state(of: pid) == "Z", "held process resolved within a second")
+        XCTAssertFalse(exists(target), "on_timeout kill: it never ran")
+        // Reap the orphan if it was ours (it was reparented to the guard's parent: this test process? no: init).
+    }
+
+    func testSigtermReleasesHeldProcesses() throws {
+        let target = dir.appendingPathComponent("stopme-term").path
+        let log = dir.appendingPathComponent("t.jsonl").path
+        let bg = try Guard.Background(["run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)"])
+        try bg.waitReady()
+        let pid = try waitForViolation(log, enforced: "stopped")
+        kill(bg.process.processIdentifier, SIGTERM)
+        bg.process.waitUntilExit()
+        XCTAssertNotEqual(bg.process.terminationStatus, 0)
+        XCTAssertNotEqual(Self.state(of: pid), "T")
+        XCTAssertFalse(exists(target))
+    }
+
+    func testPidModeEnforcesOnARunningAgent() throws {
+        let v = try victim()
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/bin/bash")
+        agent.arguments = ["-c", "sleep 1.5; X=rm; $X -rf \(v); exit 0"]
+        try agent.run()
+        defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) }; agent.waitUntilExit() }
+        let bg = try Guard.Background(["-p", String(agent.processIdentifier), "--policy", policyPath, "--format", "json"])
+        try bg.waitReady()
+        XCTAssertEqual(bg.wait(), 3, bg.stderr)
+        XCTAssertTrue(exists(v + "/file"))
+    }
+
+    func testReportAndJUnit() throws {
+        let v = try victim()
+        let report = dir.appendingPathComponent("report.json").path
+        let junit = dir.appendingPathComponent("junit.xml").path
+        let r = try guarded("X=rm; $X -rf \(v); echo alertme", ["--report", report, "--junit", junit])
+        XCTAssertEqual(r.status, 3)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        let summary = try XCTUnwrap(json["summary"] as? [String: Any])
+        XCTAssertEqual((summary["rules"] as? [String: Int])?["rm-recursive-force"], 1)
+        XCTAssertEqual((summary["rules"] as? [String: Int])?["alert-marked-echo"], 1)
+        XCTAssertEqual((json["violations"] as? [Any])?.count, 2)
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        XCTAssertNoThrow(try XMLDocument(xmlString: xml))
+        XCTAssertTrue(xml.contains("<testcase classname=\"claude-guard.enforcement-test\" name=\"rm-recursive-force\">"), xml)
+        XCTAssertTrue(xml.contains("<testcase classname=\"claude-guard.enforcement-test\" name=\"stop-marked-touch\"/>"), xml)
+    }
+
+    // MARK: helpers
+
+    func waitForViolation(_ log: String, enforced: String, timeout: TimeInterval = 10) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: log, encoding: .utf8) {
+                for l in text.split(separator: "\n") {
+                    if let o = try? JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any],
+                        o["enforced"] as? String == enforced, let pid = o["pid"] as? Int
+                    {
+                        return Int32(pid)
+                    }
+                }
+            }
+            usleep(20_000)
+        }
+        XCTFail("no \(enforced) violation in \(log)")
+        throw XCTSkip("no violation")
+    }
+
+    static func state(of pid: Int32) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(close, offsetBy: 2)]
+    }
+
+    /// Descendants of pid in state T (stopped).
+    static func stoppedDescendants(of root: Int32) -> [Int32] {
+        var children: [Int32: [Int32]] = [:]
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
+        for pid in pids {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            if fields.count > 1, let ppid = Int32(fields[1]) { children[ppid, default: []].append(pid) }
+        }
+        var out: [Int32] = []
+        var queue = children[root] ?? []
+        while let pid = queue.popLast() {
+            if state(of: pid) == "T" { out.append(pid) }
+            queue += children[pid] ?? []
+        }
+        return out
+    }
+}
+
+enum ProcFSLite {
+    static func which(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+}
