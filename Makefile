@@ -46,24 +46,29 @@ bpf: $(SKEL)
 build: setup $(SKEL)
 	$(SWIFT) build -c $(CONFIG) --product claude-guard
 
-# Guard a bash that runs a few commands, on the embedded default policy.
+# Guard a bash that runs a few commands, on the embedded default policy: an allowed
+# tree, then one that tries a recursive forced delete outside the workspace.
+DEMO_DIR := /srv/claude-guard-demo
 demo: build
-	@echo "== claude-guard run -- bash -c '...' (embedded default policy)"
-	$(BIN) run -- bash -c 'echo hello from the guarded tree; ls / >/dev/null; git --version; sh -c "uname -r"; (sleep 0.1 &) ; true'; \
-	echo "== exit status: $$?"
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)/victim && echo precious > $(DEMO_DIR)/victim/file
+	@echo "== 1. allowed commands (embedded default policy)"
+	-$(BIN) run -T -- bash -c 'echo hello from the guarded tree; ls / >/dev/null; git --version; sh -c "uname -r"'
+	@echo "== 2. a recursive forced delete outside the workspace, hidden behind a variable"
+	-$(BIN) run -T -- bash -c 'echo about to delete; X=rm; $$X -rf $(DEMO_DIR)/victim; echo "rm exit status: $$?"'
+	@test -f $(DEMO_DIR)/victim/file && echo "== the victim survived: $$(cat $(DEMO_DIR)/victim/file)"
 
 test: build test-unit test-policies test-integration
 
 test-unit: setup $(SKEL)
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --filter GuardCoreTests
+	$(SWIFT) test --skip-build --disable-swift-testing --filter GuardCoreTests
 
 test-policies: build
 	@for p in policies/*.yaml; do $(BIN) test $$p || exit 1; done
 
 test-integration: build
 	$(SWIFT) build --build-tests
-	CLAUDE_GUARD_BIN=$(abspath $(BIN)) $(SWIFT) test --skip-build --filter IntegrationTests
+	CLAUDE_GUARD_BIN=$(abspath $(BIN)) $(SWIFT) test --skip-build --disable-swift-testing --filter IntegrationTests
 
 bench: setup
 	$(MAKE) CONFIG=release build

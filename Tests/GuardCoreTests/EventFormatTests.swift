@@ -22,7 +22,7 @@ final class EventFormatTests: XCTestCase {
     func testExecEventHasTheSpecFields() throws {
         let o = try json(event(argv: [Array("true".utf8), Array("a b".utf8)]))
         XCTAssertEqual(o["type"] as? String, "exec")
-        XCTAssertEqual(o["time"] as? String, "2026-11-18T08:53:20.000123Z")
+        XCTAssertEqual(o["time"] as? String, "2026-11-18T11:06:40.000123Z")
         XCTAssertEqual(o["pid"] as? Int, 42)
         XCTAssertEqual(o["ppid"] as? Int, 7)
         XCTAssertEqual(o["uid"] as? Int, 1000)
@@ -131,7 +131,7 @@ final class EventFormatTests: XCTestCase {
     func testTimeSecondsAndUidColumns() {
         let f = TextFormatter(options: TextOptions(time: true, seconds: true, uid: true), startNs: 500_000_000)
         XCTAssertEqual(f.header, "TIME     TIME(s)  UID    PCOMM            PID     PPID    RET ARGS")
-        XCTAssertEqual(f.line(event(argv: [Array("true".utf8)])), "08:53:20 1.000    1000   true             42      7       0   true")
+        XCTAssertEqual(f.line(event(argv: [Array("true".utf8)])), "11:06:40 1.000    1000   true             42      7       0   true")
     }
 
     func testShellPayloadIsShownUnwrapped() {

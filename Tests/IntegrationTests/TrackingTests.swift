@@ -230,7 +230,14 @@ final class ExitCodeAndErrorTests: XCTestCase {
 
     func testNothingStaysAttachedAfterExit() throws {
         _ = try Guard.run(["run", "--", "true"])
-        let progs = try Guard.exec("/usr/sbin/bpftool", ["prog", "show"])
+        // The kernel frees programs asynchronously after the last fd closes: allow it a moment.
+        var progs = try Guard.exec("/usr/sbin/bpftool", ["prog", "show"])
+        for _ in 0..<50 where progs.stdout.contains("handle_exec") {
+            usleep(100_000)
+            progs = try Guard.exec("/usr/sbin/bpftool", ["prog", "show"])
+        }
         XCTAssertFalse(progs.stdout.contains("handle_exec"), progs.stdout)
+        let links = try Guard.exec("/usr/sbin/bpftool", ["link", "show"])
+        XCTAssertFalse(links.stdout.contains("handle_"), links.stdout)
     }
 }
