@@ -135,6 +135,10 @@ public struct Summary: Sendable, Equatable {
     public var killed: UInt64 = 0
     public var stopped: UInt64 = 0
     public var alerted: UInt64 = 0
+    /// Held processes that got on_timeout because no verdict came in time (missed decisions).
+    public var holdTimeouts: UInt64 = 0
+    /// Peak resident memory of the guard, KiB.
+    public var peakRSSKiB: UInt64 = 0
     /// Violations per rule id.
     public var perRule: [String: UInt64] = [:]
     /// Descendants still alive when the guarded command ended, and what was done to them.

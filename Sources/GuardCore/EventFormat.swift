@@ -72,6 +72,8 @@ public enum EventJSON {
         w.field("killed", s.killed)
         w.field("stopped", s.stopped)
         w.field("alerted", s.alerted)
+        w.field("hold_timeouts", s.holdTimeouts)
+        w.field("peak_rss_kb", s.peakRSSKiB)
         w.key("rules")
         w.beginObject()
         for (rule, n) in s.perRule.sorted(by: { $0.key < $1.key }) { w.field(rule, n) }

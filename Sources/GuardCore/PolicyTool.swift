@@ -75,6 +75,7 @@ public enum PolicyTool {
         let dir = cwd ?? workspace ?? Paths.currentDirectory
         let ws = workspace ?? dir
         let uid = getuid()
+        let cache = ResolveCache()
         var out: [UInt8] = []
         out.reserveCapacity(1 << 16)
         var acted = false
@@ -91,7 +92,8 @@ public enum PolicyTool {
             while s < e && (text[s] == 0x20 || text[s] == 0x09) { s += 1 }
             if s < e && text[s] != 0x23 {
                 let line = String(decoding: UnsafeBufferPointer(rebasing: text[s..<e]), as: UTF8.self)
-                let v = policy.evaluate(commandLine: line, cwd: dir, workspace: ws, uid: uid)
+                let v = policy.evaluate(
+                    commandLine: line, cwd: dir, workspace: ws, uid: uid, userName: nil, parent: nil, cache: cache)
                 if v.action != .allow { acted = true }
                 render(v, line: line, number: number, format: format, into: &out)
                 if out.count >= 1 << 16 {

@@ -2,10 +2,32 @@
 /// wrapper's payloads and a script's commands and pipelines.
 struct Evaluator {
     let policy: Policy
+    /// A resolver cache private to one caller (no lock), e.g. one `check --file` run.
+    let cache: ResolveCache?
     /// Deepest unwrapping (wrapper in shell in wrapper ...) followed before giving `unparsable`.
     static let maxDepth = 24
 
-    init(policy: Policy) { self.policy = policy }
+    init(policy: Policy, cache: ResolveCache? = nil) {
+        self.policy = policy
+        self.cache = cache
+    }
+
+    /// Resolves a command name; with a cache, also remembers which rules could match it and whether it wraps.
+    private func resolve(_ name: String, cwd: String?) -> (Paths.Resolved, NameInfo?) {
+        guard let cache, !name.utf8.contains(0x2F) else { return (Paths.resolve(name, cwd: cwd), nil) }
+        if let hit = cache.names[name] { return (hit.resolved, hit) }
+        let r = Paths.resolve(name, cwd: cwd)
+        let probe = Facts(ExecContext(argv: [name], path: r.real, filename: r.located))
+        var candidates: [Int] = []
+        for (i, rule) in policy.rules.enumerated() where rule.match.pipeline.isEmpty {
+            if !rule.match.hasCommand || commandMatches(rule.match, probe) { candidates.append(i) }
+        }
+        let info = NameInfo(
+            resolved: r, candidates: candidates,
+            isWrapper: r.names.contains { Wrappers.names.contains($0) })
+        cache.names[name] = info
+        return (r, info)
+    }
 
     /// Facts about one command, computed once and lazily.
     struct Facts {
@@ -96,9 +118,9 @@ struct Evaluator {
 
     // MARK: - Commands
 
-    mutating func command(_ ctx: ExecContext, depth: Int) -> Outcome {
+    mutating func command(_ ctx: ExecContext, depth: Int, skipText: Bool = false) -> Outcome {
         var facts = Facts(ctx)
-        var best = direct(&facts)
+        var best = direct(&facts, skipText: skipText)
         if depth > Evaluator.maxDepth {
             best.merge(
                 Outcome(
@@ -106,6 +128,7 @@ struct Evaluator {
                     reason: "wrappers nested deeper than \(Evaluator.maxDepth) levels"))
             return best
         }
+        if let info = ctx.nameInfo, !info.isWrapper, ctx.identities.isEmpty { return best }
         let argv0 = ctx.argv.first.map(Paths.basename)
         for payload in Wrappers.unwrap(names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0)
         {
@@ -126,12 +149,13 @@ struct Evaluator {
                         cwdUnknown = true
                     }
                 }
-                let r = Paths.resolve(e.argv[0], cwd: cwd)
+                let (r, info) = resolve(e.argv[0], cwd: cwd)
                 var inner = ExecContext(
                     argv: e.argv, path: r.real, filename: r.located, cwd: cwd, uid: ctx.uid, userName: ctx.userName,
                     parent: ctx, workspace: ctx.workspace)
                 inner.cwdUnknown = cwdUnknown
                 inner.resolvedNames = r.names
+                inner.nameInfo = info
                 inner.unknownWords = e.unknown
                 inner.trailingUnknown = e.trailingUnknown
                 if let u = e.user { setUser(&inner, u) }
@@ -162,10 +186,24 @@ struct Evaluator {
     }
 
     /// The first rule (in file order) that matches the command itself, else the default.
-    mutating func direct(_ facts: inout Facts) -> Outcome {
+    mutating func direct(_ facts: inout Facts, skipText: Bool = false) -> Outcome {
+        if let info = facts.ctx.nameInfo, facts.ctx.identities.isEmpty {
+            // Candidates computed once per name: their command condition already holds.
+            for i in info.candidates {
+                let m = policy.rules[i].match
+                if skipText && m.isTextOnly { continue }
+                if matches(m, &facts, skipCommand: true) {
+                    return Outcome(action: policy.rules[i].action, rule: i, argv: facts.ctx.argv)
+                }
+            }
+            return Outcome(action: policy.defaultAction, argv: facts.ctx.argv, reason: "no rule matched (default)")
+        }
         let candidates = candidates(facts.names)
         for i in candidates {
-            if matches(policy.rules[i].match, &facts) {
+            // A rule reached through the name index already matched by command name.
+            let m = policy.rules[i].match
+            if skipText && m.isTextOnly { continue }
+            if matches(m, &facts, skipCommand: m.indexable && m.commandPaths.isEmpty) {
                 return Outcome(action: policy.rules[i].action, rule: i, argv: facts.ctx.argv)
             }
         }
@@ -183,8 +221,8 @@ struct Evaluator {
 
     // MARK: - Matching
 
-    func matches(_ m: CompiledMatch, _ f: inout Facts) -> Bool {
-        if m.hasCommand && !commandMatches(m, f) { return false }
+    func matches(_ m: CompiledMatch, _ f: inout Facts, skipCommand: Bool = false) -> Bool {
+        if !skipCommand && m.hasCommand && !commandMatches(m, f) { return false }
         if !m.args.isEmpty {
             let argv = f.ctx.argv
             for g in m.args {
@@ -318,12 +356,14 @@ struct Evaluator {
             ctx.cwdUnknown = cwdUnknown
             ctx.unknownWords = []
             for (k, w) in c.words.enumerated() where !w.isKnown { ctx.unknownWords.append(k) }
-            let r = Paths.resolve(name, cwd: cwd)
+            let (r, info) = resolve(name, cwd: cwd)
             ctx.path = r.real
             ctx.filename = r.located
             ctx.resolvedNames = r.names
+            ctx.nameInfo = info
             if !contexts.isEmpty { contexts[i] = ctx }
-            best.merge(command(ctx, depth: depth + 1))
+            // Text-only rules were tried on the whole script text above; its commands skip them.
+            best.merge(command(ctx, depth: depth + 1, skipText: true))
         }
         for r in policy.scriptRules {
             let m = policy.rules[r].match
@@ -378,7 +418,7 @@ struct Evaluator {
         let argv0 = ctx.argv.first.map(Paths.basename)
         for payload in Wrappers.unwrap(names: f.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0) {
             guard case .exec(let e) = payload, !e.argv.isEmpty, !e.unknown.contains(0) else { continue }
-            let r = Paths.resolve(e.argv[0], cwd: ctx.cwd)
+            let (r, _) = resolve(e.argv[0], cwd: ctx.cwd)
             var inner = ExecContext(
                 argv: e.argv, path: r.real, filename: r.located, cwd: ctx.cwd, uid: ctx.uid, userName: ctx.userName,
                 workspace: ctx.workspace)

@@ -7,6 +7,26 @@
 #endif
 import Synchronization
 
+/// A cache of command-name resolutions private to one caller, so that a long `check --file` run takes no lock.
+final class ResolveCache {
+    var names: [String: NameInfo] = [:]
+    init() {}
+}
+
+/// What one caller learned about a command name: where it resolves, the rules whose command condition it meets
+/// (plus rules without one), and whether it is a wrapper or shell.
+final class NameInfo: @unchecked Sendable {
+    let resolved: Paths.Resolved
+    let candidates: [Int]
+    let isWrapper: Bool
+
+    init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool) {
+        self.resolved = resolved
+        self.candidates = candidates
+        self.isWrapper = isWrapper
+    }
+}
+
 /// Path helpers: lexical normalisation, `PATH` lookup with symlink resolution, user names.
 enum Paths {
     /// The last path component (`/usr/bin/rm` → `rm`).
@@ -108,7 +128,7 @@ enum Paths {
     /// Resolves a command name as a shell would (over `PATH`), then follows symlinks.
     static func resolve(_ name: String, cwd: String?) -> Resolved {
         if name.isEmpty { return Resolved(located: name, real: name) }
-        if name.contains("/") {
+        if name.utf8.contains(0x2F) {
             let abs = name.hasPrefix("/") ? name : absolute(name, cwd: cwd ?? currentDirectory)
             return Resolved(located: abs, real: realPath(abs) ?? normalize(abs))
         }

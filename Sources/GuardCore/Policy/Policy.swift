@@ -142,7 +142,14 @@ public struct Policy: Sendable {
         commandLine: String, cwd: String? = nil, workspace: String? = nil, uid: UInt32? = nil,
         userName: String? = nil, parent: ExecContext? = nil
     ) -> Verdict {
-        var ev = Evaluator(policy: self)
+        evaluate(commandLine: commandLine, cwd: cwd, workspace: workspace, uid: uid, userName: userName, parent: parent, cache: nil)
+    }
+
+    func evaluate(
+        commandLine: String, cwd: String?, workspace: String?, uid: UInt32?, userName: String?, parent: ExecContext?,
+        cache: ResolveCache?
+    ) -> Verdict {
+        var ev = Evaluator(policy: self, cache: cache)
         var template = ExecContext(
             argv: [], path: "", cwd: cwd ?? workspace ?? Paths.currentDirectory, uid: uid, userName: userName,
             parent: parent, workspace: workspace)
@@ -191,6 +198,8 @@ final class CompiledMatch: @unchecked Sendable {
     var uids: [UInt32] = []
     var hasUser = false
     var hasPaths = false
+    /// Set at load: only `cmdline`/`regex` (see `textOnly`).
+    var isTextOnly = false
     /// `paths` must hold for every path operand (allow rules) rather than for one (alert, stop, kill rules).
     var everyPath = false
 

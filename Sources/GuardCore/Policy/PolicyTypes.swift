@@ -57,6 +57,8 @@ public struct ExecContext: Sendable {
     var trailingUnknown = false
     /// Basenames of `path` and `filename`, when the resolver computed them already.
     var resolvedNames: [String]?
+    /// Cached facts about the command name (only within one `check --file` run).
+    var nameInfo: NameInfo?
     /// Whether the working directory is unknown (after `cd "$X"`): relative paths may be anywhere.
     var cwdUnknown = false
 
