@@ -332,7 +332,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	e.start_ns = BPF_CORE_READ(p, start_time);
 	BPF_CORE_READ_STR_INTO(&e.comm, p, comm);
 	if (bpf_map_delete_elem(&held, &tgid) == 0)
-		__sync_fetch_and_sub(&held_count, 1);
+		__sync_fetch_and_add(&held_count, -1);
 	bpf_map_delete_elem(&tracked, &tgid);
 	if (bpf_ringbuf_output(&events, &e, sizeof(e), 0))
 		count(CG_STAT_LOST);

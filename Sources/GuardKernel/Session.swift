@@ -87,6 +87,7 @@ public final class GuardSession {
     private func tick() {
         let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         for pid in enforcer.sweepTimeouts(nowNs: now) {
+            summary.holdTimeouts += 1
             let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
             notice("pid \(pid) held with no verdict for \(enforcer.policy.holdTimeoutMs) ms: \(what) (on_timeout)")
         }
@@ -348,6 +349,7 @@ public final class GuardSession {
         }
         enforcer.removeRequestDir()
         summary.exitStatus = status
+        summary.peakRSSKiB = Self.peakRSS()
         summary.durationNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)) - startNs
         let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
         writer.reset()
@@ -393,6 +395,14 @@ public final class GuardSession {
     }
 
     public var currentSummary: Summary { summary }
+
+    /// VmHWM of this process, KiB.
+    static func peakRSS() -> UInt64 {
+        for line in (ProcFS.read("/proc/self/status") ?? "").split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return UInt64(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0
+        }
+        return 0
+    }
 }
 
 /// Writes to stderr without buffering.

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make bench`: installs the peers (Debian packages), then runs every benchmark side by side.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+missing=""
+for p in libbpf-tools bpftrace auditd; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null || \
+		echo "bench: could not install$missing; those peers are skipped" >&2
+fi
+exec python3 "$here/run.py" "${BIN:-$here/../.build/release/claude-guard}" "$@"
