@@ -436,6 +436,16 @@ struct ShellParser {
         var level = open
         while p < b.count {
             let c = b[p]
+            if c == 0x24 && at(p + 1) == 0x28 && at(p + 2) != 0x28 {
+                // $( ... ) inside arithmetic runs a command too.
+                p += 2
+                try parseSubstitutionList()
+                continue
+            }
+            if c == 0x60 {
+                try parseBackquote(inDouble: false)
+                continue
+            }
             if c == 0x28 {
                 level += 1
             } else if c == 0x29 {
