@@ -134,6 +134,11 @@ public func shellQuote(_ word: String) -> String {
         if !safe { break }
     }
     if safe { return word }
+    return quoteAlways(word)
+}
+
+/// Single-quotes a word, writing embedded single quotes as `'\''`.
+func quoteAlways(_ word: String) -> String {
     var out = "'"
     for ch in word.unicodeScalars {
         if ch == "'" { out += "'\\''" } else { out.unicodeScalars.append(ch) }
@@ -143,5 +148,20 @@ public func shellQuote(_ word: String) -> String {
 
 /// Joins argv into a command line that a shell parses back into the same words.
 public func shellJoin(_ argv: [String]) -> String {
-    argv.map(shellQuote).joined(separator: " ")
+    var out = ""
+    for (i, w) in argv.enumerated() {
+        if i > 0 { out += " " }
+        // In command position a reserved word or a NAME=value word would not be read as the command name.
+        if i == 0 && (reservedWords.contains(w) || w.utf8.contains(0x3D)) {
+            out += quoteAlways(w)
+        } else {
+            out += shellQuote(w)
+        }
+    }
+    return out
 }
+
+private let reservedWords: Set<String> = [
+    "if", "then", "elif", "else", "fi", "do", "done", "case", "esac", "while", "until", "for", "select", "in",
+    "function", "time", "coproc", "{", "}", "!", "[[", "]]",
+]

@@ -1,0 +1,68 @@
+import XCTest
+
+@testable import GuardCore
+
+/// Glob semantics: `*`, `?`, `[...]`, `**`, escapes; path mode; errors; linear time.
+final class GlobTests: XCTestCase {
+    private func m(_ pattern: String, _ text: String, path: Bool = false) -> Bool {
+        try! Glob(pattern, pathMode: path).matches(text)
+    }
+
+    func testLiteralsPrefixesSuffixes() {
+        XCTAssertTrue(m("rm", "rm"))
+        XCTAssertFalse(m("rm", "rmdir"))
+        XCTAssertTrue(m("python*", "python3.12"))
+        XCTAssertTrue(m("python*", "python"))
+        XCTAssertFalse(m("python*", "ipython"))
+        XCTAssertTrue(m("*.sh", "install.sh"))
+        XCTAssertFalse(m("*.sh", "install.shx"))
+        XCTAssertTrue(m("", ""))
+        XCTAssertFalse(m("", "a"))
+    }
+
+    func testStarQuestionAndClasses() {
+        XCTAssertTrue(m("of=/dev/*", "of=/dev/sda"))
+        XCTAssertTrue(m("a*b*c", "a-x-b-y-c"))
+        XCTAssertFalse(m("a*b*c", "a-x-c-y-b"))
+        XCTAssertTrue(m("?", "x"))
+        XCTAssertFalse(m("?", ""))
+        XCTAssertTrue(m("[abc]x", "bx"))
+        XCTAssertFalse(m("[abc]x", "dx"))
+        XCTAssertTrue(m("[!abc]x", "dx"))
+        XCTAssertTrue(m("[^abc]x", "dx"))
+        XCTAssertTrue(m("[a-c0-9]", "7"))
+        XCTAssertTrue(m("[[:digit:]][[:alpha:]]", "1z"))
+        XCTAssertTrue(m("[]]", "]"))
+        XCTAssertTrue(m("\\*", "*"))
+        XCTAssertFalse(m("\\*", "x"))
+        XCTAssertTrue(m("*777", "0777"))
+        XCTAssertTrue(m("make * deploy*", "make -j4 deploy-prod"))
+    }
+
+    func testPathModeStarStopsAtSlashAndGlobstarCrossesIt() {
+        XCTAssertFalse(m("/tmp/*", "/tmp/a/b", path: true))
+        XCTAssertTrue(m("/tmp/*", "/tmp/a", path: true))
+        XCTAssertTrue(m("/tmp/*", "/tmp/a/b"))  // not path mode: * crosses /
+        XCTAssertTrue(m("/home/**", "/home/a/b/c", path: true))
+        XCTAssertTrue(m("/home/**/id_rsa", "/home/u/.ssh/id_rsa", path: true))
+        XCTAssertTrue(m("/home/**/id_rsa", "/home/id_rsa", path: true))
+        XCTAssertFalse(m("/home/**/id_rsa", "/home/u/id_rsa.pub", path: true))
+        XCTAssertFalse(m("/usr/?in", "/usr//in", path: true))
+        XCTAssertTrue(m("/usr/[bs]in/rm", "/usr/bin/rm", path: true))
+    }
+
+    func testBadPatternsSayWhatToWrite() {
+        XCTAssertThrowsError(try Glob("[abc")) { XCTAssertTrue("\($0)".contains("never closed"), "\($0)") }
+        XCTAssertThrowsError(try Glob("abc\\")) { XCTAssertTrue("\($0)".contains("lone"), "\($0)") }
+        XCTAssertThrowsError(try Glob("[[:nope:]]")) { XCTAssertTrue("\($0)".contains("unknown character class"), "\($0)") }
+        XCTAssertThrowsError(try Glob("[z-a]")) { XCTAssertTrue("\($0)".contains("backwards"), "\($0)") }
+    }
+
+    func testNoExponentialBlowUp() {
+        let g = try! Glob(String(repeating: "*a", count: 30) + "b")
+        let text = String(repeating: "a", count: 5_000)
+        let start = Date()
+        XCTAssertFalse(g.matches(text))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+    }
+}
