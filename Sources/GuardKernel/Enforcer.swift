@@ -160,18 +160,21 @@ public final class Enforcer {
         for name in names {
             let parts = name.split(separator: "-")
             guard parts.count == 2, let pid = Int32(parts[1]), stopped[pid] != nil else { continue }
-            if parts[0] == "resume" {
-                stopped[pid] = nil
-                resume(pid)
-                done.append((pid, "resumed"))
-            } else if parts[0] == "kill" {
-                stopped[pid] = nil
-                kill(pid, SIGKILL)
-                done.append((pid, "killed"))
+            if parts[0] == "resume" || parts[0] == "kill" {
+                decideStopped(pid, allow: parts[0] == "resume")
+                done.append((pid, parts[0] == "resume" ? "resumed" : "killed"))
             }
             unlink(requestDir + "/" + name)
         }
         return done
+    }
+
+    /// Decides a process left stopped by a `stop` verdict: resume it, or kill it. False if it is not stopped.
+    @discardableResult
+    public func decideStopped(_ pid: Int32, allow: Bool) -> Bool {
+        guard stopped.removeValue(forKey: pid) != nil else { return false }
+        if allow { resume(pid) } else { kill(pid, SIGKILL) }
+        return true
     }
 
     /// On exit: every held or stopped process gets the on_timeout action. Returns how many.

@@ -41,6 +41,8 @@ public struct SessionOptions {
     public var reportPath: String?
     /// --junit: JUnit XML, one test case per rule.
     public var junitPath: String?
+    /// Ask y/N on the terminal for each `stop` verdict (`-p` mode with a TTY on stdin).
+    public var prompt = false
 
     public init() {}
 }
@@ -92,6 +94,39 @@ public final class GuardSession {
             notice("pid \(pid) held with no verdict for \(enforcer.policy.holdTimeoutMs) ms: \(what) (on_timeout)")
         }
         for (pid, what) in enforcer.serveRequests() { notice("pid \(pid) \(what) on request") }
+        if options.prompt { servePrompt(nowNs: now) }
+    }
+
+    /// Stopped processes waiting for a y/N answer on the terminal, oldest first.
+    private var promptQueue: [(pid: Int32, command: String)] = []
+    private var promptShownNs: UInt64?
+
+    /// One y/N question at a time on stderr, answered on stdin; no answer in hold_timeout_ms: on_timeout.
+    private func servePrompt(nowNs: UInt64) {
+        promptQueue.removeAll { enforcer.stopped[$0.pid] == nil }
+        guard let head = promptQueue.first else { return promptShownNs = nil }
+        guard let shown = promptShownNs else {
+            promptShownNs = nowNs
+            let secs = Double(enforcer.policy.holdTimeoutMs) / 1000
+            FileHandleStderr.write("claude-guard: let pid \(head.pid) run `\(head.command)`? [y/N] (\(secs)s) ")
+            return
+        }
+        var answer: Bool? = nil
+        var pfd = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        if poll(&pfd, 1, 0) > 0 {
+            var buf = [UInt8](repeating: 0, count: 256)
+            let n = read(STDIN_FILENO, &buf, buf.count)
+            let text = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).lowercased() : ""
+            answer = text.hasPrefix("y")
+        } else if nowNs - shown > UInt64(max(0, enforcer.policy.holdTimeoutMs)) * 1_000_000 {
+            answer = enforcer.policy.onTimeout == .allow
+            FileHandleStderr.write("(no answer: on_timeout)\n")
+        }
+        guard let allow = answer else { return }
+        enforcer.decideStopped(head.pid, allow: allow)
+        notice("pid \(head.pid) \(allow ? "resumed" : "killed") by the operator")
+        promptQueue.removeFirst()
+        promptShownNs = nil
     }
 
     private func notice(_ s: String) {
@@ -266,7 +301,9 @@ public final class GuardSession {
                 stdout.write(line: formatter.line(e))
                 if let v = violation { stdout.write(line: formatter.violationLine(e, v)) }
             }
-            if let v = violation, v.enforced.hasPrefix("stopped") {
+            if let v = violation, v.enforced.hasPrefix("stopped"), options.prompt {
+                promptQueue.append((e.pid, v.matched))
+            } else if let v = violation, v.enforced.hasPrefix("stopped") {
                 notice(
                     "pid \(e.pid) is stopped (rule \(v.rule)): `sudo claude-guard resume \(e.pid)` lets it run, "
                         + "`sudo claude-guard kill \(e.pid)` ends it; it gets on_timeout when the guard exits")
@@ -362,6 +399,11 @@ public final class GuardSession {
             var s = "claude-guard: \(summary.execs) exec(s), \(summary.violations) violation(s)"
             if summary.lost > 0 { s += ", \(summary.lost) lost" }
             if !summary.leftovers.isEmpty { s += ", terminated leftover descendant(s) \(summary.leftovers)" }
+            for (e, v) in violations.prefix(50) {
+                s += "\n  \(v.enforced) pid \(e.pid) (rule \(v.rule), \(v.severity)): "
+                s += TextFormatter.printable(Array(v.matched.utf8))
+            }
+            if violations.count > 50 { s += "\n  ... and \(violations.count - 50) more" }
             FileHandleStderr.write(s + "\n")
         }
         flushAll()

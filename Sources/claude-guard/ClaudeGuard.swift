@@ -143,13 +143,19 @@ struct Watch: ParsableCommand {
 
     @OptionGroup var options: GuardOptions
 
+    @Flag(help: "Do not ask y/N on the terminal for `stop` verdicts; use `claude-guard resume|kill PID`.")
+    var noPrompt = false
+
     func validate() throws {
         if pid <= 0 { throw ValidationError("-p needs a positive PID.") }
     }
 
     func run() throws {
         try runGuarded {
-            let session = try GuardSession(options: options.sessionOptions(), policy: try options.loadPolicy())
+            var o = options.sessionOptions()
+            // A terminal of its own: ask about `stop` verdicts there (run shares its terminal with the agent).
+            o.prompt = isatty(STDIN_FILENO) == 1 && !noPrompt
+            let session = try GuardSession(options: o, policy: try options.loadPolicy())
             return try session.watch(pid: pid)
         }
     }

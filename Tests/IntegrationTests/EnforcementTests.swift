@@ -342,6 +342,36 @@ final class EnforcementTests: XCTestCase {
         XCTAssertTrue(xml.contains("<testcase classname=\"claude-guard.enforcement-test\" name=\"stop-marked-touch\"/>"), xml)
     }
 
+    func testStopAsksOnTheTerminalInPidMode() throws {
+        // The guard runs on a pseudo-terminal (as in a second terminal beside the agent) and is answered y.
+        let target = dir.appendingPathComponent("stopme-tty").path
+        let driver = """
+            import os, pty, subprocess, sys, time
+            agent = subprocess.Popen(["bash", "-c", "sleep 1.5; T=touch; $T \(target)"])
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], [sys.argv[1], "-p", str(agent.pid), "--policy", sys.argv[2]])
+            out, deadline, answered = b"", time.time() + 20, False
+            while time.time() < deadline:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                out += chunk
+                if not answered and b"[y/N]" in out:
+                    os.write(fd, b"y\\n")
+                    answered = True
+            _, status = os.waitpid(pid, 0)
+            agent.wait()
+            print(out.decode(errors="replace"))
+            print("answered" if answered else "never asked", os.waitstatus_to_exitcode(status))
+            """
+        let r = try Guard.exec(Guard.python, ["-c", driver, Guard.binary, policyPath], timeout: 40)
+        XCTAssertTrue(r.stdout.contains("answered 3"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("resumed by the operator"), r.stdout)
+        XCTAssertTrue(exists(target), "answered y: it ran")
+    }
+
     // MARK: helpers
 
     func waitForViolation(_ log: String, enforced: String, timeout: TimeInterval = 10) throws -> Int32 {
