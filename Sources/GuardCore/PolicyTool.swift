@@ -343,7 +343,9 @@ enum LintCheck {
 
     /// Why a match can never hold, if it provably cannot.
     static func neverMatches(_ m: CompiledMatch) -> String? {
-        for u in m.under {
+        // An allow rule needs every operand both under and outside the same prefix: impossible. (A deny rule
+        // needs one operand under and one outside, which two operands can satisfy.)
+        for u in m.under where m.everyPath {
             for o in m.outside where u.written == o.written {
                 return "paths says both under and outside '\(u.written)' for the same prefix"
             }
