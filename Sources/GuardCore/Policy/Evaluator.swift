@@ -33,15 +33,17 @@ struct Evaluator {
     struct Facts {
         let ctx: ExecContext
         var names: [String]
-        var fullPaths: [String]
+        /// The executable's full paths: real path, and the path as given when different.
+        var fullPaths: [String] {
+            if let f = ctx.filename, f != ctx.path { return [ctx.path, f] }
+            return [ctx.path]
+        }
         private var _parsed: ParsedArgs?
         private var _cmdline: String?
         private var _paths: [String]??
 
         init(_ ctx: ExecContext) {
             self.ctx = ctx
-            fullPaths = [ctx.path]
-            if let f = ctx.filename, f != ctx.path { fullPaths.append(f) }
             if let cached = ctx.resolvedNames {
                 names = cached
             } else {
@@ -396,6 +398,7 @@ struct Evaluator {
             for stage in pl.stages where j < stages.count {
                 for ci in stage {
                     guard let ctx = contexts[ci] else { continue }
+                    if quickReject(stages[j], ctx) { continue }
                     if stageMatches(stages[j], ctx, depth: 0) {
                         hitCommands.append(shellJoin(ctx.argv))
                         j += 1
@@ -408,6 +411,15 @@ struct Evaluator {
             }
         }
         return Outcome(action: .allow)
+    }
+
+    /// True when a stage with plain command names provably cannot match a non-wrapper command (cheap test).
+    private func quickReject(_ m: CompiledMatch, _ ctx: ExecContext) -> Bool {
+        guard let info = ctx.nameInfo, !info.isWrapper, ctx.identities.isEmpty, m.hasCommand,
+            m.commandGlobs.isEmpty, m.commandPaths.isEmpty
+        else { return false }
+        for n in info.resolved.names where m.commandNames.contains(n) { return false }
+        return true
     }
 
     /// Whether a pipeline stage's command, or a program it wraps (`sudo sh`, `env bash`), matches.
