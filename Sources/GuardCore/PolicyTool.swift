@@ -253,7 +253,8 @@ public enum PolicyTool {
                 uid = UInt32(u) ?? Paths.uid(of: u)
                 userName = UInt32(u) == nil ? u : nil
             }
-            let v = policy.evaluate(commandLine: t.command, cwd: t.cwd ?? ws, workspace: ws, uid: uid, userName: userName)
+            let v = policy.evaluate(
+                commandLine: t.command, cwd: t.cwd ?? ws, workspace: ws, uid: uid, userName: userName)
             var problem: String?
             if v.action != t.expect {
                 let why = v.rule.map { "rule '\($0)'" } ?? (v.description ?? "no rule matched")
@@ -308,7 +309,8 @@ public enum PolicyTool {
         for (j, b) in rules.enumerated() {
             for a in rules[..<j] where LintCheck.subsumes(a.match, b.match) {
                 warnings.append(
-                    "\(b.location): warning: rule '\(b.id)' can never decide: rule '\(a.id)' (line \(a.location.line)) comes first and matches every command it matches; move '\(b.id)' above it or narrow '\(a.id)'")
+                    "\(b.location): warning: rule '\(b.id)' can never decide: rule '\(a.id)' (line \(a.location.line)) comes first and matches every command it matches; move '\(b.id)' above it or narrow '\(a.id)'"
+                )
                 break
             }
             if let why = LintCheck.neverMatches(b.match) {
@@ -316,7 +318,8 @@ public enum PolicyTool {
             }
             for s in LintCheck.stringFlags(b.match) {
                 warnings.append(
-                    "\(b.location): warning: rule '\(b.id)' matches the flag spelling '\(s)' as text, so '-fr', '--force' or '-r -f' slip past; use flags: [...] instead")
+                    "\(b.location): warning: rule '\(b.id)' matches the flag spelling '\(s)' as text, so '-fr', '--force' or '-r -f' slip past; use flags: [...] instead"
+                )
             }
         }
         return warnings
@@ -365,13 +368,17 @@ enum LintCheck {
         var out: [String] = []
         for g in m.args {
             let p = g.pattern
-            if p.hasPrefix("-") && !p.hasPrefix("--") && (3...4).contains(p.count) && p.dropFirst().allSatisfy(\.isLetter) {
+            if p.hasPrefix("-") && !p.hasPrefix("--") && (3...4).contains(p.count)
+                && p.dropFirst().allSatisfy(\.isLetter)
+            {
                 out.append(p)
             }
         }
         for g in m.cmdline {
             for word in g.pattern.split(separator: " ")
-            where word.hasPrefix("-") && !word.hasPrefix("--") && (3...4).contains(word.count) && word.dropFirst().allSatisfy(\.isLetter) {
+            where word.hasPrefix("-") && !word.hasPrefix("--") && (3...4).contains(word.count)
+                && word.dropFirst().allSatisfy(\.isLetter)
+            {
                 out.append(String(word))
             }
         }

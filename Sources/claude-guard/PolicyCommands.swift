@@ -14,7 +14,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Policy file (default: the embedded default policy).", valueName: "FILE"))
     var policy: String?
 
-    @Option(name: .long, help: ArgumentHelp("Directory ${workspace} stands for (default: the current directory).", valueName: "DIR"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Directory ${workspace} stands for (default: the current directory).", valueName: "DIR"))
     var workspace: String?
 }
 
@@ -57,7 +59,9 @@ struct Check: ParsableCommand {
 
     @OptionGroup var options: PolicyOptions
 
-    @Option(name: .long, help: ArgumentHelp("Judge each line of FILE as a shell command line ('-' for stdin).", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Judge each line of FILE as a shell command line ('-' for stdin).", valueName: "FILE"))
     var file: String?
 
     @Option(name: .long, help: "Output format: text or json (one JSON object per line).")
@@ -86,14 +90,18 @@ struct Check: ParsableCommand {
             try finish(PolicyTool.failure(error))
         }
         let fmt = PolicyTool.Format(rawValue: format) ?? .text
-        let workspace = options.workspace.map { Paths_absolute($0) }
+        let workspace = options.workspace.map { absolutePath($0) }
         guard let file else {
             var argv = command
             if argv.first == "--" { argv.removeFirst() }
             try finish(PolicyTool.check(policy: policy, argv: argv, workspace: workspace, format: fmt))
         }
         guard let data = readAll(file) else {
-            try finish(PolicyTool.Output(stderr: "claude-guard check: cannot read '\(file)'; give an existing file of command lines, one per line\n", exitCode: 2))
+            try finish(
+                PolicyTool.Output(
+                    stderr:
+                        "claude-guard check: cannot read '\(file)'; give an existing file of command lines, one per line\n",
+                    exitCode: 2))
         }
         let code = data.withUnsafeBufferPointer { buf in
             PolicyTool.checkLines(policy: policy, text: buf, workspace: workspace, format: fmt) { chunk in
@@ -119,7 +127,9 @@ struct Test: ParsableCommand {
     var policies: [String]
 
     func validate() throws {
-        if policies.isEmpty { throw ValidationError("give one or more policy files: claude-guard test policies/strict.yaml") }
+        if policies.isEmpty {
+            throw ValidationError("give one or more policy files: claude-guard test policies/strict.yaml")
+        }
     }
 
     func run() throws {
@@ -142,7 +152,9 @@ struct Lint: ParsableCommand {
     var policies: [String]
 
     func validate() throws {
-        if policies.isEmpty { throw ValidationError("give one or more policy files: claude-guard lint policies/strict.yaml") }
+        if policies.isEmpty {
+            throw ValidationError("give one or more policy files: claude-guard lint policies/strict.yaml")
+        }
     }
 
     func run() throws {
@@ -150,7 +162,7 @@ struct Lint: ParsableCommand {
     }
 }
 
-private func Paths_absolute(_ path: String) -> String {
+private func absolutePath(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
     var buf = [CChar](repeating: 0, count: 4096)
     let cwd = getcwd(&buf, buf.count) != nil ? String(cString: buf) : "/"

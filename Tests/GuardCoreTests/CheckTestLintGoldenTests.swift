@@ -9,7 +9,8 @@ final class CheckTestLintGoldenTests: XCTestCase {
     var tmp: URL!
 
     override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cg-golden-\(UInt32.random(in: 0...UInt32.max))")
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cg-golden-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
     }
 
@@ -32,17 +33,20 @@ final class CheckTestLintGoldenTests: XCTestCase {
         let ok = PolicyTool.check(policy: strict, argv: ["ls", "-la"], workspace: ws)
         XCTAssertEqual(ok.stdout, "allow: ls -la\n")
         XCTAssertEqual(ok.exitCode, 0)
-        let wrapped = PolicyTool.check(policy: strict, argv: ["sh", "-c", "cd x && rm --recursive --force ."], workspace: ws)
+        let wrapped = PolicyTool.check(
+            policy: strict, argv: ["sh", "-c", "cd x && rm --recursive --force ."], workspace: ws)
         XCTAssertEqual(
             wrapped.stdout,
-            "kill rm-recursive-force (critical): sh -c 'cd x && rm --recursive --force .' [matched: rm --recursive --force .]\n")
+            "kill rm-recursive-force (critical): sh -c 'cd x && rm --recursive --force .' [matched: rm --recursive --force .]\n"
+        )
     }
 
     func testCheckArgvJSON() {
         let out = PolicyTool.check(policy: strict, argv: ["git", "push", "-f"], workspace: ws, format: .json)
         XCTAssertEqual(
             out.stdout,
-            #"{"line":1,"command":"git push -f","action":"kill","rule":"git-push-force","severity":"high","matched":"git push -f","description":"force push rewrites shared history"}"# + "\n")
+            #"{"line":1,"command":"git push -f","action":"kill","rule":"git-push-force","severity":"high","matched":"git push -f","description":"force push rewrites shared history"}"#
+                + "\n")
         let parsed = try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(parsed?["action"] as? String, "kill")
     }
@@ -119,12 +123,14 @@ final class CheckTestLintGoldenTests: XCTestCase {
     }
 
     func testTestCommandErrorsExitTwo() throws {
-        let path = try write("bad.yaml", "version: 1\nrules:\n  - id: a\n    match: { command: rm }\n    action: nuke\n")
+        let path = try write(
+            "bad.yaml", "version: 1\nrules:\n  - id: a\n    match: { command: rm }\n    action: nuke\n")
         let out = PolicyTool.test(paths: [path])
         XCTAssertEqual(out.exitCode, 2)
         XCTAssertEqual(
             out.stderr,
-            "claude-guard: the policy is invalid:\n\(path):5:13: unknown action 'nuke'; write one of: allow, alert, stop, kill.\n")
+            "claude-guard: the policy is invalid:\n\(path):5:13: unknown action 'nuke'; write one of: allow, alert, stop, kill.\n"
+        )
     }
 
     func testLintWarnsAboutShadowedAndDeadRules() throws {
@@ -168,7 +174,8 @@ final class CheckTestLintGoldenTests: XCTestCase {
         XCTAssertEqual(out.exitCode, 2)
         XCTAssertEqual(
             out.stderr,
-            "\(bad):4:14: unknown key 'comand' in match; did you mean 'command'? match takes: command, args, flags, cmdline, regex, paths, pipeline, parent, user.\n")
+            "\(bad):4:14: unknown key 'comand' in match; did you mean 'command'? match takes: command, args, flags, cmdline, regex, paths, pipeline, parent, user.\n"
+        )
     }
 
     func testCheckWithMissingPolicyFailsWithOneParagraph() {
@@ -180,7 +187,8 @@ final class CheckTestLintGoldenTests: XCTestCase {
             XCTAssertEqual(out.exitCode, 2)
             XCTAssertEqual(
                 out.stderr,
-                "claude-guard: the policy is invalid:\n/nope.yaml: cannot read the policy: no such file. Pass an existing YAML file with --policy, or omit it to use the embedded default.\n")
+                "claude-guard: the policy is invalid:\n/nope.yaml: cannot read the policy: no such file. Pass an existing YAML file with --policy, or omit it to use the embedded default.\n"
+            )
         }
     }
 }

@@ -54,7 +54,9 @@ final class GlobTests: XCTestCase {
     func testBadPatternsSayWhatToWrite() {
         XCTAssertThrowsError(try Glob("[abc")) { XCTAssertTrue("\($0)".contains("never closed"), "\($0)") }
         XCTAssertThrowsError(try Glob("abc\\")) { XCTAssertTrue("\($0)".contains("lone"), "\($0)") }
-        XCTAssertThrowsError(try Glob("[[:nope:]]")) { XCTAssertTrue("\($0)".contains("unknown character class"), "\($0)") }
+        XCTAssertThrowsError(try Glob("[[:nope:]]")) {
+            XCTAssertTrue("\($0)".contains("unknown character class"), "\($0)")
+        }
         XCTAssertThrowsError(try Glob("[z-a]")) { XCTAssertTrue("\($0)".contains("backwards"), "\($0)") }
     }
 

@@ -120,17 +120,20 @@ final class PolicyEvaluationTests: XCTestCase {
 
     func testSymlinkToAProgramIsThatProgram() throws {
         guard let real = Paths.realPath("/bin/rm") ?? Paths.realPath("/usr/bin/rm") else { throw XCTSkip("no rm") }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cg-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cg-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let link = dir.appendingPathComponent("innocent").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
         assertAction("\(link) -rf x", .kill, rule: "rm-rf")
         let r = Paths.resolve(link, cwd: "/")
-        let v = Self.policy.evaluate(ExecContext(argv: ["innocent", "-rf", "x"], path: r.real, filename: link, cwd: ws, workspace: ws))
+        let v = Self.policy.evaluate(
+            ExecContext(argv: ["innocent", "-rf", "x"], path: r.real, filename: link, cwd: ws, workspace: ws))
         XCTAssertEqual(v.action, .kill)
         // argv[0] never decides identity.
-        let spoof = Self.policy.evaluate(ExecContext(argv: ["rm", "-rf", "x"], path: "/usr/bin/ls", cwd: ws, workspace: ws))
+        let spoof = Self.policy.evaluate(
+            ExecContext(argv: ["rm", "-rf", "x"], path: "/usr/bin/ls", cwd: ws, workspace: ws))
         XCTAssertEqual(spoof.action, .allow)
         let renamed = Self.policy.evaluate(
             ExecContext(argv: ["x", "-rf", "y"], path: "/tmp/x", cwd: ws, identities: ["rm"], workspace: ws))
@@ -179,7 +182,8 @@ final class PolicyEvaluationTests: XCTestCase {
 
     func testEveryWrapper() {
         for line in [
-            "env rm -rf x", "env -i PATH=/bin rm -rf x", "env -u HOME rm -rf x", "env -- rm -rf x", "env -C /tmp rm -rf x",
+            "env rm -rf x", "env -i PATH=/bin rm -rf x", "env -u HOME rm -rf x", "env -- rm -rf x",
+            "env -C /tmp rm -rf x",
             "env -S 'rm -rf x'", "nohup rm -rf x", "timeout 5 rm -rf x", "timeout -s KILL -k 2 5s rm -rf x",
             "timeout --signal=TERM 5 rm -rf x", "nice rm -rf x", "nice -n 5 rm -rf x", "nice -10 rm -rf x",
             "nice --adjustment=3 rm -rf x", "ionice -c 3 rm -rf x", "ionice -c3 -n7 rm -rf x", "stdbuf -oL rm -rf x",
@@ -276,7 +280,8 @@ final class PolicyEvaluationTests: XCTestCase {
 
     func testDefaultActionApplies() throws {
         let p = try Policy.load(
-            yaml: "version: 1\ndefault: alert\nrules:\n  - { id: ls-ok, match: { command: ls }, action: allow }\n", file: "d.yaml")
+            yaml: "version: 1\ndefault: alert\nrules:\n  - { id: ls-ok, match: { command: ls }, action: allow }\n",
+            file: "d.yaml")
         XCTAssertEqual(p.evaluate(commandLine: "ls -la", workspace: ws).action, .allow)
         let v = p.evaluate(commandLine: "cat x", workspace: ws)
         XCTAssertEqual(v.action, .alert)

@@ -67,7 +67,8 @@ final class PolicyLoadingTests: XCTestCase {
     func testGoldenErrorMessages() {
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { command: rm }\n    acton: kill\n"),
-            "p.yaml:4:5: rule 'a' needs 'action'; add for example action: kill.\np.yaml:6:5: unknown key 'acton' in a rule; did you mean 'action'? a rule takes: id, description, match, action, severity.")
+            "p.yaml:4:5: rule 'a' needs 'action'; add for example action: kill.\np.yaml:6:5: unknown key 'acton' in a rule; did you mean 'action'? a rule takes: id, description, match, action, severity."
+        )
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { command: rm }\n    action: destroy\n"),
             "p.yaml:6:13: unknown action 'destroy'; write one of: allow, alert, stop, kill.")
@@ -82,7 +83,8 @@ final class PolicyLoadingTests: XCTestCase {
             "p.yaml:1:10: unsupported policy version '2'; this claude-guard reads version 1: write 'version: 1'.")
         XCTAssertEqual(
             error(head + "rules: []\n"),
-            "p.yaml:3:8: 'rules' is empty; add at least one rule, e.g. - { id: rm-rf, match: { command: rm, flags: [r|R|recursive, f|force] }, action: kill }.")
+            "p.yaml:3:8: 'rules' is empty; add at least one rule, e.g. - { id: rm-rf, match: { command: rm, flags: [r|R|recursive, f|force] }, action: kill }."
+        )
         XCTAssertEqual(
             error(head + okRule + "  - id: a\n    match: { command: ls }\n    action: alert\n"),
             "p.yaml:7:5: rule id 'a' is already used at line 4; give every rule its own id, e.g. 'a-2'.")
@@ -91,34 +93,42 @@ final class PolicyLoadingTests: XCTestCase {
             "p.yaml:5:21: bad glob '[oops': '[' is never closed; write ']' to end the set, or '\\[' for a bracket.")
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { regex: '(unclosed' }\n    action: kill\n"),
-            "p.yaml:5:21: bad regular expression '(unclosed': it does not compile as an ICU regular expression; escape special characters with '\\' (in YAML single quotes: '\\.'), or use cmdline: with a glob.")
+            "p.yaml:5:21: bad regular expression '(unclosed': it does not compile as an ICU regular expression; escape special characters with '\\' (in YAML single quotes: '\\.'), or use cmdline: with a glob."
+        )
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: {}\n    action: kill\n"),
-            "p.yaml:5:12: rule 'a' has an empty 'match', which would match every command; give it a condition such as command: NAME (use 'default:' to act on every command).")
+            "p.yaml:5:12: rule 'a' has an empty 'match', which would match every command; give it a condition such as command: NAME (use 'default:' to act on every command)."
+        )
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { command: { name: rm } }\n    action: kill\n"),
-            "p.yaml:5:23: 'command' must be a text value or a list of them; write for example command: [rm, /usr/bin/rm, 'python*'].")
+            "p.yaml:5:23: 'command' must be a text value or a list of them; write for example command: [rm, /usr/bin/rm, 'python*']."
+        )
         XCTAssertEqual(
             error(head + "mode: block\n" + okRule),
-            "p.yaml:3:7: unknown mode 'block'; write 'mode: enforce' (act on violations) or 'mode: audit' (only record them).")
+            "p.yaml:3:7: unknown mode 'block'; write 'mode: enforce' (act on violations) or 'mode: audit' (only record them)."
+        )
         XCTAssertEqual(
             error(head + "settings: { on_timeout: stop }\n" + okRule),
             "p.yaml:3:25: unknown action 'stop'; write one of: kill, allow.")
         XCTAssertEqual(
             error(head + "settings: { hold_timeout_ms: -5 }\n" + okRule),
-            "p.yaml:3:30: bad value for 'hold_timeout_ms': write a whole number of milliseconds between 1 and 600000, e.g. hold_timeout_ms: 2000.")
+            "p.yaml:3:30: bad value for 'hold_timeout_ms': write a whole number of milliseconds between 1 and 600000, e.g. hold_timeout_ms: 2000."
+        )
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { flags: ['r|'] }\n    action: kill\n"),
             "p.yaml:5:22: empty flag alternative in 'r|'; write names like r|R|recursive.")
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { paths: { under: [build] } }\n    action: allow\n"),
-            "p.yaml:5:31: bad value for 'paths': 'build' is relative; write an absolute path, '~/...' or '${workspace}/...'.")
+            "p.yaml:5:31: bad value for 'paths': 'build' is relative; write an absolute path, '~/...' or '${workspace}/...'."
+        )
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { pipeline: [ { command: curl } ] }\n    action: kill\n"),
-            "p.yaml:5:24: bad value for 'pipeline': a pipeline needs two or more stages, e.g. [ { command: curl }, { command: sh } ].")
+            "p.yaml:5:24: bad value for 'pipeline': a pipeline needs two or more stages, e.g. [ { command: curl }, { command: sh } ]."
+        )
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { command: rm, command: ls }\n    action: kill\n"),
-            "p.yaml:5:14: key 'command' appears twice in the same mapping; keep one (for several values write a list: command: [a, b]).")
+            "p.yaml:5:14: key 'command' appears twice in the same mapping; keep one (for several values write a list: command: [a, b])."
+        )
         XCTAssertEqual(
             error(head + okRule + "tests:\n  - { command: ls, expect: maybe }\n"),
             "p.yaml:8:28: unknown action 'maybe'; write one of: allow, alert, stop, kill.")
@@ -130,10 +140,12 @@ final class PolicyLoadingTests: XCTestCase {
             "p.yaml:1:1: the policy needs 'version'; add for example 'version: 1' as the first line.")
         XCTAssertEqual(
             error(head + "rules:\n  - id: a\n    match: { command: rm }\n  action: kill\n"),
-            "p.yaml:6:3: not valid YAML: did not find expected '-' indicator (while parsing a block collection). Fix the indentation or quoting at that place; quote values that contain ': ' or start with '*', '&', '!', '{' or '['.")
+            "p.yaml:6:3: not valid YAML: did not find expected '-' indicator (while parsing a block collection). Fix the indentation or quoting at that place; quote values that contain ': ' or start with '*', '&', '!', '{' or '['."
+        )
         XCTAssertEqual(
             error("- just\n- a list\n"),
-            "p.yaml:1:1: 'policy' must be a mapping of keys; write for example 'version: 1' then 'rules:' on the next lines.")
+            "p.yaml:1:1: 'policy' must be a mapping of keys; write for example 'version: 1' then 'rules:' on the next lines."
+        )
     }
 
     func testUnknownTopLevelKeyAndSeveralErrorsAreAllReported() {
@@ -151,7 +163,8 @@ final class PolicyLoadingTests: XCTestCase {
         XCTAssertThrowsError(try Policy.load(path: "/nonexistent/p.yaml")) { e in
             XCTAssertEqual(
                 "\(e)",
-                "/nonexistent/p.yaml: cannot read the policy: no such file. Pass an existing YAML file with --policy, or omit it to use the embedded default.")
+                "/nonexistent/p.yaml: cannot read the policy: no such file. Pass an existing YAML file with --policy, or omit it to use the embedded default."
+            )
         }
     }
 }

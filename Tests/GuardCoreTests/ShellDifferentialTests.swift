@@ -182,7 +182,11 @@ final class ShellDifferentialTests: XCTestCase {
                     i += 1
                     n += 1
                 }
-                if e == UInt8(ascii: "x") { bytes.append(UInt8(v)) } else { bytes.append(contentsOf: Array(String(UnicodeScalar(v)!).utf8)) }
+                if e == UInt8(ascii: "x") {
+                    bytes.append(UInt8(v))
+                } else {
+                    bytes.append(contentsOf: Array(String(UnicodeScalar(v)!).utf8))
+                }
             case 48...55:
                 var v = UInt32(e - 48)
                 var n = 0
@@ -218,7 +222,8 @@ final class ShellDifferentialTests: XCTestCase {
         let data = outPipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            throw NSError(domain: "shfmt", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "shfmt failed"])
+            throw NSError(
+                domain: "shfmt", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "shfmt failed"])
         }
         return data
     }

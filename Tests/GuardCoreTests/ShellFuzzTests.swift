@@ -48,7 +48,9 @@ final class ShellFuzzTests: XCTestCase {
         let corpus = try String(
             contentsOf: ShellDifferentialTests.fixtures.appendingPathComponent("shell-corpus.txt"), encoding: .utf8)
         let entries = corpus.split(separator: "\n").map { Array($0.utf8) }
-        let policies = try ["default.yaml", "strict.yaml"].map { try Policy.load(path: PolicyShippedTests.policyPath($0)) }
+        let policies = try ["default.yaml", "strict.yaml"].map {
+            try Policy.load(path: PolicyShippedTests.policyPath($0))
+        }
         var rng = Rng(state: 2)
         let start = Date()
         for i in 0..<6_000 {
@@ -62,7 +64,8 @@ final class ShellFuzzTests: XCTestCase {
                 }
             }
             let line = String(decoding: e, as: UTF8.self)
-            let v = policies[i % 2].evaluate(commandLine: line, cwd: "/home/agent/project", workspace: "/home/agent/project")
+            let v = policies[i % 2].evaluate(
+                commandLine: line, cwd: "/home/agent/project", workspace: "/home/agent/project")
             XCTAssertNotNil(v.action)
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 30)

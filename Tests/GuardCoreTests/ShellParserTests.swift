@@ -38,13 +38,17 @@ final class ShellParserTests: XCTestCase {
         XCTAssertEqual(argvs("{ a; b; }"), [["a"], ["b"]])
         let s = ShellScript.parse("echo $(rm -rf /) `id -u` \"$(whoami)\"")
         XCTAssertNil(s.error)
-        XCTAssertEqual(Set(s.commands.map(\.argv)), [["rm", "-rf", "/"], ["id", "-u"], ["whoami"], ["echo", "$(rm -rf /)", "`id -u`", "\"$(whoami)\""]])
+        XCTAssertEqual(
+            Set(s.commands.map(\.argv)),
+            [["rm", "-rf", "/"], ["id", "-u"], ["whoami"], ["echo", "$(rm -rf /)", "`id -u`", "\"$(whoami)\""]])
         XCTAssertEqual(s.commands.filter(\.inSubstitution).count, 3)
         XCTAssertEqual(argvs("diff <(sort a) >(tee b)").count, 3)
     }
 
     func testNestedSubstitutionInBackquotes() {
-        XCTAssertEqual(Set(argvs(#"echo `echo \`rm -rf /\``"#)), [["echo", "`echo \\`rm -rf /\\``"], ["echo", "`rm -rf /`"], ["rm", "-rf", "/"]])
+        XCTAssertEqual(
+            Set(argvs(#"echo `echo \`rm -rf /\``"#)),
+            [["echo", "`echo \\`rm -rf /\\``"], ["echo", "`rm -rf /`"], ["rm", "-rf", "/"]])
     }
 
     func testAssignmentsAndRedirections() {
@@ -71,14 +75,17 @@ final class ShellParserTests: XCTestCase {
 
     func testCompoundCommands() {
         XCTAssertEqual(
-            argvs("if test -f x; then a; elif b; then c; else d; fi"), [["test", "-f", "x"], ["a"], ["b"], ["c"], ["d"]])
+            argvs("if test -f x; then a; elif b; then c; else d; fi"),
+            [["test", "-f", "x"], ["a"], ["b"], ["c"], ["d"]])
         XCTAssertEqual(argvs("while read l; do echo $l; done < f"), [["read", "l"], ["echo", "$l"]])
         XCTAssertEqual(argvs("until false; do sleep 1; done"), [["false"], ["sleep", "1"]])
         XCTAssertEqual(argvs("for f in a b; do rm $f; done"), [["rm", "$f"]])
         XCTAssertEqual(argvs("for ((i=0;i<3;i++)); do x; done"), [["x"]])
         XCTAssertEqual(argvs("select o in a b; do break; done"), [["break"]])
         XCTAssertEqual(argvs("case $x in a|b) one;; (c) two;& *) three;;& esac"), [["one"], ["two"], ["three"]])
-        XCTAssertEqual(argvs("f() { rm -rf /; }; function g { ls; }; function h() ( pwd )"), [["rm", "-rf", "/"], ["ls"], ["pwd"]])
+        XCTAssertEqual(
+            argvs("f() { rm -rf /; }; function g { ls; }; function h() ( pwd )"),
+            [["rm", "-rf", "/"], ["ls"], ["pwd"]])
         XCTAssertEqual(argvs("! grep -q x f && time -p make"), [["grep", "-q", "x", "f"], ["make"]])
         XCTAssertEqual(argvs("[[ -f $(rm -rf /) && $a =~ ^(x|y)$ ]] && ok"), [["rm", "-rf", "/"], ["ok"]])
         XCTAssertEqual(argvs("(( i++ )) && echo ok"), [["echo", "ok"]])
@@ -106,9 +113,10 @@ final class ShellParserTests: XCTestCase {
     }
 
     func testSyntaxErrorsKeepEarlierCommands() {
-        for bad in ["echo 'open", "echo \"open", "ls &&", "ls |", "if x; then y", "( ls", "echo $(ls", "case x in", "; ls",
-            "fi", "echo `x", "ls )", "for; do", "cat <", "a=(x"]
-        {
+        for bad in [
+            "echo 'open", "echo \"open", "ls &&", "ls |", "if x; then y", "( ls", "echo $(ls", "case x in", "; ls",
+            "fi", "echo `x", "ls )", "for; do", "cat <", "a=(x",
+        ] {
             let s = ShellScript.parse(bad)
             XCTAssertNotNil(s.error, bad)
         }

@@ -159,7 +159,6 @@ struct Evaluator {
                 inner.resolvedNames = r.names
                 inner.nameInfo = info
                 inner.unknownWords = e.unknown
-                inner.trailingUnknown = e.trailingUnknown
                 if let u = e.user { setUser(&inner, u) }
                 best.merge(command(inner, depth: depth + 1))
             case .script(let text, let user):

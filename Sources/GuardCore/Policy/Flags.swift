@@ -57,7 +57,8 @@ struct OptionSyntax: Sendable {
             long: ["regexp", "file", "max-count", "after-context", "before-context", "context", "include", "exclude"]),
         "ssh": OptionSyntax(short: "bcDEeFIiJLlmOopQRSWw"),
         "scp": OptionSyntax(short: "cFiJloPS"),
-        "rsync": OptionSyntax(short: "eBfT", long: ["rsh", "exclude", "include", "filter", "rsync-path", "files-from"]),
+        "rsync": OptionSyntax(
+            short: "eBfT", long: ["rsh", "exclude", "include", "filter", "rsync-path", "files-from"]),
         "kill": OptionSyntax(short: "sn"),
         "pkill": OptionSyntax(short: "gGPsStUu"),
         "mkfs": OptionSyntax(short: "tLbgGIjJNmoOrTUECM", long: ["type"]),
@@ -210,13 +211,19 @@ struct FlagAlternatives: Sendable, Hashable {
             }
             if alt.contains(" ") || alt.contains("=") {
                 throw FlagSpecError(
-                    message: "flag '\(alt)' contains a space or '='; write the bare name (force), and match values with args")
+                    message:
+                        "flag '\(alt)' contains a space or '='; write the bare name (force), and match values with args"
+                )
             }
             if alt.hasPrefix("--") {
                 result.longs.append(String(alt.dropFirst(2)))
             } else if alt.hasPrefix("-") {
                 let body = alt.dropFirst()
-                if body.utf8.count == 1 { result.shorts.append(body.utf8.first!) } else { result.longs.append(String(body)) }
+                if body.utf8.count == 1 {
+                    result.shorts.append(body.utf8.first!)
+                } else {
+                    result.longs.append(String(body))
+                }
             } else if alt.utf8.count == 1 {
                 result.shorts.append(alt.utf8.first!)
             } else {

@@ -145,7 +145,8 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
                     }
                 }
                 guard closed else {
-                    throw SyntaxError(description: "'[' is never closed; write ']' to end the set, or '\\[' for a bracket")
+                    throw SyntaxError(
+                        description: "'[' is never closed; write ']' to end the set, or '\\[' for a bracket")
                 }
                 tokens.append(.set(set, negated: negated))
                 i = j

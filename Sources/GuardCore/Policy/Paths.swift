@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// A cache of command-name resolutions private to one caller, so that a long `check --file` run takes no lock.
 final class ResolveCache {
@@ -121,7 +122,8 @@ enum Paths {
 
     private static let cache = Mutex<[String: Resolved]>([:])
     private static let searchPath: [String] = {
-        let raw = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        let raw =
+            getenv("PATH").map { String(cString: $0) } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         return raw.split(separator: ":").map(String.init)
     }()
 

@@ -108,7 +108,7 @@ public struct Policy: Sendable {
             m.pipeline.forEach(add)
             m.parent.forEach(add)
         }
-        rules.forEach { add($0.match) }
+        for r in rules { add(r.match) }
         return out
     }
 
@@ -142,7 +142,9 @@ public struct Policy: Sendable {
         commandLine: String, cwd: String? = nil, workspace: String? = nil, uid: UInt32? = nil,
         userName: String? = nil, parent: ExecContext? = nil
     ) -> Verdict {
-        evaluate(commandLine: commandLine, cwd: cwd, workspace: workspace, uid: uid, userName: userName, parent: parent, cache: nil)
+        evaluate(
+            commandLine: commandLine, cwd: cwd, workspace: workspace, uid: uid, userName: userName, parent: parent,
+            cache: nil)
     }
 
     func evaluate(

@@ -77,14 +77,18 @@ public enum PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreadable(let file, let reason):
-            return "\(file): cannot read the policy: \(reason). Pass an existing YAML file with --policy, or omit it to use the embedded default."
+            return
+                "\(file): cannot read the policy: \(reason). Pass an existing YAML file with --policy, or omit it to use the embedded default."
         case .syntax(let l, let message):
-            return "\(l): not valid YAML: \(message). Fix the indentation or quoting at that place; quote values that contain ': ' or start with '*', '&', '!', '{' or '['."
+            return
+                "\(l): not valid YAML: \(message). Fix the indentation or quoting at that place; quote values that contain ': ' or start with '*', '&', '!', '{' or '['."
         case .unknownKey(let l, let key, let context, let allowed):
             let hint = PolicyError.closest(key, in: allowed).map { "did you mean '\($0)'? " } ?? ""
-            return "\(l): unknown key '\(key)' in \(context); \(hint)\(context) takes: \(allowed.joined(separator: ", "))."
+            return
+                "\(l): unknown key '\(key)' in \(context); \(hint)\(context) takes: \(allowed.joined(separator: ", "))."
         case .duplicateKey(let l, let key):
-            return "\(l): key '\(key)' appears twice in the same mapping; keep one (for several values write a list: \(key): [a, b])."
+            return
+                "\(l): key '\(key)' appears twice in the same mapping; keep one (for several values write a list: \(key): [a, b])."
         case .wrongType(let l, let key, let expected, let example):
             return "\(l): '\(key)' must be \(expected); write for example \(example)."
         case .missingKey(let l, let key, let context, let example):
@@ -99,19 +103,24 @@ public enum PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
             let hint = PolicyError.closest(found, in: all).map { " (did you mean '\($0)'?)" } ?? ""
             return "\(l): unknown severity '\(found)'\(hint); write one of: \(all.joined(separator: ", "))."
         case .unknownMode(let l, let found):
-            return "\(l): unknown mode '\(found)'; write 'mode: enforce' (act on violations) or 'mode: audit' (only record them)."
+            return
+                "\(l): unknown mode '\(found)'; write 'mode: enforce' (act on violations) or 'mode: audit' (only record them)."
         case .badGlob(let l, let pattern, let reason):
             return "\(l): bad glob '\(pattern)': \(reason)."
         case .badRegex(let l, let pattern, let reason):
-            return "\(l): bad regular expression '\(pattern)': \(reason); escape special characters with '\\' (in YAML single quotes: '\\.'), or use cmdline: with a glob."
+            return
+                "\(l): bad regular expression '\(pattern)': \(reason); escape special characters with '\\' (in YAML single quotes: '\\.'), or use cmdline: with a glob."
         case .badFlag(let l, let message):
             return "\(l): \(message)."
         case .duplicateRuleID(let l, let id, let first):
-            return "\(l): rule id '\(id)' is already used at line \(first.line); give every rule its own id, e.g. '\(id)-2'."
+            return
+                "\(l): rule id '\(id)' is already used at line \(first.line); give every rule its own id, e.g. '\(id)-2'."
         case .emptyRules(let l):
-            return "\(l): 'rules' is empty; add at least one rule, e.g. - { id: rm-rf, match: { command: rm, flags: [r|R|recursive, f|force] }, action: kill }."
+            return
+                "\(l): 'rules' is empty; add at least one rule, e.g. - { id: rm-rf, match: { command: rm, flags: [r|R|recursive, f|force] }, action: kill }."
         case .emptyMatch(let l, let rule):
-            return "\(l): rule '\(rule)' has an empty 'match', which would match every command; give it a condition such as command: NAME (use 'default:' to act on every command)."
+            return
+                "\(l): rule '\(rule)' has an empty 'match', which would match every command; give it a condition such as command: NAME (use 'default:' to act on every command)."
         case .invalidValue(let l, let key, let message):
             return "\(l): bad value for '\(key)': \(message)."
         case .several(let all):

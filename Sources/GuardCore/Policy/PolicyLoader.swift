@@ -34,7 +34,9 @@ struct PolicyLoader {
         guard let root, let top = root.mapping else {
             let l = root.map(loc) ?? SourceLocation(file: file, line: 1, column: 1)
             errors.append(
-                .wrongType(l, key: "policy", expected: "a mapping of keys", example: "'version: 1' then 'rules:' on the next lines"))
+                .wrongType(
+                    l, key: "policy", expected: "a mapping of keys",
+                    example: "'version: 1' then 'rules:' on the next lines"))
             return nil
         }
         var policy = Policy(
@@ -43,7 +45,9 @@ struct PolicyLoader {
             unparsable: .alert, rules: [], tests: [], file: file)
         let entries = pairs(top, context: "the policy", allowed: PolicyLoader.topKeys)
         if entries["version"] == nil {
-            errors.append(.missingKey(loc(root), key: "version", context: "the policy", example: "'version: 1' as the first line"))
+            errors.append(
+                .missingKey(loc(root), key: "version", context: "the policy", example: "'version: 1' as the first line")
+            )
         }
         if let v = entries["version"] {
             if let s = v.scalar?.string, s != "1" {
@@ -53,11 +57,16 @@ struct PolicyLoader {
             }
         }
         if let n = entries["name"], let s = string(n, key: "name", example: "name: strict") { policy.name = s }
-        if let n = entries["description"], let s = string(n, key: "description", example: "description: what it guards") {
+        if let n = entries["description"], let s = string(n, key: "description", example: "description: what it guards")
+        {
             policy.description = s
         }
         if let n = entries["mode"], let s = string(n, key: "mode", example: "mode: enforce") {
-            if let m = PolicyMode(rawValue: s) { policy.mode = m } else { errors.append(.unknownMode(loc(n), found: s)) }
+            if let m = PolicyMode(rawValue: s) {
+                policy.mode = m
+            } else {
+                errors.append(.unknownMode(loc(n), found: s))
+            }
         }
         if let n = entries["default"], let a = action(n, key: "default") { policy.defaultAction = a }
         if let n = entries["settings"] {
@@ -70,7 +79,9 @@ struct PolicyLoader {
                         errors.append(
                             .invalidValue(
                                 loc(t), key: "hold_timeout_ms",
-                                message: "write a whole number of milliseconds between 1 and 600000, e.g. hold_timeout_ms: 2000"))
+                                message:
+                                    "write a whole number of milliseconds between 1 and 600000, e.g. hold_timeout_ms: 2000"
+                            ))
                     }
                 }
                 if let t = s["on_timeout"], let a = action(t, key: "on_timeout", allowed: ["kill", "allow"]) {
@@ -100,7 +111,9 @@ struct PolicyLoader {
                     loc(root), key: "rules", context: "the policy",
                     example: "rules: [ { id: rm-rf, match: { command: rm, flags: [r, f] }, action: kill } ]"))
         }
-        if let n = entries["tests"], let seq = sequence(n, key: "tests", example: "tests: [ { command: ls, expect: allow } ]") {
+        if let n = entries["tests"],
+            let seq = sequence(n, key: "tests", example: "tests: [ { command: ls, expect: allow } ]")
+        {
             for item in seq { if let t = loadTest(item) { policy.tests.append(t) } }
         }
         if errors.isEmpty {
@@ -116,7 +129,9 @@ struct PolicyLoader {
                 }
             }
         }
-        errors.sort { ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0) }
+        errors.sort {
+            ($0.location?.line ?? 0, $0.location?.column ?? 0) < ($1.location?.line ?? 0, $1.location?.column ?? 0)
+        }
         return errors.isEmpty ? policy : nil
     }
 
@@ -207,14 +222,17 @@ struct PolicyLoader {
             var out: [(String, Node)] = []
             for item in seq {
                 guard let s = item.scalar else {
-                    errors.append(.wrongType(loc(item), key: key, expected: "a text value or a list of them", example: example))
+                    errors.append(
+                        .wrongType(loc(item), key: key, expected: "a text value or a list of them", example: example))
                     return nil
                 }
                 out.append((s.string, item))
             }
             if out.isEmpty {
                 errors.append(
-                    .invalidValue(loc(n), key: key, message: "the list is empty, so the rule could never match; write \(example)"))
+                    .invalidValue(
+                        loc(n), key: key, message: "the list is empty, so the rule could never match; write \(example)")
+                )
                 return nil
             }
             return out
@@ -223,7 +241,8 @@ struct PolicyLoader {
         return nil
     }
 
-    private mutating func action(_ n: Node, key: String, allowed: [String] = Action.allCases.map(\.rawValue)) -> Action? {
+    private mutating func action(_ n: Node, key: String, allowed: [String] = Action.allCases.map(\.rawValue)) -> Action?
+    {
         guard let s = string(n, key: key, example: "\(key): \(allowed[0])") else { return nil }
         if let a = Action(rawValue: s), allowed.contains(s) { return a }
         errors.append(.unknownAction(loc(n), found: s, allowed: allowed))
@@ -233,7 +252,9 @@ struct PolicyLoader {
     // MARK: - Rules
 
     private mutating func loadRule(_ node: Node) -> Policy.Rule? {
-        guard let m = mapping(node, key: "rules item", example: "- id: rm-rf\n    match: { command: rm }\n    action: kill")
+        guard
+            let m = mapping(
+                node, key: "rules item", example: "- id: rm-rf\n    match: { command: rm }\n    action: kill")
         else { return nil }
         let before = errors.count
         let e = pairs(m, context: "a rule", allowed: PolicyLoader.ruleKeys)
@@ -241,7 +262,8 @@ struct PolicyLoader {
         if let n = e["id"], let s = string(n, key: "id", example: "id: rm-recursive-force") {
             if s.isEmpty || s.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
                 errors.append(
-                    .invalidValue(loc(n), key: "id", message: "write a non-empty id without spaces, e.g. rm-recursive-force"))
+                    .invalidValue(
+                        loc(n), key: "id", message: "write a non-empty id without spaces, e.g. rm-recursive-force"))
             }
             id = s
         } else if e["id"] == nil {
@@ -268,7 +290,8 @@ struct PolicyLoader {
                 }
             }
         } else {
-            errors.append(.missingKey(loc(node), key: "match", context: "rule '\(id)'", example: "match: { command: rm }"))
+            errors.append(
+                .missingKey(loc(node), key: "match", context: "rule '\(id)'", example: "match: { command: rm }"))
         }
         guard errors.count == before, let act else { return nil }
         compiled.everyPath = act == .allow
@@ -290,7 +313,8 @@ struct PolicyLoader {
     private mutating func loadMatch(_ m: Node.Mapping, node: Node, allowPipeline: Bool) -> CompiledMatch {
         let c = CompiledMatch()
         let e = pairs(m, context: "match", allowed: PolicyLoader.matchKeys)
-        if let n = e["command"], let list = strings(n, key: "command", example: "command: [rm, /usr/bin/rm, 'python*']") {
+        if let n = e["command"], let list = strings(n, key: "command", example: "command: [rm, /usr/bin/rm, 'python*']")
+        {
             for (s, item) in list {
                 if s.isEmpty {
                     errors.append(.invalidValue(loc(item), key: "command", message: "write a program name such as rm"))
@@ -302,12 +326,17 @@ struct PolicyLoader {
                     errors.append(
                         .invalidValue(
                             loc(item), key: "command",
-                            message: "'\(s)' is a relative path; write a basename (rm) or an absolute path (/usr/bin/rm)"))
+                            message:
+                                "'\(s)' is a relative path; write a basename (rm) or an absolute path (/usr/bin/rm)"))
                     continue
                 }
                 guard let g = glob(expanded, item, pathMode: isPath) else { continue }
                 if g.isLiteral {
-                    if isPath { c.commandPaths.append(Paths.normalize(expanded)) } else { c.commandNames.append(expanded) }
+                    if isPath {
+                        c.commandPaths.append(Paths.normalize(expanded))
+                    } else {
+                        c.commandNames.append(expanded)
+                    }
                 } else {
                     c.commandGlobs.append(g)
                 }
@@ -333,7 +362,8 @@ struct PolicyLoader {
                 do {
                     c.regexes.append(CompiledMatch.Regex(pattern: s, re: try NSRegularExpression(pattern: s)))
                 } catch {
-                    errors.append(.badRegex(loc(item), pattern: s, reason: "it does not compile as an ICU regular expression"))
+                    errors.append(
+                        .badRegex(loc(item), pattern: s, reason: "it does not compile as an ICU regular expression"))
                 }
             }
         }
@@ -346,21 +376,31 @@ struct PolicyLoader {
             if let u = pe["under"], let list = strings(u, key: "under", example: "under: ['${workspace}/build']") {
                 c.under = list.compactMap { pathPattern($0.0, $0.1) }
             }
-            if let o = pe["outside"], let list = strings(o, key: "outside", example: "outside: ['${workspace}', /tmp]") {
+            if let o = pe["outside"], let list = strings(o, key: "outside", example: "outside: ['${workspace}', /tmp]")
+            {
                 c.outside = list.compactMap { pathPattern($0.0, $0.1) }
             }
         }
         if let n = e["pipeline"] {
             if !allowPipeline {
                 errors.append(
-                    .invalidValue(loc(n), key: "pipeline", message: "a pipeline stage cannot hold another pipeline; list the stages in one pipeline"))
-            } else if let seq = sequence(n, key: "pipeline", example: "pipeline: [ { command: curl }, { command: sh } ]") {
+                    .invalidValue(
+                        loc(n), key: "pipeline",
+                        message: "a pipeline stage cannot hold another pipeline; list the stages in one pipeline"))
+            } else if let seq = sequence(
+                n, key: "pipeline", example: "pipeline: [ { command: curl }, { command: sh } ]")
+            {
                 if seq.count < 2 {
                     errors.append(
-                        .invalidValue(loc(n), key: "pipeline", message: "a pipeline needs two or more stages, e.g. [ { command: curl }, { command: sh } ]"))
+                        .invalidValue(
+                            loc(n), key: "pipeline",
+                            message: "a pipeline needs two or more stages, e.g. [ { command: curl }, { command: sh } ]")
+                    )
                 }
                 for item in seq {
-                    guard let sm = mapping(item, key: "pipeline stage", example: "{ command: [sh, bash] }") else { continue }
+                    guard let sm = mapping(item, key: "pipeline stage", example: "{ command: [sh, bash] }") else {
+                        continue
+                    }
                     let stage = loadMatch(sm, node: item, allowPipeline: false)
                     if stage.isEmpty { errors.append(.emptyMatch(loc(item), rule: "pipeline stage")) }
                     c.pipeline.append(stage)
@@ -370,7 +410,9 @@ struct PolicyLoader {
                     errors.append(
                         .invalidValue(
                             loc(n), key: "pipeline",
-                            message: "'pipeline' cannot be combined with \(others.joined(separator: ", ")) in one match; put those keys inside a stage"))
+                            message:
+                                "'pipeline' cannot be combined with \(others.joined(separator: ", ")) in one match; put those keys inside a stage"
+                        ))
                 }
             }
         }
@@ -382,7 +424,9 @@ struct PolicyLoader {
         if let n = e["user"], let list = strings(n, key: "user", example: "user: [root, 1000]") {
             c.hasUser = true
             for (s, _) in list {
-                if let uid = UInt32(s) { c.uids.append(uid) } else {
+                if let uid = UInt32(s) {
+                    c.uids.append(uid)
+                } else {
                     c.userNames.append(s)
                     if let uid = Paths.uid(of: s) { c.uids.append(uid) }
                 }
@@ -399,7 +443,8 @@ struct PolicyLoader {
             rest = String(rest.dropFirst("${workspace}".count))
             if !rest.isEmpty && !rest.hasPrefix("/") {
                 errors.append(
-                    .invalidValue(loc(n), key: "paths", message: "write a '/' after ${workspace}, e.g. '${workspace}/build'"))
+                    .invalidValue(
+                        loc(n), key: "paths", message: "write a '/' after ${workspace}, e.g. '${workspace}/build'"))
                 return nil
             }
         } else if rest == "~" || rest.hasPrefix("~/") {
@@ -421,7 +466,8 @@ struct PolicyLoader {
             guard let g = glob(rest.isEmpty ? "/" : rest, n, pathMode: true) else { return nil }
             return PathPattern(workspaceRelative: ws, literal: nil, glob: g, written: s)
         }
-        return PathPattern(workspaceRelative: ws, literal: rest.isEmpty ? "" : Paths.normalize(rest), glob: nil, written: s)
+        return PathPattern(
+            workspaceRelative: ws, literal: rest.isEmpty ? "" : Paths.normalize(rest), glob: nil, written: s)
     }
 
     // MARK: - Tests
@@ -443,7 +489,10 @@ struct PolicyLoader {
                 }
                 command = shellJoin(argv)
             } else {
-                errors.append(.wrongType(loc(n), key: "command", expected: "a command line or an argv list", example: "command: rm -rf /"))
+                errors.append(
+                    .wrongType(
+                        loc(n), key: "command", expected: "a command line or an argv list", example: "command: rm -rf /"
+                    ))
             }
         } else {
             errors.append(.missingKey(loc(node), key: "command", context: "a test", example: "command: rm -rf /"))

@@ -53,8 +53,6 @@ public struct ExecContext: Sendable {
 
     /// Indices of argv words whose value is unknown statically (only for commands parsed from shell text).
     var unknownWords: [Int] = []
-    /// Whether more arguments of unknown value follow argv (an `xargs` payload).
-    var trailingUnknown = false
     /// Basenames of `path` and `filename`, when the resolver computed them already.
     var resolvedNames: [String]?
     /// Cached facts about the command name (only within one `check --file` run).

@@ -10,8 +10,6 @@ enum Payload: Sendable, Equatable {
     struct Exec: Sendable, Equatable {
         var argv: [String]
         var unknown: [Int] = []
-        /// More arguments of unknown value follow (`xargs` appends stdin words).
-        var trailingUnknown = false
         /// Working directory the wrapper switches to (`env -C`, `sudo -D`, `unshare -w`).
         var chdir: String?
         /// User the payload runs as (`sudo -u NAME`, `doas`, `su`): "root" unless named.
@@ -22,7 +20,9 @@ enum Payload: Sendable, Equatable {
 /// Knows the wrappers and shells whose payload is evaluated as if executed.
 enum Wrappers {
     /// Shells whose `-c STRING` is parsed as shell text.
-    static let shells: Set<String> = ["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh", "rbash", "lksh"]
+    static let shells: Set<String> = [
+        "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh", "rbash", "lksh",
+    ]
 
     /// Every program name this module unwraps.
     static let names: Set<String> = shells.union([
@@ -58,7 +58,9 @@ enum Wrappers {
         case "env": return env(&a)
         case "nohup": return a.skipOptions(valueShorts: "", valueLongs: [], from: 1).map { a.rest(from: $0) } ?? []
         case "timeout":
-            guard let i = a.skipOptions(valueShorts: "sk", valueLongs: ["signal", "kill-after"], from: 1) else { return [] }
+            guard let i = a.skipOptions(valueShorts: "sk", valueLongs: ["signal", "kill-after"], from: 1) else {
+                return []
+            }
             return a.rest(from: i + 1)  // skip DURATION
         case "nice":
             var i = 1
@@ -79,7 +81,9 @@ enum Wrappers {
             return a.rest(from: i)
         case "ionice":
             if argv.contains("-p") || argv.contains("-P") || argv.contains("-u") { return [] }
-            guard let i = a.skipOptions(valueShorts: "cn", valueLongs: ["class", "classdata"], from: 1) else { return [] }
+            guard let i = a.skipOptions(valueShorts: "cn", valueLongs: ["class", "classdata"], from: 1) else {
+                return []
+            }
             return a.rest(from: i)
         case "stdbuf":
             guard let i = a.skipOptions(valueShorts: "ioe", valueLongs: ["input", "output", "error"], from: 1) else {
@@ -123,8 +127,10 @@ enum Wrappers {
             guard
                 let i = a.skipOptions(
                     valueShorts: kind == "unshare" ? shorts : "tSGwr",
-                    valueLongs: ["root", "wd", "setuid", "setgid", "propagation", "setgroups", "target", "map-user",
-                                 "map-group", "map-users", "map-groups"],
+                    valueLongs: [
+                        "root", "wd", "setuid", "setgid", "propagation", "setgroups", "target", "map-user",
+                        "map-group", "map-users", "map-groups",
+                    ],
                     from: 1)
             else { return [] }
             return a.rest(from: i)
@@ -164,9 +170,10 @@ enum Wrappers {
                     if rest.isEmpty { return i + 1 < argv.count ? a.scriptWord(i + 1) : [] }
                     return a.scriptText(String(rest), index: i)
                 }
-                if ["-E", "-I", "-O", "-B", "-T", "-m", "-o", "--echo", "--log-in", "--log-out", "--log-io",
-                    "--log-timing", "--logging-format", "--output-limit"].contains(w)
-                {
+                if [
+                    "-E", "-I", "-O", "-B", "-T", "-m", "-o", "--echo", "--log-in", "--log-out", "--log-io",
+                    "--log-timing", "--logging-format", "--output-limit",
+                ].contains(w) {
                     i += 1
                 }
                 i += 1
@@ -202,7 +209,9 @@ enum Wrappers {
             return a.rest(from: i + 1)  // skip MASK / LIST
         case "chrt":
             if argv.contains("-p") || argv.contains("--pid") { return [] }
-            guard let i = a.skipOptions(valueShorts: "T", valueLongs: ["sched-runtime", "sched-period", "sched-deadline"], from: 1)
+            guard
+                let i = a.skipOptions(
+                    valueShorts: "T", valueLongs: ["sched-runtime", "sched-period", "sched-deadline"], from: 1)
             else { return [] }
             return a.rest(from: i + 1)  // skip PRIORITY
         case "cpulimit":
@@ -212,7 +221,9 @@ enum Wrappers {
             return a.rest(from: i)
         case "strace", "ltrace":
             if argv.contains("-p") { return [] }
-            guard let i = a.skipOptions(valueShorts: "abeEIoOpPsSuUXn", valueLongs: ["output", "signal", "trace"], from: 1)
+            guard
+                let i = a.skipOptions(
+                    valueShorts: "abeEIoOpPsSuUXn", valueLongs: ["output", "signal", "trace"], from: 1)
             else { return [] }
             return a.rest(from: i)
         default:
@@ -233,7 +244,7 @@ enum Wrappers {
                 i += 1
                 break
             }
-            guard let f = w.utf8.first, (f == 0x2D || f == 0x2B), w.utf8.count > 1 else { break }
+            guard let f = w.utf8.first, f == 0x2D || f == 0x2B, w.utf8.count > 1 else { break }
             if w.hasPrefix("--") {
                 if w == "--rcfile" || w == "--init-file" { i += 1 }
                 i += 1
@@ -328,10 +339,14 @@ enum Wrappers {
             }
             guard w.hasPrefix("-"), w.count > 1 else { break }
             if w.hasPrefix("--") {
-                if w.hasPrefix("--replace") { replace = w.contains("=") ? String(w.split(separator: "=", maxSplits: 1)[1]) : "{}" }
+                if w.hasPrefix("--replace") {
+                    replace = w.contains("=") ? String(w.split(separator: "=", maxSplits: 1)[1]) : "{}"
+                }
                 if !w.contains("="),
-                    ["--arg-file", "--delimiter", "--max-lines", "--max-args", "--max-procs", "--max-chars",
-                     "--process-slot-var"].contains(w)
+                    [
+                        "--arg-file", "--delimiter", "--max-lines", "--max-args", "--max-procs", "--max-chars",
+                        "--process-slot-var",
+                    ].contains(w)
                 {
                     i += 1
                 }
@@ -350,7 +365,9 @@ enum Wrappers {
                 if c == 0x65 || c == 0x6C { break }  // -e[EOF] -l[N]
                 if valueShorts.contains(c) {
                     if c == 0x49 {
-                        replace = k + 1 < body.count ? String(decoding: body[(k + 1)...], as: UTF8.self)
+                        replace =
+                            k + 1 < body.count
+                            ? String(decoding: body[(k + 1)...], as: UTF8.self)
                             : (i + 1 < argv.count ? argv[i + 1] : "{}")
                     }
                     if k + 1 == body.count { skipNext = true }
@@ -365,9 +382,10 @@ enum Wrappers {
         if let replace {
             for (k, w) in inner.enumerated() where w.contains(replace) && !unknown.contains(k) { unknown.append(k) }
             if inner.isEmpty { inner = ["echo"] }
-            return [.exec(Payload.Exec(argv: inner, unknown: unknown.sorted(), trailingUnknown: false))]
+            return [.exec(Payload.Exec(argv: inner, unknown: unknown.sorted()))]
         }
-        return [.exec(Payload.Exec(argv: inner, unknown: unknown, trailingUnknown: true))]
+        // The words xargs appends from stdin are unknown here; the real exec of the payload is checked with them.
+        return [.exec(Payload.Exec(argv: inner, unknown: unknown))]
     }
 
     private static func sudo(_ a: inout Args) -> [Payload] {
@@ -421,7 +439,9 @@ enum Wrappers {
             i += skipNext ? 2 : 1
         }
         // VAR=value assignments may precede the command.
-        while i < argv.count, let eq = argv[i].firstIndex(of: "="), argv[i][..<eq].allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }) {
+        while i < argv.count, let eq = argv[i].firstIndex(of: "="),
+            argv[i][..<eq].allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber })
+        {
             i += 1
         }
         guard i < argv.count else { return [] }
@@ -491,11 +511,6 @@ enum Wrappers {
 private struct Args {
     let argv: [String]
     let unknown: [Int]
-
-    init(argv: [String], unknown: [Int]) {
-        self.argv = argv
-        self.unknown = unknown
-    }
 
     func isUnknown(_ i: Int) -> Bool { !unknown.isEmpty && unknown.contains(i) }
 

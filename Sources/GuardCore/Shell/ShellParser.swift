@@ -631,7 +631,8 @@ struct ShellParser {
             let (delimiter, quoted) = try parseHeredocDelimiter()
             pending.append(PendingHeredoc(delimiter: delimiter, stripTabs: opString == "<<-", expands: !quoted))
             result = ShellRedirection(
-                op: opString, fd: fd, target: ShellWord(text: String(decoding: delimiter, as: UTF8.self), isKnown: true))
+                op: opString, fd: fd, target: ShellWord(text: String(decoding: delimiter, as: UTF8.self), isKnown: true)
+            )
             return true
         }
         let (word, _) = try parseWord(allowAssignment: false)
