@@ -300,6 +300,15 @@ final class PolicyEvaluationTests: XCTestCase {
         XCTAssertTrue(p.couldActOn(path: "/bin/sh"))
         // The policy has cmdline/regex rules without a command, so anything could be acted on ...
         XCTAssertTrue(p.couldActOn(path: "/usr/bin/true"))
+        // ... and glob-named commands are tested against the program's names.
+        let g = try! Policy.load(
+            yaml: "version: 1\nrules:\n  - { id: py, match: { command: 'python*' }, action: stop }\n", file: "g.yaml")
+        XCTAssertTrue(g.couldActOn(path: "/usr/local/bin/python3.12"))
+        XCTAssertFalse(g.couldActOn(path: "/usr/bin/true"))
+        // The shipped default policy lets the kernel side skip everyday programs.
+        XCTAssertFalse(Policy.embeddedDefault.couldActOn(path: "/nonexistent/bin/ls"))
+        XCTAssertTrue(Policy.embeddedDefault.couldActOn(path: "/nonexistent/bin/rm"))
+        XCTAssertTrue(Policy.embeddedDefault.couldActOn(path: "/nonexistent/bin/bash"))
         // ... while a command-only policy can pre-filter.
         let q = try! Policy.load(
             yaml: "version: 1\nrules:\n  - { id: a, match: { command: rm }, action: kill }\n", file: "q.yaml")

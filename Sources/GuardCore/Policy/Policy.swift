@@ -123,7 +123,13 @@ public struct Policy: Sendable {
         let names = Set([Paths.basename(path), Paths.basename(real)])
         let anyAction = rules.contains { $0.action != .allow } || unknownCommand != .allow || unparsable != .allow
         if anyAction && names.contains(where: { Wrappers.names.contains($0) }) { return true }
-        for i in generic where rules[i].action != .allow { return true }
+        for i in generic where rules[i].action != .allow {
+            let m = rules[i].match
+            if !m.hasCommand { return true }
+            for g in m.commandGlobs where g.pathMode ? (g.matches(path) || g.matches(real)) : names.contains(where: g.matches) {
+                return true
+            }
+        }
         for n in names { for i in index[n] ?? [] where rules[i].action != .allow { return true } }
         return false
     }
@@ -200,7 +206,8 @@ final class CompiledMatch: @unchecked Sendable {
     var uids: [UInt32] = []
     var hasUser = false
     var hasPaths = false
-    /// Set at load: only `cmdline`/`regex` (see `textOnly`).
+    /// Set at load: only `cmdline`/`regex` and no `command` — tried on a script's whole text, so its commands
+    /// need not try it again.
     var isTextOnly = false
     /// `paths` must hold for every path operand (allow rules) rather than for one (alert, stop, kill rules).
     var everyPath = false
@@ -212,10 +219,12 @@ final class CompiledMatch: @unchecked Sendable {
     /// Whether the rule can be found through the command-name index alone.
     var indexable: Bool { hasCommand && commandGlobs.isEmpty }
 
-    /// Only `cmdline` and/or `regex`: such a rule also applies to whole shell texts.
+    /// Only `cmdline` and/or `regex`, maybe with `command` naming shells only: such a rule also applies to whole
+    /// shell texts, judged as the command line of the shell that runs them.
     var textOnly: Bool {
-        (!cmdline.isEmpty || !regexes.isEmpty) && !hasCommand && args.isEmpty && flags.isEmpty && !hasPaths
-            && pipeline.isEmpty && parent.isEmpty && !hasUser
+        (!cmdline.isEmpty || !regexes.isEmpty) && args.isEmpty && flags.isEmpty && !hasPaths && pipeline.isEmpty
+            && parent.isEmpty && !hasUser && commandPaths.isEmpty && commandGlobs.isEmpty
+            && commandNames.allSatisfy { Wrappers.shells.contains($0) }
     }
 
     var isEmpty: Bool {

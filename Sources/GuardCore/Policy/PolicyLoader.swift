@@ -142,7 +142,7 @@ struct PolicyLoader {
         policy.scriptRules = []
         for (i, r) in policy.rules.enumerated() {
             let m = r.match
-            m.isTextOnly = m.textOnly
+            m.isTextOnly = m.textOnly && !m.hasCommand
             if m.textOnly { policy.scriptRules.append(i) }
             if !m.pipeline.isEmpty {
                 policy.pipelineRules.append(i)
