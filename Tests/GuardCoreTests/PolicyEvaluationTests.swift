@@ -205,6 +205,18 @@ final class PolicyEvaluationTests: XCTestCase {
         }
     }
 
+    func testBusyboxAppletIsChosenByArgv0() {
+        // /bin/busybox run with argv[0] "rm" (exec -a rm busybox ...) is rm.
+        let spoofed = ExecContext(argv: ["rm", "-rf", "x"], path: "/bin/busybox", cwd: ws, workspace: ws)
+        XCTAssertEqual(Self.policy.evaluate(spoofed).rule, "rm-rf")
+        // A link named rm to busybox is rm, and judging it terminates.
+        let linked = ExecContext(argv: ["rm", "-rf", "x"], path: "/bin/busybox", filename: "/bin/rm", cwd: ws, workspace: ws)
+        let v = Self.policy.evaluate(linked)
+        XCTAssertEqual(v.action, .kill)
+        XCTAssertEqual(v.rule, "rm-rf")
+        XCTAssertEqual(Self.policy.evaluate(ExecContext(argv: ["busybox", "ls"], path: "/bin/busybox")).action, .allow)
+    }
+
     func testWrappersThatRunNothing() {
         assertAction("command -v rm", .allow)
         assertAction("env", .allow)

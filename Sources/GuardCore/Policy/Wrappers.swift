@@ -44,10 +44,12 @@ enum Wrappers {
         if shells.contains(kind) { return shell(&a) }
         switch kind {
         case "busybox":
-            if let argv0Name, argv0Name != "busybox", !argv0Name.isEmpty {
+            // Busybox picks its applet by argv[0]: run as /bin/busybox with argv[0] "rm", it is rm. (Run through
+            // a link named rm, the name already says so.)
+            if let argv0Name, argv0Name != "busybox", !argv0Name.isEmpty, !names.contains(argv0Name) {
                 var inner = argv
                 inner[0] = argv0Name
-                return a.exec(from: 0, replacingFirst: argv0Name, in: inner)
+                return a.applet(inner)
             }
             if argv.count > 1 && (argv[1] == "--install" || argv[1] == "--list" || argv[1] == "--help") { return [] }
             return a.rest(from: 1)
@@ -115,7 +117,7 @@ enum Wrappers {
         case "doas":
             if argv.contains("-C") { return [] }
             guard let i = a.skipOptions(valueShorts: "uC", valueLongs: [], from: 1) else { return [] }
-            let user = a.optionValue(short: "u", long: nil, before: i) ?? "root"
+            let user = a.optionValue(short: "u", before: i) ?? "root"
             if argv[1..<i].contains("-s") && i >= argv.count { return [] }
             return a.rest(from: i, user: user)
         case "flock": return flock(&a)
@@ -538,7 +540,7 @@ private struct Args {
         return nil
     }
 
-    func optionValue(short: String, long: String?, before end: Int) -> String? {
+    func optionValue(short: String, before end: Int) -> String? {
         var i = 1
         while i < min(end, argv.count) {
             if argv[i] == "-" + short, i + 1 < argv.count { return argv[i + 1] }
@@ -554,7 +556,8 @@ private struct Args {
         return [.exec(Payload.Exec(argv: Array(argv[i...]), unknown: unknownInner, chdir: chdir, user: user))]
     }
 
-    func exec(from: Int, replacingFirst: String, in inner: [String]) -> [Payload] {
+    /// A busybox applet run under its own name: argv with argv[0] replaced by the applet name.
+    func applet(_ inner: [String]) -> [Payload] {
         [.exec(Payload.Exec(argv: inner, unknown: unknown.filter { $0 > 0 }))]
     }
 
