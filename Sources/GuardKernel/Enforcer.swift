@@ -76,7 +76,8 @@ public final class Enforcer {
             argv: e.argvStrings, path: path, filename: String(decoding: e.filename, as: UTF8.self),
             cwd: e.cwd.map { String(decoding: $0, as: UTF8.self) }, uid: e.uid, identities: identities,
             workspace: workspace)
-        ctx.parent = contexts[e.ppid] ?? Self.procContext(e.ppid)
+        if contexts[e.ppid] == nil, let parent = Self.procContext(e.ppid) { contexts[e.ppid] = parent }
+        ctx.parent = contexts[e.ppid]
         var stored = ctx
         stored.parent = nil
         contexts[e.pid] = stored
