@@ -36,6 +36,7 @@ enum Paths {
         if u.isEmpty { return path }
         var end = u.endIndex
         while end > u.index(after: u.startIndex), u[u.index(before: end)] == 0x2F { end = u.index(before: end) }
+        if end == u.index(after: u.startIndex) && u.first == 0x2F { return "/" }
         guard let slash = u[..<end].lastIndex(of: 0x2F) else {
             return end == u.endIndex ? path : String(Substring(u[..<end]))
         }
