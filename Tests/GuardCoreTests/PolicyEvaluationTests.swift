@@ -217,6 +217,17 @@ final class PolicyEvaluationTests: XCTestCase {
         XCTAssertEqual(Self.policy.evaluate(ExecContext(argv: ["busybox", "ls"], path: "/bin/busybox")).action, .allow)
     }
 
+    func testOddExecsFromTheKernelAreJudgedWithoutTrapping() {
+        XCTAssertEqual(Self.policy.evaluate(ExecContext(argv: [], path: "")).action, .allow)
+        XCTAssertEqual(Self.policy.evaluate(ExecContext(argv: [""], path: "/")).action, .allow)
+        let memfd = ExecContext(argv: ["x", "-rf", "/"], path: "memfd:payload", identities: ["rm"], workspace: ws)
+        XCTAssertEqual(Self.policy.evaluate(memfd).action, .kill)
+        let deleted = ExecContext(argv: ["rm", "-rf", "/"], path: "/usr/bin/rm (deleted)", filename: "/usr/bin/rm", workspace: ws)
+        XCTAssertEqual(Self.policy.evaluate(deleted).action, .kill)
+        let huge = ExecContext(argv: ["rm"] + Array(repeating: String(repeating: "a", count: 100_000), count: 3), path: "/usr/bin/rm", cwd: ws, workspace: ws)
+        XCTAssertEqual(Self.policy.evaluate(huge).action, .allow)
+    }
+
     func testWrappersThatRunNothing() {
         assertAction("command -v rm", .allow)
         assertAction("env", .allow)
