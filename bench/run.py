@@ -78,7 +78,7 @@ def main():
     guard_json = os.path.join(OUT, "guard-events.jsonl")
 
     def in_guard(*opts):
-        return [guard, "run", "-q", "-o", guard_json, *opts, "--"]
+        return [guard, "run", "--quiet", "-o", guard_json, *opts, "--"]
 
     notes = []
     have = {t: os.path.exists(p) for t, p in

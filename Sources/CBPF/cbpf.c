@@ -120,7 +120,16 @@ int cg_bpf_open_ringbuf(cg_bpf *bpf, cg_event_fn fn, void *ctx)
 
 int cg_bpf_poll(cg_bpf *bpf, int timeout_ms)
 {
-	return ring_buffer__poll(bpf->rb, timeout_ms);
+	int n = ring_buffer__poll(bpf->rb, timeout_ms), m;
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* Most records are submitted without a wakeup (see wakeup_flags in the
+	 * kernel side): epoll does not report them, so read what is there. */
+	m = ring_buffer__consume(bpf->rb);
+	if (m < 0)
+		return m;
+	return (n > 0 ? n : 0) + m;
 }
 
 int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root)
