@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import GuardCore
@@ -58,6 +59,26 @@ final class GlobTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("unknown character class"), "\($0)")
         }
         XCTAssertThrowsError(try Glob("[z-a]")) { XCTAssertTrue("\($0)".contains("backwards"), "\($0)") }
+    }
+
+    func testRegexPrefilterLiteralsAreSound() {
+        typealias R = CompiledMatch.Regex
+        XCTAssertEqual(
+            R.requiredLiterals(#"rmtree|os\.remove|\.unlink\("#)?.map { String(decoding: $0, as: UTF8.self) },
+            ["rmtree", "os.remove", ".unlink("])
+        XCTAssertEqual(R.requiredLiterals("abc*d")?.map { String(decoding: $0, as: UTF8.self) }, ["ab"])
+        XCTAssertNil(R.requiredLiterals("(a|b)c"))
+        XCTAssertNil(R.requiredLiterals("x|.y"))
+        XCTAssertNil(R.requiredLiterals(#"\bmkfs"#))
+        // The prefilter never changes the answer.
+        for (pattern, text) in [
+            (#"rmtree|os\.remove"#, "python3 -c 'shutil.rmtree(x)'"), (#"rmtree|os\.remove"#, "python3 -m pytest"),
+            ("abc*d", "xxabd"), ("abc*d", "abccd"), ("abc*d", "abx"), (#"pass(word)?=\S+"#, "echo password=x"),
+        ] {
+            let re = try! NSRegularExpression(pattern: pattern)
+            let expected = re.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length)) != nil
+            XCTAssertEqual(R(pattern: pattern, re: re).search(text), expected, "\(pattern) on \(text)")
+        }
     }
 
     func testNoExponentialBlowUp() {

@@ -236,10 +236,69 @@ final class CompiledMatch: @unchecked Sendable {
     struct Regex: @unchecked Sendable {
         let pattern: String
         let re: NSRegularExpression
+        /// Literals one of which every match contains (from a top-level alternation), or nil when unknown.
+        let required: [[UInt8]]?
+
+        init(pattern: String, re: NSRegularExpression) {
+            self.pattern = pattern
+            self.re = re
+            self.required = Regex.requiredLiterals(pattern)
+        }
 
         func search(_ s: String) -> Bool {
+            if let required {
+                var text = s
+                let hit = text.withUTF8 { buf in required.contains { Glob.contains(buf, $0) } }
+                if !hit { return false }
+            }
             let ns = s as NSString
             return re.firstMatch(in: s, options: [], range: NSRange(location: 0, length: ns.length)) != nil
+        }
+
+        /// For `a|b\.c|d(`-style patterns: per top-level alternative, the literal text before its first
+        /// metacharacter (escaped punctuation counts as literal). Nil when any alternative has no literal of at
+        /// least two bytes, or the pattern has groups, classes or flags that make this unsound.
+        static func requiredLiterals(_ pattern: String) -> [[UInt8]]? {
+            let b = Array(pattern.utf8)
+            var alternatives: [[UInt8]] = []
+            var current: [UInt8] = []
+            var stopped = false
+            var i = 0
+            while i < b.count {
+                let c = b[i]
+                switch c {
+                case 0x7C:  // |
+                    alternatives.append(current)
+                    current = []
+                    stopped = false
+                    i += 1
+                    continue
+                case 0x28, 0x29, 0x5B, 0x5D, 0x7B, 0x7D:  // ( ) [ ] { }: give up
+                    if !stopped { return nil }
+                case 0x5C:  // backslash
+                    guard i + 1 < b.count else { return nil }
+                    let n = b[i + 1]
+                    let isPunct = (n >= 0x21 && n <= 0x2F) || (n >= 0x3A && n <= 0x40) || (n >= 0x5B && n <= 0x60)
+                        || (n >= 0x7B && n <= 0x7E)
+                    if !stopped && isPunct {
+                        current.append(n)
+                    } else {
+                        stopped = true
+                    }
+                    i += 2
+                    continue
+                case 0x2E, 0x2A, 0x2B, 0x3F, 0x5E, 0x24:  // . * + ? ^ $
+                    // A quantifier makes the previous byte optional: drop it.
+                    if !stopped && (c == 0x2A || c == 0x3F) && !current.isEmpty { current.removeLast() }
+                    stopped = true
+                default:
+                    if !stopped { current.append(c) }
+                }
+                i += 1
+            }
+            alternatives.append(current)
+            if alternatives.contains(where: { $0.count < 2 }) { return nil }
+            return alternatives
         }
     }
 }
