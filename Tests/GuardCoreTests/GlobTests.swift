@@ -76,7 +76,8 @@ final class GlobTests: XCTestCase {
             ("abc*d", "xxabd"), ("abc*d", "abccd"), ("abc*d", "abx"), (#"pass(word)?=\S+"#, "echo password=x"),
         ] {
             let re = try! NSRegularExpression(pattern: pattern)
-            let expected = re.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length)) != nil
+            let expected =
+                re.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length)) != nil
             XCTAssertEqual(R(pattern: pattern, re: re).search(text), expected, "\(pattern) on \(text)")
         }
     }

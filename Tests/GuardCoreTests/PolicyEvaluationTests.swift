@@ -210,7 +210,8 @@ final class PolicyEvaluationTests: XCTestCase {
         let spoofed = ExecContext(argv: ["rm", "-rf", "x"], path: "/bin/busybox", cwd: ws, workspace: ws)
         XCTAssertEqual(Self.policy.evaluate(spoofed).rule, "rm-rf")
         // A link named rm to busybox is rm, and judging it terminates.
-        let linked = ExecContext(argv: ["rm", "-rf", "x"], path: "/bin/busybox", filename: "/bin/rm", cwd: ws, workspace: ws)
+        let linked = ExecContext(
+            argv: ["rm", "-rf", "x"], path: "/bin/busybox", filename: "/bin/rm", cwd: ws, workspace: ws)
         let v = Self.policy.evaluate(linked)
         XCTAssertEqual(v.action, .kill)
         XCTAssertEqual(v.rule, "rm-rf")
@@ -222,9 +223,12 @@ final class PolicyEvaluationTests: XCTestCase {
         XCTAssertEqual(Self.policy.evaluate(ExecContext(argv: [""], path: "/")).action, .allow)
         let memfd = ExecContext(argv: ["x", "-rf", "/"], path: "memfd:payload", identities: ["rm"], workspace: ws)
         XCTAssertEqual(Self.policy.evaluate(memfd).action, .kill)
-        let deleted = ExecContext(argv: ["rm", "-rf", "/"], path: "/usr/bin/rm (deleted)", filename: "/usr/bin/rm", workspace: ws)
+        let deleted = ExecContext(
+            argv: ["rm", "-rf", "/"], path: "/usr/bin/rm (deleted)", filename: "/usr/bin/rm", workspace: ws)
         XCTAssertEqual(Self.policy.evaluate(deleted).action, .kill)
-        let huge = ExecContext(argv: ["rm"] + Array(repeating: String(repeating: "a", count: 100_000), count: 3), path: "/usr/bin/rm", cwd: ws, workspace: ws)
+        let huge = ExecContext(
+            argv: ["rm"] + Array(repeating: String(repeating: "a", count: 100_000), count: 3), path: "/usr/bin/rm",
+            cwd: ws, workspace: ws)
         XCTAssertEqual(Self.policy.evaluate(huge).action, .allow)
     }
 

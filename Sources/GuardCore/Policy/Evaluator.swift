@@ -42,19 +42,19 @@ struct Evaluator {
         private var _cmdline: String?
         private var _paths: [String]??
 
-        init(_ ctx: ExecContext) {
+        init(_ ctx: consuming ExecContext) {
             self.ctx = ctx
-            if let cached = ctx.resolvedNames {
+            if let cached = self.ctx.resolvedNames {
                 names = cached
             } else {
-                let base = Paths.basename(ctx.path)
+                let base = Paths.basename(self.ctx.path)
                 names = [base]
-                if let f = ctx.filename {
+                if let f = self.ctx.filename {
                     let fb = Paths.basename(f)
                     if fb != base { names.append(fb) }
                 }
             }
-            for i in ctx.identities where !names.contains(i) { names.append(i) }
+            for i in self.ctx.identities where !names.contains(i) { names.append(i) }
         }
 
         mutating func parsed() -> ParsedArgs {
@@ -120,7 +120,7 @@ struct Evaluator {
 
     // MARK: - Commands
 
-    mutating func command(_ ctx: ExecContext, depth: Int, skipText: Bool = false) -> Outcome {
+    mutating func command(_ ctx: consuming ExecContext, depth: Int, skipText: Bool = false) -> Outcome {
         var facts = Facts(ctx)
         var best = direct(&facts, skipText: skipText)
         if depth > Evaluator.maxDepth {
@@ -130,9 +130,10 @@ struct Evaluator {
                     reason: "wrappers nested deeper than \(Evaluator.maxDepth) levels"))
             return best
         }
-        if let info = ctx.nameInfo, !info.isWrapper, ctx.identities.isEmpty { return best }
-        let argv0 = ctx.argv.first.map(Paths.basename)
-        for payload in Wrappers.unwrap(names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0)
+        if let info = facts.ctx.nameInfo, !info.isWrapper, facts.ctx.identities.isEmpty { return best }
+        let argv0 = facts.ctx.argv.first.map(Paths.basename)
+        for payload in Wrappers.unwrap(
+            names: facts.names, argv: facts.ctx.argv, unknown: facts.ctx.unknownWords, argv0Name: argv0)
         {
             switch payload {
             case .exec(let e):
@@ -140,8 +141,8 @@ struct Evaluator {
                     best.merge(unknownCommand(e.argv.first ?? ""))
                     continue
                 }
-                var cwd = ctx.cwd
-                var cwdUnknown = ctx.cwdUnknown
+                var cwd = facts.ctx.cwd
+                var cwdUnknown = facts.ctx.cwdUnknown
                 if let dir = e.chdir {
                     if dir.hasPrefix("/") {
                         cwd = Paths.normalize(dir)
@@ -153,8 +154,9 @@ struct Evaluator {
                 }
                 let (r, info) = resolve(e.argv[0], cwd: cwd)
                 var inner = ExecContext(
-                    argv: e.argv, path: r.real, filename: r.located, cwd: cwd, uid: ctx.uid, userName: ctx.userName,
-                    parent: ctx, workspace: ctx.workspace)
+                    argv: e.argv, path: r.real, filename: r.located, cwd: cwd, uid: facts.ctx.uid,
+                    userName: facts.ctx.userName,
+                    parent: facts.ctx, workspace: facts.ctx.workspace)
                 inner.cwdUnknown = cwdUnknown
                 inner.resolvedNames = r.names
                 inner.nameInfo = info
@@ -162,9 +164,9 @@ struct Evaluator {
                 if let u = e.user { setUser(&inner, u) }
                 best.merge(command(inner, depth: depth + 1))
             case .script(let text, let user):
-                var template = ctx
+                var template = facts.ctx
                 template.argv = []
-                template.parent = ctx
+                template.parent = facts.ctx
                 template.unknownWords = []
                 if let user { setUser(&template, user) }
                 best.merge(script(text, template: template, depth: depth + 1))

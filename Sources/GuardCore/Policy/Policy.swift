@@ -126,7 +126,8 @@ public struct Policy: Sendable {
         for i in generic where rules[i].action != .allow {
             let m = rules[i].match
             if !m.hasCommand { return true }
-            for g in m.commandGlobs where g.pathMode ? (g.matches(path) || g.matches(real)) : names.contains(where: g.matches) {
+            for g in m.commandGlobs
+            where g.pathMode ? (g.matches(path) || g.matches(real)) : names.contains(where: g.matches) {
                 return true
             }
         }
@@ -278,7 +279,8 @@ final class CompiledMatch: @unchecked Sendable {
                 case 0x5C:  // backslash
                     guard i + 1 < b.count else { return nil }
                     let n = b[i + 1]
-                    let isPunct = (n >= 0x21 && n <= 0x2F) || (n >= 0x3A && n <= 0x40) || (n >= 0x5B && n <= 0x60)
+                    let isPunct =
+                        (n >= 0x21 && n <= 0x2F) || (n >= 0x3A && n <= 0x40) || (n >= 0x5B && n <= 0x60)
                         || (n >= 0x7B && n <= 0x7E)
                     if !stopped && isPunct {
                         current.append(n)
