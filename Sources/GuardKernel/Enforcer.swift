@@ -151,14 +151,9 @@ public final class Enforcer {
 
     /// Carries out `claude-guard resume|kill PID` requests; returns (pid, "resumed"|"killed").
     public func serveRequests() -> [(Int32, String)] {
-        guard !stopped.isEmpty, let dir = opendir(requestDir) else { return [] }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) })
-        }
-        closedir(dir)
+        guard !stopped.isEmpty else { return [] }
         var done: [(Int32, String)] = []
-        for name in names {
+        for name in ProcFS.entries(of: requestDir) {
             let parts = name.split(separator: "-")
             guard parts.count == 2, let pid = Int32(parts[1]), stopped[pid] != nil else { continue }
             if parts[0] == "resume" || parts[0] == "kill" {
@@ -187,14 +182,7 @@ public final class Enforcer {
     }
 
     func removeRequestDir() {
-        if let dir = opendir(requestDir) {
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) })
-            }
-            closedir(dir)
-            for n in names where n != "." && n != ".." { unlink(requestDir + "/" + n) }
-        }
+        for name in ProcFS.entries(of: requestDir) { unlink(requestDir + "/" + name) }
         rmdir(requestDir)
     }
 

@@ -42,15 +42,18 @@ public enum ProcFS {
     }
 
     /// Every PID in /proc (thread group leaders).
-    public static func pids() -> [Int32] {
-        guard let dir = opendir("/proc") else { return [] }
+    public static func pids() -> [Int32] { entries(of: "/proc").compactMap { Int32($0) } }
+
+    /// Names in a directory, without "." and ".."; empty when it cannot be read.
+    public static func entries(of path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
-        var out: [Int32] = []
+        var out: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            if let pid = Int32(name) { out.append(pid) }
+            if name != "." && name != ".." { out.append(name) }
         }
         return out
     }

@@ -244,11 +244,7 @@ final class EnforcementTests: XCTestCase {
     }
 
     func testStopHoldsUntilTheGuardIsToldToResume() throws {
-        let target = dir.appendingPathComponent("stopme").path
-        let log = dir.appendingPathComponent("v.jsonl").path
-        let bg = try Guard.Background(["run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)"])
-        try bg.waitReady()
-        let pid = try waitForViolation(log, enforced: "stopped")
+        let (bg, pid, target) = try guardWithStoppedTouch("stopme")
         usleep(300_000)
         XCTAssertEqual(Self.state(of: pid), "T", "held")
         XCTAssertFalse(exists(target))
@@ -285,11 +281,7 @@ final class EnforcementTests: XCTestCase {
     }
 
     func testWatchdogReleasesHeldProcessesWhenTheGuardIsKilled() throws {
-        let target = dir.appendingPathComponent("stopme-watchdog").path
-        let log = dir.appendingPathComponent("w.jsonl").path
-        let bg = try Guard.Background(["run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)"])
-        try bg.waitReady()
-        let pid = try waitForViolation(log, enforced: "stopped")
+        let (bg, pid, target) = try guardWithStoppedTouch("stopme-watchdog")
         kill(bg.process.processIdentifier, SIGKILL)
         bg.process.waitUntilExit()
         let deadline = Date().addingTimeInterval(1.5)
@@ -300,11 +292,7 @@ final class EnforcementTests: XCTestCase {
     }
 
     func testSigtermReleasesHeldProcesses() throws {
-        let target = dir.appendingPathComponent("stopme-term").path
-        let log = dir.appendingPathComponent("t.jsonl").path
-        let bg = try Guard.Background(["run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)"])
-        try bg.waitReady()
-        let pid = try waitForViolation(log, enforced: "stopped")
+        let (bg, pid, target) = try guardWithStoppedTouch("stopme-term")
         kill(bg.process.processIdentifier, SIGTERM)
         bg.process.waitUntilExit()
         XCTAssertNotEqual(bg.process.terminationStatus, 0)
@@ -373,6 +361,15 @@ final class EnforcementTests: XCTestCase {
     }
 
     // MARK: helpers
+
+    /// A guard in the background whose tree ran `touch NAME` and got the `stop` verdict: (guard, touch pid, path).
+    func guardWithStoppedTouch(_ name: String) throws -> (Guard.Background, Int32, String) {
+        let target = dir.appendingPathComponent(name).path
+        let log = dir.appendingPathComponent(name + ".jsonl").path
+        let bg = try Guard.Background(["run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)"])
+        try bg.waitReady()
+        return (bg, try waitForViolation(log, enforced: "stopped"), target)
+    }
 
     func waitForViolation(_ log: String, enforced: String, timeout: TimeInterval = 10) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
