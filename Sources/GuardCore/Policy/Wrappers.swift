@@ -125,10 +125,10 @@ enum Wrappers {
             guard let i = a.skipOptions(valueShorts: "", valueLongs: ["userspec", "groups"], from: 1) else { return [] }
             return a.rest(from: i + 1)  // skip NEWROOT
         case "unshare", "nsenter":
-            let shorts = kind == "unshare" ? "RwSG" : "tSGwrTNUmnpiuC"
+            // Options that take a separate value: unshare -R -w -S -G; nsenter -t -S -G (its -r/-w only attached).
             guard
                 let i = a.skipOptions(
-                    valueShorts: kind == "unshare" ? shorts : "tSGwr",
+                    valueShorts: kind == "unshare" ? "RwSG" : "tSG",
                     valueLongs: [
                         "root", "wd", "setuid", "setgid", "propagation", "setgroups", "target", "map-user",
                         "map-group", "map-users", "map-groups",
