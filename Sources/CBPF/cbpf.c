@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,22 @@ struct cg_bpf {
 	struct claude_guard_bpf *skel;
 	struct ring_buffer *rb;
 	bool fails;
+	long busy_poll_us;        /* spin this long after the last record before sleeping */
+	uint64_t last_record_ns;  /* CLOCK_MONOTONIC of the last record read */
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void cg_bpf_set_busy_poll(cg_bpf *bpf, long us)
+{
+	bpf->busy_poll_us = us;
+}
 
 /* libbpf's warnings, kept so a failed load can show the verifier's last lines. */
 static char last_log[8192];
@@ -118,10 +134,28 @@ int cg_bpf_open_ringbuf(cg_bpf *bpf, cg_event_fn fn, void *ctx)
 	return bpf->rb ? 0 : (errno ? -errno : -EINVAL);
 }
 
+/**
+ * Busy polling: a sleeping reader is woken by an IPI, and on a VM a halted
+ * vCPU takes tens of microseconds to wake, which a held exec waits out. With
+ * --busy-poll, the reader spins on the ring for a while after each record, so
+ * during an agent's bursts of commands a hold is answered without a wakeup.
+ */
 int cg_bpf_poll(cg_bpf *bpf, int timeout_ms)
 {
-	int n = ring_buffer__poll(bpf->rb, timeout_ms), m;
+	int n, m;
 
+	if (bpf->busy_poll_us > 0 && timeout_ms > 0) {
+		while ((mono_ns() - bpf->last_record_ns) / 1000 < (uint64_t)bpf->busy_poll_us) {
+			m = ring_buffer__consume(bpf->rb);
+			if (m != 0) {
+				if (m > 0)
+					bpf->last_record_ns = mono_ns();
+				return m;
+			}
+			__builtin_ia32_pause();
+		}
+	}
+	n = ring_buffer__poll(bpf->rb, timeout_ms);
 	if (n < 0 && n != -EINTR)
 		return n;
 	/* Most records are submitted without a wakeup (see wakeup_flags in the
@@ -129,7 +163,10 @@ int cg_bpf_poll(cg_bpf *bpf, int timeout_ms)
 	m = ring_buffer__consume(bpf->rb);
 	if (m < 0)
 		return m;
-	return (n > 0 ? n : 0) + m;
+	n = (n > 0 ? n : 0) + m;
+	if (n > 0)
+		bpf->last_record_ns = mono_ns();
+	return n;
 }
 
 int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root)

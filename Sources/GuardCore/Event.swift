@@ -137,6 +137,9 @@ public struct Summary: Sendable, Equatable {
     public var alerted: UInt64 = 0
     /// Held processes that got on_timeout because no verdict came in time (missed decisions).
     public var holdTimeouts: UInt64 = 0
+    /// Median and 99th percentile of exec-to-verdict time of held execs, µs.
+    public var holdDecisionMedianUs: Double?
+    public var holdDecisionP99Us: Double?
     /// Peak resident memory of the guard, KiB.
     public var peakRSSKiB: UInt64 = 0
     /// Violations per rule id.

@@ -74,6 +74,8 @@ public enum EventJSON {
         w.field("alerted", s.alerted)
         w.field("hold_timeouts", s.holdTimeouts)
         w.field("peak_rss_kb", s.peakRSSKiB)
+        if let m = s.holdDecisionMedianUs { w.field("hold_decision_median_us", m) }
+        if let p = s.holdDecisionP99Us { w.field("hold_decision_p99_us", p) }
         w.key("rules")
         w.beginObject()
         for (rule, n) in s.perRule.sorted(by: { $0.key < $1.key }) { w.field(rule, n) }

@@ -165,6 +165,9 @@ public final class BPFGuard {
         return lost &- lostReported
     }
 
+    /// Spin on the ring buffer this long after each record before sleeping (trades CPU for hold latency).
+    public func setBusyPoll(microseconds: Int) { cg_bpf_set_busy_poll(bpf, microseconds) }
+
     /// Polls the ring buffer, handling records; returns how many.
     @discardableResult
     public func poll(timeoutMs: Int32) -> Int32 { cg_bpf_poll(bpf, timeoutMs) }

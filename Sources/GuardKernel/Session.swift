@@ -41,6 +41,8 @@ public struct SessionOptions {
     public var reportPath: String?
     /// --junit: JUnit XML, one test case per rule.
     public var junitPath: String?
+    /// --busy-poll: µs to spin on the ring buffer after each record (0: sleep at once).
+    public var busyPollUs = 0
     /// Ask y/N on the terminal for each `stop` verdict (`-p` mode with a TTY on stdin).
     public var prompt = false
 
@@ -61,6 +63,8 @@ public final class GuardSession {
     private let startNs: UInt64
     private var writer = JSONWriter(capacity: 4096)
     private let enforcer: Enforcer
+    /// Exec-to-verdict times of held execs (for the summary).
+    private var decisionNs: [UInt64] = []
     /// Every violation, for --report and --junit.
     private var violations: [(ExecEvent, Violation)] = []
 
@@ -78,6 +82,7 @@ public final class GuardSession {
         var k = Enforcer.kernelConfig(policy: policy, audit: audit)
         k.fails = options.fails
         guardBPF = try BPFGuard(config: k)
+        guardBPF.setBusyPoll(microseconds: options.busyPollUs)
         if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: options.workspace, bpf: guardBPF)
         startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
@@ -285,6 +290,10 @@ public final class GuardSession {
         case .exec(let e):
             if case .failed = e.kind { summary.execFailures += 1 } else { summary.execs += 1 }
             let violation = enforcer.handle(e)
+            if e.held {
+                let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+                decisionNs.append(now &- e.monotonicNs)
+            }
             if let v = violation {
                 record(v)
                 violations.append((e, v))
@@ -387,6 +396,11 @@ public final class GuardSession {
         enforcer.removeRequestDir()
         summary.exitStatus = status
         summary.peakRSSKiB = Self.peakRSS()
+        if !decisionNs.isEmpty {
+            let sorted = decisionNs.sorted()
+            summary.holdDecisionMedianUs = Double(sorted[sorted.count / 2]) / 1000
+            summary.holdDecisionP99Us = Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1000
+        }
         summary.durationNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)) - startNs
         let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
         writer.reset()

@@ -62,6 +62,8 @@ struct GuardOptions: ParsableArguments {
     var violations: String?
     @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
     var duration: Double?
+    @Option(help: ArgumentHelp("Spin on the event ring this long after each event before sleeping: held execs are answered without a wakeup, at the cost of CPU during bursts (0: off).", valueName: "MICROSECONDS"))
+    var busyPoll: Int = 0
     @Flag(help: "No status lines on stderr.")
     var quiet = false
     @Option(help: ArgumentHelp("The policy (YAML). Default: the embedded default policy.", valueName: "FILE"))
@@ -76,6 +78,7 @@ struct GuardOptions: ParsableArguments {
     var junit: String?
 
     func validate() throws {
+        if busyPoll < 0 || busyPoll > 1_000_000 { throw ValidationError("--busy-poll takes 0 to 1000000 microseconds.") }
         if let maxArgs, maxArgs < 1 { throw ValidationError("--max-args must be at least 1.") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be a positive number of seconds.") }
         if let user, resolveUser(user) == nil { throw ValidationError("Unknown user '\(user)': give a user name or a numeric UID.") }
@@ -94,6 +97,7 @@ struct GuardOptions: ParsableArguments {
         o.ppidFilter = ppid
         o.duration = duration
         o.quiet = quiet
+        o.busyPollUs = busyPoll
         o.audit = audit
         o.workspace = workspace
         o.reportPath = report

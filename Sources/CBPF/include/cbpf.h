@@ -42,6 +42,8 @@ int cg_bpf_attach(cg_bpf *bpf);
 void cg_bpf_destroy(cg_bpf *bpf);
 
 int cg_bpf_open_ringbuf(cg_bpf *bpf, cg_event_fn fn, void *ctx);
+/* Spin on the ring for this long after each record before sleeping in epoll (0: never). */
+void cg_bpf_set_busy_poll(cg_bpf *bpf, long us);
 /* Poll the ring buffer; returns records consumed or -errno (-EINTR is fine). */
 int cg_bpf_poll(cg_bpf *bpf, int timeout_ms);
 
