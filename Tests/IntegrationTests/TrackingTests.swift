@@ -25,6 +25,19 @@ final class TrackingTests: XCTestCase {
         XCTAssertEqual(events.last?["type"] as? String, "summary")
     }
 
+    func testEveryExecIsReceivedWithAndWithoutBusyPolling() throws {
+        // Most records are submitted without waking the reader; none may be missed either way.
+        for extra in [[], ["--busy-poll", "2000"]] {
+            let r = try Guard.run(["run", "--format", "json"] + extra + ["--", "bash", "-c", "for i in $(seq 200); do /bin/true; done"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let events = Guard.jsonLines(r.stdout)
+            let trues = events.filter { $0["type"] as? String == "exec" && ($0["argv"] as? [String]) == ["/bin/true"] }
+            XCTAssertEqual(trues.count, 200, "\(extra)")
+            XCTAssertEqual(events.last?["execs"] as? Int, 202, "\(extra): bash, seq and 200 true")
+            XCTAssertEqual(events.last?["lost"] as? Int, 0)
+        }
+    }
+
     func testDoubleForkedDaemonThatExecsLaterStaysTracked() throws {
         let m = Guard.marker()
         // The grandchild is orphaned (its parent exits at once) and execs 300 ms later.
