@@ -6,7 +6,7 @@ tools (none, claude-guard audit / enforce-hold / enforce-kernel / outside the gu
 bpftrace, auditd) so drift hits all alike. Then the exec storm, start-up time, memory and the engine.
 Usage: bench/run.py BINARY [--rounds R] [--execs N] [--storm-seconds S]
 """
-import argparse, json, os, signal, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, resource, signal, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -40,6 +40,15 @@ class Background:
         self.ok = wait_for(self.log, needle) if needle else True
         time.sleep(settle)
 
+    def cpu_seconds(self):
+        """CPU time (user + system) the tool used so far, from /proc."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -54,12 +63,22 @@ class Background:
         return text
 
 
+def children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def execbench(args, wrap=None):
+    """Runs execbench (inside the guard when wrapped); adds the CPU seconds it and the guard used."""
     cmd = (wrap or []) + [os.path.join(OUT, "execbench")] + args
+    before = children_cpu()
     r = sh(cmd)
+    cpu = children_cpu() - before
     for line in r.stdout.splitlines():
         if line.startswith("{\"n\"") or line.startswith("{\"execs\""):
-            return json.loads(line)
+            out = json.loads(line)
+            out["cpu_s"] = cpu
+            return out
     raise RuntimeError(f"execbench failed: {cmd}\n{r.stdout}\n{r.stderr}")
 
 
@@ -88,44 +107,46 @@ def main():
             notes.append(f"{t}: not installed, skipped")
 
     # Each mode: (name, setup -> (wrap, teardown)).
+    # Each mode's setup returns (wrap, teardown); teardown returns the CPU seconds a background tool used.
     def none():
-        return None, lambda: None
+        return None, lambda: 0.0
 
     def guarded(*opts):
-        return lambda: (in_guard(*opts), lambda: None)
+        return lambda: (in_guard(*opts), lambda: 0.0)
+
+    def background(bg, after=lambda: None):
+        def stop():
+            cpu = bg.cpu_seconds()
+            bg.stop()
+            after()
+            return cpu
+        return None, stop
 
     def outside():
         sleeper = subprocess.Popen(["sleep", "3600"])
         bg = Background([guard, "-p", str(sleeper.pid), "--policy", hold, "-o", "/dev/null"], "claude-guard: guarding")
-
-        def stop():
-            bg.stop()
-            sleeper.kill()
-            sleeper.wait()
-        return None, stop
+        return background(bg, lambda: (sleeper.kill(), sleeper.wait()))
 
     def execsnoop():
-        bg = Background(["/usr/sbin/execsnoop"], "PCOMM", settle=0.2)
-        return None, bg.stop
+        return background(Background(["/usr/sbin/execsnoop"], "PCOMM", settle=0.2))
 
     def bpftrace():
-        bg = Background(["sh", "-c", "ulimit -l unlimited; exec bpftrace -e "
-                         "'tracepoint:sched:sched_process_exec { printf(\"%d %s\\n\", pid, comm); }'"],
-                        "Attaching 1 probe", settle=0.3)
-        return None, bg.stop
+        return background(Background(["sh", "-c", "ulimit -l unlimited; exec bpftrace -e "
+                                      "'tracepoint:sched:sched_process_exec { printf(\"%d %s\\n\", pid, comm); }'"],
+                                     "Attaching 1 probe", settle=0.3))
 
     def auditd():
         d = Background(["/usr/sbin/auditd", "-f", "-n"], None, settle=0.5)
         sh(["auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-k", "cgbench"])
 
-        def stop():
+        def after():
             sh(["auditctl", "-d", "always,exit", "-F", "arch=b64", "-S", "execve", "-k", "cgbench"])
-            d.stop()
             sh(["auditctl", "-e", "0"])
-        return None, stop
+        return background(d, after)
 
     modes = [("no tool", none), ("claude-guard audit", guarded("--audit", "--policy", hold)),
              ("claude-guard enforce, hold+decide", guarded("--policy", hold)),
+             ("claude-guard enforce, hold+decide, --busy-poll 2000", guarded("--policy", hold, "--busy-poll", "2000")),
              ("claude-guard enforce, kernel verdict", guarded("--policy", kernel)),
              ("claude-guard, process outside the tree", outside)]
     if have["execsnoop"]:
@@ -137,6 +158,7 @@ def main():
 
     variants = [("/bin/true", ["/bin/true"]), ("sh -c true", ["/bin/sh", "-c", "true"])]
     results = {(m, v): [] for m, _ in modes for v, _ in variants}
+    tool_cpu = {m: 0.0 for m, _ in modes}
     for rnd in range(a.rounds):
         for name, setup in modes:
             wrap, teardown = setup()
@@ -145,19 +167,37 @@ def main():
                     r = execbench(["count", str(a.execs)] + vargv, wrap)
                     results[(name, vname)].append(r)
             finally:
-                teardown()
+                tool_cpu[name] += teardown()
         print(f"round {rnd + 1}/{a.rounds} done", file=sys.stderr)
 
-    lines = ["| tool | program | median µs | p99 µs | added median µs | ratio to no tool |", "|---|---|---|---|---|---|"]
-    table = {}
+    # CPU per exec: what the run used beyond the no-tool run (wrapped modes), plus a background tool's own.
+    n_all = a.rounds * a.execs * len(variants)
+    base_cpu = sum(r["cpu_s"] for v, _ in variants for r in results[("no tool", v)])
+    lines = ["| tool | program | median µs | p99 µs | added median µs | ratio to no tool | tool CPU µs/exec |",
+             "|---|---|---|---|---|---|---|"]
     for vname, _ in variants:
         base = statistics.median(r["median_us"] for r in results[("no tool", vname)])
         for name, _ in modes:
             rs = results[(name, vname)]
             med = statistics.median(r["median_us"] for r in rs)
             p99 = statistics.median(r["p99_us"] for r in rs)
-            table[(name, vname)] = (med, med - base)
-            lines.append(f"| {name} | `{vname}` | {med:.0f} | {p99:.0f} | {med - base:+.1f} | {med / base:.3f} |")
+            mode_cpu = sum(r["cpu_s"] for v, _ in variants for r in results[(name, v)])
+            cpu_us = ((mode_cpu - base_cpu) + tool_cpu[name]) / n_all * 1e6 if name != "no tool" else 0.0
+            lines.append(f"| {name} | `{vname}` | {med:.0f} | {p99:.0f} | {med - base:+.1f} | {med / base:.3f} | {cpu_us:.0f} |")
+
+    # The guard's own view of holds: exec-to-verdict time, without and with busy polling.
+    for label, extra in [("hold+decide", []), ("hold+decide, --busy-poll 2000", ["--busy-poll", "2000"])]:
+        if os.path.exists(guard_json):
+            os.unlink(guard_json)
+        execbench(["count", str(a.execs), "/bin/true"], in_guard("--policy", hold, *extra))
+        s = {}
+        with open(guard_json) as f:
+            for line in f:
+                o = json.loads(line)
+                if o.get("type") == "summary":
+                    s = o
+        lines.append(f"\nexec-to-verdict, {label}: median {s.get('hold_decision_median_us', 0):.1f} µs, "
+                     f"p99 {s.get('hold_decision_p99_us', 0):.1f} µs (the guard's clock: kernel exec to SIGCONT sent)")
 
     # Exec storm: every core runs /bin/true in a loop under the guard (enforce, kernel verdicts).
     workers = os.cpu_count() or 2
