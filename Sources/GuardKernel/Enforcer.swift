@@ -70,7 +70,8 @@ public final class Enforcer {
     public func handle(_ e: ExecEvent) -> Violation? {
         guard case .exec = e.kind else { return nil }
         let path = String(decoding: e.path, as: UTF8.self)
-        let exe = "/proc/\(e.pid)/exe"
+        // The executed file itself while the process lives (held ones do); else its path, if it still exists.
+        let exe = access("/proc/\(e.pid)/exe", R_OK) == 0 || e.held ? "/proc/\(e.pid)/exe" : path
         let identities = programs.names(of: e.file, exe: exe)
         var ctx = ExecContext(
             argv: e.argvStrings, path: path, filename: String(decoding: e.filename, as: UTF8.self),

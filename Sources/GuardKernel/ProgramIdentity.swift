@@ -56,7 +56,8 @@ public final class ProgramIdentity {
                 found.append(targets[i].name)
             }
         }
-        if identity.inode != 0 { cache[identity] = found }
+        // Only the file itself (/proc/PID/exe) answers for this identity; a path may have been replaced since.
+        if identity.inode != 0 && exe.hasPrefix("/proc/") { cache[identity] = found }
         return found
     }
 
