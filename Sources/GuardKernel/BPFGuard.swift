@@ -110,12 +110,15 @@ public final class BPFGuard {
         if err != 0 { throw GuardError.system(what: "track pid \(pid)", errno: -err) }
     }
 
-    /// Tracked processes under root (all roots when nil).
-    public func tracked(root: Int32? = nil) -> [Int32] {
-        var buf = [UInt32](repeating: 0, count: 65536)
+    /// Tracked processes under root (all roots when nil), at most `limit`.
+    public func tracked(root: Int32? = nil, limit: Int = 65536) -> [Int32] {
+        var buf = [UInt32](repeating: 0, count: limit)
         let n = cg_bpf_tracked(bpf, UInt32(bitPattern: root ?? 0), &buf, Int32(buf.count))
         return buf.prefix(Int(max(0, n))).map { Int32(bitPattern: $0) }
     }
+
+    /// Whether any process under root is still tracked (stops at the first).
+    public func tracksAny(root: Int32) -> Bool { !tracked(root: root, limit: 1).isEmpty }
 
     /// Sets the kernel verdict for an executable file identity.
     public func setVerdict(_ file: FileIdentity, _ verdict: KernelVerdict) throws {

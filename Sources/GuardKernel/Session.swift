@@ -169,7 +169,7 @@ public final class GuardSession {
             if let deadline, now >= deadline { break }
             if now - lastCheck > 200_000_000 {
                 lastCheck = now
-                if guardBPF.tracked(root: pid).isEmpty { break }
+                if !guardBPF.tracksAny(root: pid) { break }
             }
         }
         drain()
@@ -226,7 +226,7 @@ public final class GuardSession {
         if !leftovers.isEmpty {
             if options.keepDescendants && stopSignal == 0 {
                 announce("command exited; guarding \(leftovers.count) descendant(s) until they exit")
-                while cg_stop_requested() == 0 && !guardBPF.tracked(root: child).isEmpty {
+                while cg_stop_requested() == 0 && guardBPF.tracksAny(root: child) {
                     guardBPF.poll(timeoutMs: 50)
                     tick()
                     flushAll()
@@ -261,7 +261,7 @@ public final class GuardSession {
         for _ in 0..<50 {
             _ = reap(-1)
             guardBPF.poll(timeoutMs: 10)
-            if guardBPF.tracked(root: root).isEmpty { break }
+            if !guardBPF.tracksAny(root: root) { break }
         }
     }
 
