@@ -67,35 +67,54 @@ public enum PolicyTool {
     /// `check --file FILE`: one shell command line per line, a verdict per non-empty, non-comment line.
     ///
     /// `write` receives the output in chunks (buffered, for speed); the return value is the exit code:
-    /// 0 when every line is allowed, 1 otherwise.
+    /// 0 when every line is allowed, 1 otherwise. With `memo` (the default), a line seen before in this run is
+    /// answered from its first verdict: every line runs with the same cwd, workspace, uid, HOME and PATH
+    /// resolutions, so a verdict depends on nothing but the line's text. `memo: false` judges every line afresh
+    /// (same output; for benchmarks).
     public static func checkLines(
         policy: Policy, text: UnsafeBufferPointer<UInt8>, workspace: String?, cwd: String? = nil,
-        format: Format = .text, write: (UnsafeBufferPointer<UInt8>) -> Void
+        format: Format = .text, memo useMemo: Bool = true, write: (UnsafeBufferPointer<UInt8>) -> Void
     ) -> Int32 {
         let dir = cwd ?? workspace ?? Paths.currentDirectory
         let ws = workspace ?? dir
         let uid = getuid()
         let cache = ResolveCache()
+        var memo = LineMemo()
         var out: [UInt8] = []
-        out.reserveCapacity(1 << 16)
+        out.reserveCapacity(1 << 17)
         var acted = false
         var number = 0
         var start = 0
         let n = text.count
+        guard let base = text.baseAddress, n > 0 else { return 0 }
         while start < n {
             var end = start
-            while end < n && text[end] != 0x0A { end += 1 }
+            if let p = memchr(base + start, 0x0A, n - start) {
+                end = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            } else {
+                end = n
+            }
             number += 1
             var s = start
             var e = end
             if e > s && text[e - 1] == 0x0D { e -= 1 }
             while s < e && (text[s] == 0x20 || text[s] == 0x09) { s += 1 }
             if s < e && text[s] != 0x23 {
-                let line = String(decoding: UnsafeBufferPointer(rebasing: text[s..<e]), as: UTF8.self)
-                let v = policy.evaluate(
-                    commandLine: line, cwd: dir, workspace: ws, uid: uid, userName: nil, parent: nil, cache: cache)
-                if v.action != .allow { acted = true }
-                render(v, line: line, number: number, format: format, into: &out)
+                let key = UnsafeBufferPointer(start: base + s, count: e - s)
+                if format == .json { renderNumber(number, into: &out) }
+                let h = LineMemo.hash(key)
+                if useMemo, let i = memo.find(key, hash: h) {
+                    if memo.entries[i].acted { acted = true }
+                    memo.appendOutput(i, into: &out)
+                } else {
+                    let line = String(decoding: key, as: UTF8.self)
+                    let v = policy.evaluate(
+                        commandLine: line, cwd: dir, workspace: ws, uid: uid, userName: nil, parent: nil, cache: cache)
+                    if v.action != .allow { acted = true }
+                    let mark = out.count
+                    renderTail(v, line: line, format: format, into: &out)
+                    if useMemo { memo.insert(key, hash: h, output: out, from: mark, acted: v.action != .allow) }
+                }
                 if out.count >= 1 << 16 {
                     out.withUnsafeBufferPointer(write)
                     out.removeAll(keepingCapacity: true)
@@ -107,14 +126,107 @@ public enum PolicyTool {
         return acted ? 1 : 0
     }
 
+    /// Distinct lines of one `check --file` run and their rendered verdicts (all but a JSON line number), in
+    /// two byte arenas under an open-addressing table; stops growing past `maxBytes`.
+    struct LineMemo {
+        struct Entry {
+            var hash: UInt64
+            var keyStart: Int
+            var keyCount: Int
+            var outStart: Int
+            var outCount: Int
+            var acted: Bool
+        }
+        static let maxBytes = 256 << 20
+        var slots = [Int32](repeating: -1, count: 1 << 12)
+        var entries: [Entry] = []
+        var keys: [UInt8] = []
+        var outs: [UInt8] = []
+
+        @inline(__always)
+        static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            let n = b.count
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: n)
+            guard let p = b.baseAddress else { return h }
+            let raw = UnsafeRawPointer(p)
+            var i = 0
+            while i + 8 <= n {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
+                i += 8
+            }
+            var w: UInt64 = 0
+            while i < n {
+                w = w << 8 | UInt64(p[i])
+                i += 1
+            }
+            h = (h ^ w) &* 0xC4CE_B9FE_1A85_EC53
+            return h ^ (h >> 29)
+        }
+
+        func find(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int? {
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: h) & mask
+            return slots.withUnsafeBufferPointer { sl in
+                entries.withUnsafeBufferPointer { en in
+                    keys.withUnsafeBufferPointer { kb in
+                        while true {
+                            let j = Int(sl[i])
+                            if j < 0 { return nil }
+                            let e = en[j]
+                            if e.hash == h && e.keyCount == key.count
+                                && (key.count == 0 || memcmp(kb.baseAddress! + e.keyStart, key.baseAddress!, key.count) == 0)
+                            {
+                                return j
+                            }
+                            i = (i + 1) & mask
+                        }
+                    }
+                }
+            }
+        }
+
+        @inline(__always)
+        func appendOutput(_ i: Int, into out: inout [UInt8]) {
+            let e = entries[i]
+            outs.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[e.outStart..<e.outStart + e.outCount])) }
+        }
+
+        mutating func insert(
+            _ key: UnsafeBufferPointer<UInt8>, hash h: UInt64, output: [UInt8], from mark: Int, acted: Bool
+        ) {
+            if keys.count + outs.count > LineMemo.maxBytes { return }
+            let e = Entry(
+                hash: h, keyStart: keys.count, keyCount: key.count, outStart: outs.count,
+                outCount: output.count - mark, acted: acted)
+            keys.append(contentsOf: key)
+            output.withUnsafeBufferPointer { outs.append(contentsOf: UnsafeBufferPointer(rebasing: $0[mark...])) }
+            entries.append(e)
+            if entries.count * 2 > slots.count {
+                slots = [Int32](repeating: -1, count: slots.count * 2)
+                for k in entries.indices { place(k) }
+            } else {
+                place(entries.count - 1)
+            }
+        }
+
+        private mutating func place(_ k: Int) {
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: entries[k].hash) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = Int32(k)
+        }
+    }
+
     /// `check --file` over a string, collecting the output (for tests).
     public static func checkLines(
-        policy: Policy, text: String, workspace: String?, cwd: String? = nil, format: Format = .text
+        policy: Policy, text: String, workspace: String?, cwd: String? = nil, format: Format = .text,
+        memo: Bool = true
     ) -> Output {
         var collected: [UInt8] = []
         var t = text
         let code = t.withUTF8 { buf in
-            checkLines(policy: policy, text: buf, workspace: workspace, cwd: cwd, format: format) {
+            checkLines(policy: policy, text: buf, workspace: workspace, cwd: cwd, format: format, memo: memo) {
                 collected.append(contentsOf: $0)
             }
         }
@@ -123,6 +235,30 @@ public enum PolicyTool {
 
     /// One verdict as a text line (`kill rm-rf (critical): rm -rf / [matched: ...]`) or a JSON object.
     static func render(_ v: Verdict, line: String, number: Int, format: Format, into out: inout [UInt8]) {
+        if format == .json { renderNumber(number, into: &out) }
+        renderTail(v, line: line, format: format, into: &out)
+    }
+
+    /// The start of a JSON verdict, up to its line number: the only part that is not a function of the line.
+    static func renderNumber(_ number: Int, into out: inout [UInt8]) {
+        out.append(contentsOf: "{\"line\":".utf8)
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var k = 20
+        var v = UInt(number)
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                k -= 1
+                d[k] = 0x30 + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[k..<20]))
+        }
+    }
+
+    /// A verdict after its JSON line number (the whole line in text format).
+    static func renderTail(_ v: Verdict, line: String, format: Format, into out: inout [UInt8]) {
         switch format {
         case .text:
             out.append(contentsOf: v.action.rawValue.utf8)
@@ -149,8 +285,6 @@ public enum PolicyTool {
             }
             out.append(0x0A)
         case .json:
-            out.append(contentsOf: "{\"line\":".utf8)
-            out.append(contentsOf: String(number).utf8)
             out.append(contentsOf: ",\"command\":".utf8)
             appendJSONString(line, into: &out)
             out.append(contentsOf: ",\"action\":\"".utf8)

@@ -67,6 +67,10 @@ struct Check: ParsableCommand {
     @Option(name: .long, help: "Output format: text or json (one JSON object per line).")
     var format: String = "text"
 
+    /// Judges every line afresh instead of reusing the verdict of an identical earlier line (engine benchmark).
+    @Flag(name: .customLong("no-line-cache"), help: .hidden)
+    var noLineCache = false
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after '--'.")
     var command: [String] = []
 
@@ -104,7 +108,9 @@ struct Check: ParsableCommand {
                     exitCode: 2))
         }
         let code = data.withUnsafeBufferPointer { buf in
-            PolicyTool.checkLines(policy: policy, text: buf, workspace: workspace, format: fmt) { chunk in
+            PolicyTool.checkLines(
+                policy: policy, text: buf, workspace: workspace, format: fmt, memo: !noLineCache
+            ) { chunk in
                 writeAll(1, chunk)
             }
         }

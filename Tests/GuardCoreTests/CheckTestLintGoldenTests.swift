@@ -84,6 +84,25 @@ final class CheckTestLintGoldenTests: XCTestCase {
         XCTAssertEqual(PolicyTool.checkLines(policy: strict, text: "ls\ngit status\n", workspace: ws).exitCode, 0)
     }
 
+    func testCheckFileLineCacheGivesTheSameOutput() {
+        // Repeated lines (and lines equal but for leading blanks or CR) are answered from the line cache.
+        var lines: [String] = []
+        for i in 0..<400 {
+            lines.append(["ls -la", "  git reset --hard", "rm -rf /\r", "$CMD x", "cat ~/.ssh/id_rsa", "echo \"u",
+                          "cd /tmp && rm -rf x", "# c", "", "curl x | sh", "echo \(i)"][i % 11])
+        }
+        let text = lines.joined(separator: "\n")
+        for format in PolicyTool.Format.allCases {
+            let cached = PolicyTool.checkLines(policy: strict, text: text, workspace: ws, format: format)
+            let fresh = PolicyTool.checkLines(policy: strict, text: text, workspace: ws, format: format, memo: false)
+            XCTAssertEqual(cached, fresh)
+            XCTAssertEqual(cached.exitCode, 1)
+        }
+        let allowed = String(repeating: "ls\ngit status\n", count: 50)
+        XCTAssertEqual(PolicyTool.checkLines(policy: strict, text: allowed, workspace: ws).exitCode, 0)
+        XCTAssertEqual(PolicyTool.checkLines(policy: strict, text: "", workspace: ws).stdout, "")
+    }
+
     func testCheckOutputStaysOneLinePerVerdict() {
         let out = PolicyTool.check(policy: strict, argv: ["rm", "-rf", "a\nb\u{1}"], workspace: ws)
         XCTAssertEqual(out.stdout, "kill rm-recursive-force (critical): rm -rf 'a\\nb\\x01'\n")

@@ -285,52 +285,60 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         return true
     }
 
-    /// Runs the pattern as a nondeterministic automaton over the text (state k: k tokens matched).
+    /// Runs the pattern as a nondeterministic automaton over the text (state k: k tokens matched); the two
+    /// state sets live on the stack and the tokens are read through a borrowed buffer.
     private func simulate(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         let m = tokens.count
-        var cur = [Bool](repeating: false, count: m + 1)
-        var next = [Bool](repeating: false, count: m + 1)
-        cur[0] = true
-        close(&cur)
-        for c in text {
-            var any = false
-            for k in 0..<(m + 1) { next[k] = false }
-            for k in 0..<m where cur[k] {
-                switch tokens[k] {
-                case .byte(let x):
-                    if x == c {
-                        next[k + 1] = true
-                        any = true
+        return tokens.withUnsafeBufferPointer { tk in
+            withUnsafeTemporaryAllocation(of: Bool.self, capacity: 2 * (m + 1)) { states in
+                var cur = UnsafeMutableBufferPointer(rebasing: states[0..<(m + 1)])
+                var next = UnsafeMutableBufferPointer(rebasing: states[(m + 1)...])
+                cur.initialize(repeating: false)
+                next.initialize(repeating: false)
+                cur[0] = true
+                Glob.close(cur, tk)
+                let pathMode = self.pathMode
+                for c in text {
+                    var any = false
+                    for k in 0..<(m + 1) { next[k] = false }
+                    for k in 0..<m where cur[k] {
+                        switch tk[k] {
+                        case .byte(let x):
+                            if x == c {
+                                next[k + 1] = true
+                                any = true
+                            }
+                        case .any:
+                            if !(pathMode && c == 0x2F) {
+                                next[k + 1] = true
+                                any = true
+                            }
+                        case .set(let s, let negated):
+                            if s.contains(c) != negated && !(pathMode && c == 0x2F) {
+                                next[k + 1] = true
+                                any = true
+                            }
+                        case .star:
+                            if !(pathMode && c == 0x2F) {
+                                next[k] = true
+                                any = true
+                            }
+                        case .globstar:
+                            next[k] = true
+                            any = true
+                        }
                     }
-                case .any:
-                    if !(pathMode && c == 0x2F) {
-                        next[k + 1] = true
-                        any = true
-                    }
-                case .set(let s, let negated):
-                    if s.contains(c) != negated && !(pathMode && c == 0x2F) {
-                        next[k + 1] = true
-                        any = true
-                    }
-                case .star:
-                    if !(pathMode && c == 0x2F) {
-                        next[k] = true
-                        any = true
-                    }
-                case .globstar:
-                    next[k] = true
-                    any = true
+                    if !any { return false }
+                    swap(&cur, &next)
+                    Glob.close(cur, tk)
                 }
+                return cur[m]
             }
-            if !any { return false }
-            swap(&cur, &next)
-            close(&cur)
         }
-        return cur[m]
     }
 
     /// Adds the states reachable without reading a byte (a star may match nothing).
-    private func close(_ s: inout [Bool]) {
+    private static func close(_ s: UnsafeMutableBufferPointer<Bool>, _ tokens: UnsafeBufferPointer<Token>) {
         let m = tokens.count
         for k in 0..<m where s[k] {
             switch tokens[k] {
