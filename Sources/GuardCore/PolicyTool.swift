@@ -313,6 +313,13 @@ public enum PolicyTool {
 
     /// Appends text with control characters shown as `\n`, `\t`, `\xHH`, so one verdict stays one line.
     static func appendPrintable(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        let plain = s.withUTF8 { buf -> Bool in
+            for c in buf where c < 0x20 || c == 0x7F { return false }
+            out.append(contentsOf: buf)
+            return true
+        }
+        if plain { return }
         for c in s.utf8 {
             if c >= 0x20 && c != 0x7F {
                 out.append(c)

@@ -32,6 +32,42 @@ final class PathsTests: XCTestCase {
         XCTAssertEqual(Paths.absolute("/etc//passwd/", cwd: "/tmp"), "/etc/passwd")
     }
 
+    /// The String-based `isUnder` the byte fast path must agree with.
+    private func referenceIsUnder(_ path: String, _ prefix: String) -> Bool {
+        if prefix == "/" { return true }
+        guard path.hasPrefix(prefix) else { return false }
+        let pu = path.utf8
+        let n = prefix.utf8.count
+        return pu.count == n || pu[pu.index(pu.startIndex, offsetBy: n)] == 0x2F
+    }
+
+    func testNormalizeAgreesWithReferenceOnRelativeAndNonASCIIPaths() {
+        var rng = ShellFuzzTests.Rng(state: 11)
+        let pieces = ["/", ".", "..", "a", "é", "e\u{301}", "/\u{301}", "..x", "//", "\u{212A}"]
+        for _ in 0..<20_000 {
+            var p = ""
+            for _ in 0..<rng.int(8) { p += pieces[rng.int(pieces.count)] }
+            // Normal text is returned as is (a byte test); anything else is split into components.
+            XCTAssertEqual(Paths.normalize(p), Paths.isNormal(p) ? p : reference(p), p)
+        }
+        XCTAssertEqual(Paths.normalize(""), "/")
+        XCTAssertEqual(Paths.absolute(".", cwd: "/home/u/p"), "/home/u/p")
+    }
+
+    func testIsUnderAgreesWithStringReference() {
+        let paths = ["/w/build", "/w/build/x", "/w/buildx", "/w", "/", "/w/b\u{301}uild", "/w/\u{212A}", "/w/K/x", "/w/K"]
+        for path in paths {
+            for rest in ["/build", "/K", "/b"] {
+                XCTAssertEqual(
+                    Paths.isUnder(path, base: "/w", rest: rest) ?? referenceIsUnder(path, "/w" + rest),
+                    referenceIsUnder(path, "/w" + rest), "\(path) \(rest)")
+            }
+            for prefix in ["/w", "/w/K", "/", "/w/b"] {
+                XCTAssertEqual(Paths.isUnder(path, prefix), referenceIsUnder(path, prefix), "\(path) \(prefix)")
+            }
+        }
+    }
+
     func testIsUnder() {
         XCTAssertTrue(Paths.isUnder("/home/u/p/build", "/home/u/p"))
         XCTAssertTrue(Paths.isUnder("/home/u/p", "/home/u/p"))

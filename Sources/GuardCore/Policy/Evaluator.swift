@@ -59,6 +59,23 @@ struct Evaluator {
 
         mutating func parsed() -> ParsedArgs {
             if let p = _parsed { return p }
+            let p = ParsedArgs(argv: ctx.argv, syntax: syntax(), unknown: ctx.unknownWords)
+            _parsed = p
+            return p
+        }
+
+        /// The option syntax of the first of `names` that has one; remembered per command name in a run.
+        private func syntax() -> OptionSyntax {
+            if let info = ctx.nameInfo, ctx.identities.isEmpty {
+                if let s = info.syntax { return s }
+                let s = Facts.syntax(of: names)
+                info.syntax = s
+                return s
+            }
+            return Facts.syntax(of: names)
+        }
+
+        private static func syntax(of names: [String]) -> OptionSyntax {
             var syntax = OptionSyntax.plain
             for n in names {
                 let s = OptionSyntax.lookup(n)
@@ -69,9 +86,7 @@ struct Evaluator {
                     break
                 }
             }
-            let p = ParsedArgs(argv: ctx.argv, syntax: syntax, unknown: ctx.unknownWords)
-            _parsed = p
-            return p
+            return syntax
         }
 
         mutating func cmdline() -> String {
@@ -353,17 +368,12 @@ struct Evaluator {
                     cwdUnknown = false
                 }
             }
-            var ctx = template
-            ctx.argv = c.argv
-            ctx.cwd = cwd
-            ctx.cwdUnknown = cwdUnknown
-            ctx.unknownWords = []
-            for (k, w) in c.words.enumerated() where !w.isKnown { ctx.unknownWords.append(k) }
+            var unknownWords: [Int] = []
+            for (k, w) in c.words.enumerated() where !w.isKnown { unknownWords.append(k) }
             let (r, info) = resolve(name, cwd: cwd)
-            ctx.path = r.real
-            ctx.filename = r.located
-            ctx.resolvedNames = r.names
-            ctx.nameInfo = info
+            let ctx = ExecContext(
+                command: c.argv, path: r.real, filename: r.located, cwd: cwd, cwdUnknown: cwdUnknown,
+                unknownWords: unknownWords, resolvedNames: r.names, nameInfo: info, template: template)
             if !contexts.isEmpty { contexts[i] = ctx }
             // Text-only rules were tried on the whole script text above; its commands skip them.
             best.merge(command(ctx, depth: depth + 1, skipText: true))

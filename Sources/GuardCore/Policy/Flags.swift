@@ -1,9 +1,9 @@
 /// What the flag parser needs to know about one command's options.
 struct OptionSyntax: Sendable {
     /// Short options that take a value (`-n 5`, `-n5`): the rest of the bundle or the next word is the value.
-    var shortWithValue: Set<UInt8> = []
+    var shortWithValue = Glob.ByteSet()
     /// Short options whose value may only be attached (`sed -i.bak`): the rest of the bundle is the value.
-    var shortOptionalValue: Set<UInt8> = []
+    var shortOptionalValue = Glob.ByteSet()
     /// Long options that take the next word as their value when written without `=`.
     var longWithValue: Set<String> = []
     /// Options are single-dash words (`find -delete`, `-exec`): each is one long flag, never a bundle.
@@ -15,8 +15,8 @@ struct OptionSyntax: Sendable {
         short: String = "", optional: String = "", long: [String] = [], singleDashLong: Bool = false,
         leadingOperandsOnly: Bool = false
     ) {
-        shortWithValue = Set(short.utf8)
-        shortOptionalValue = Set(optional.utf8)
+        for c in short.utf8 { shortWithValue.insert(c) }
+        for c in optional.utf8 { shortOptionalValue.insert(c) }
         longWithValue = Set(long)
         self.singleDashLong = singleDashLong
         self.leadingOperandsOnly = leadingOperandsOnly

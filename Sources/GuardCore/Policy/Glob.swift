@@ -28,6 +28,8 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
             }
         }
 
+        var isEmpty: Bool { w0 | w1 | w2 | w3 == 0 }
+
         func contains(_ c: UInt8) -> Bool {
             let bit = UInt64(1) << UInt64(c & 63)
             switch c >> 6 {

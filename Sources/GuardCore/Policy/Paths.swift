@@ -20,6 +20,8 @@ final class NameInfo: @unchecked Sendable {
     let resolved: Paths.Resolved
     let candidates: [Int]
     let isWrapper: Bool
+    /// The option syntax of the name's programs, once looked up.
+    var syntax: OptionSyntax?
 
     init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool) {
         self.resolved = resolved
@@ -46,12 +48,18 @@ enum Paths {
     /// Joins `path` to `cwd` when relative and normalises `.`, `..` and repeated slashes, without touching disk.
     static func absolute(_ path: String, cwd: String) -> String {
         if path.hasPrefix("/") { return normalize(path) }
-        return normalize(cwd + "/" + path)
+        var joined = cwd
+        joined.reserveCapacity(cwd.utf8.count + 1 + path.utf8.count)
+        joined += "/"
+        joined += path
+        return normalize(joined)
     }
 
     /// Normalises `.`, `..` and repeated slashes lexically; `..` above `/` stays at `/`.
     static func normalize(_ path: String) -> String {
         if isNormal(path) { return path }
+        // ASCII text (nearly every path) is normalised byte by byte; other text keeps String's semantics.
+        if let fast = withBytes(path, normalizeASCII) { return fast }
         var parts: [Substring] = []
         for comp in path.split(separator: "/", omittingEmptySubsequences: true) {
             if comp == "." { continue }
@@ -64,37 +72,119 @@ enum Paths {
         return "/" + parts.joined(separator: "/")
     }
 
+    /// Runs `body` over the UTF-8 bytes of `s` without copying them.
+    @inline(__always)
+    static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var copy = s
+        return copy.withUTF8(body)
+    }
+
+    /// `normalize` for ASCII bytes; nil when a byte is not ASCII.
+    private static func normalizeASCII(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: b.count + 1) { out -> String? in
+            out[0] = 0x2F
+            var n = 1
+            var i = 0
+            let count = b.count
+            while i < count {
+                let c = b[i]
+                if c >= 0x80 { return nil }
+                if c == 0x2F {
+                    i += 1
+                    continue
+                }
+                var j = i + 1
+                while j < count && b[j] != 0x2F {
+                    if b[j] >= 0x80 { return nil }
+                    j += 1
+                }
+                let len = j - i
+                if len == 1 && c == 0x2E {
+                    // "." stays here
+                } else if len == 2 && c == 0x2E && b[i + 1] == 0x2E {
+                    if n > 1 {
+                        var k = n - 1
+                        while out[k] != 0x2F { k -= 1 }
+                        n = k == 0 ? 1 : k
+                    }
+                } else {
+                    if n > 1 {
+                        out[n] = 0x2F
+                        n += 1
+                    }
+                    for k in i..<j { out[n + k - i] = b[k] }
+                    n += len
+                }
+                i = j
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: out[0..<n]), as: UTF8.self)
+        }
+    }
+
     /// Whether `path` is already absolute and normal: no `//`, `/./`, `/../`, trailing `/`, `/.` or `/..`.
     static func isNormal(_ path: String) -> Bool {
-        var it = path.utf8.makeIterator()
-        guard it.next() == 0x2F else { return false }
-        var state = 1  // bytes since the last '/': 0 none yet counted; tracks "/", "/.", "/.."
-        var dots = 0
-        var count = 1
-        while let c = it.next() {
-            count += 1
-            if c == 0x2F {
-                if state == 1 || (state == 2 && dots > 0 && dots <= 2) { return false }
-                state = 1
-                dots = 0
-            } else if c == 0x2E && (state == 1 || (state == 2 && dots > 0)) {
-                state = 2
-                dots += 1
-            } else {
-                state = 3
+        withBytes(path) { b in
+            guard b.count > 0, b[0] == 0x2F else { return false }
+            var state = 1  // bytes since the last '/': 0 none yet counted; tracks "/", "/.", "/.."
+            var dots = 0
+            let count = b.count
+            var i = 1
+            while i < count {
+                let c = b[i]
+                i += 1
+                if c == 0x2F {
+                    if state == 1 || (state == 2 && dots > 0 && dots <= 2) { return false }
+                    state = 1
+                    dots = 0
+                } else if c == 0x2E && (state == 1 || (state == 2 && dots > 0)) {
+                    state = 2
+                    dots += 1
+                } else {
+                    state = 3
+                }
             }
+            if count == 1 { return true }
+            return !(state == 1 || (state == 2 && dots <= 2))
         }
-        if count == 1 { return true }
-        return !(state == 1 || (state == 2 && dots <= 2))
     }
 
     /// Whether `path` is `prefix` or lies below it (both normalised).
     static func isUnder(_ path: String, _ prefix: String) -> Bool {
         if prefix == "/" { return true }
+        // All-ASCII text compares byte by byte (the same answer as `hasPrefix`); other text keeps its semantics.
+        let fast: Bool? = withBytes(path) { p in
+            withBytes(prefix) { q in isUnderASCII(p, q, UnsafeBufferPointer(start: nil, count: 0)) }
+        }
+        if let fast { return fast }
         guard path.hasPrefix(prefix) else { return false }
         let pu = path.utf8
         let n = prefix.utf8.count
         return pu.count == n || pu[pu.index(pu.startIndex, offsetBy: n)] == 0x2F
+    }
+
+    /// Whether `path` is the normalised `base + rest` or lies below it, when all three are ASCII; nil otherwise.
+    /// `base` is normal or empty, `rest` is normal and not `/`.
+    static func isUnder(_ path: String, base: String, rest: String) -> Bool? {
+        withBytes(path) { p in
+            withBytes(base) { b in
+                withBytes(rest) { r in isUnderASCII(p, b, r) }
+            }
+        }
+    }
+
+    /// `path` starts with `a` then `b` and ends there or at a `/`; nil when any byte is not ASCII.
+    private static func isUnderASCII(
+        _ p: UnsafeBufferPointer<UInt8>, _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>
+    ) -> Bool? {
+        for c in p where c >= 0x80 { return nil }
+        for c in a where c >= 0x80 { return nil }
+        for c in b where c >= 0x80 { return nil }
+        let n = a.count + b.count
+        if p.count < n { return false }
+        for k in 0..<a.count where p[k] != a[k] { return false }
+        for k in 0..<b.count where p[a.count + k] != b[k] { return false }
+        return p.count == n || p[n] == 0x2F
     }
 
     /// The home directory of the user running claude-guard (`$HOME`, else the passwd entry, else `/root`).

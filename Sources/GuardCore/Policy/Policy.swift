@@ -322,8 +322,14 @@ struct PathPattern: Sendable {
             base = workspace == "/" ? "" : workspace
         }
         if let literal {
-            let prefix = workspaceRelative ? Paths.normalize(base + literal) : literal
-            return Paths.isUnder(path, prefix)
+            guard workspaceRelative else { return Paths.isUnder(path, literal) }
+            if literal.isEmpty || literal == "/" { return Paths.isUnder(path, Paths.normalize(base)) }
+            if !base.isEmpty, Paths.isNormal(base), Paths.isNormal(literal),
+                let fast = Paths.isUnder(path, base: base, rest: literal)
+            {
+                return fast
+            }
+            return Paths.isUnder(path, Paths.normalize(base + literal))
         }
         guard let glob else { return nil }
         var candidate = path

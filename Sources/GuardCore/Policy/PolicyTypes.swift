@@ -86,6 +86,27 @@ public struct ExecContext: Sendable {
         self.parentBox = parent.map(Box.init)
     }
 
+    /// One command of a script: its own argv, executable and directory; the template's uid, user, identities,
+    /// workspace and parent (shared, not re-boxed).
+    init(
+        command argv: [String], path: String, filename: String?, cwd: String?, cwdUnknown: Bool,
+        unknownWords: [Int], resolvedNames: [String]?, nameInfo: NameInfo?, template: borrowing ExecContext
+    ) {
+        self.argv = argv
+        self.path = path
+        self.filename = filename
+        self.cwd = cwd
+        self.uid = template.uid
+        self.userName = template.userName
+        self.identities = template.identities
+        self.workspace = template.workspace
+        self.parentBox = template.parentBox
+        self.unknownWords = unknownWords
+        self.resolvedNames = resolvedNames
+        self.nameInfo = nameInfo
+        self.cwdUnknown = cwdUnknown
+    }
+
     /// The command line: argv joined by single spaces.
     public var commandLine: String { argv.joined(separator: " ") }
 }

@@ -35,6 +35,7 @@ struct ShellParser {
         self.inSubstitution = inSubstitution
         self.baseOffset = baseOffset
         wbuf.reserveCapacity(64)
+        out.commands.reserveCapacity(4)
     }
 
     static func parse(_ buffer: UnsafeBufferPointer<UInt8>) -> ShellScript {
@@ -267,11 +268,20 @@ struct ShellParser {
                 sawPrefix = true
             }
         }
+        // A lone command (no `|`) needs no stage list: the first stage is only materialised at a second one.
         var stages: [[Int]] = []
+        var first = 0..<0
+        var count = 0
         while true {
             let start = out.commands.count
             try parseCommand()
-            stages.append(Array(start..<out.commands.count))
+            if count == 0 {
+                first = start..<out.commands.count
+            } else {
+                if count == 1 { stages.append(Array(first)) }
+                stages.append(Array(start..<out.commands.count))
+            }
+            count += 1
             skipBlanks()
             if cur == 0x7C && at(p + 1) != 0x7C {
                 p += at(p + 1) == 0x26 ? 2 : 1
@@ -501,6 +511,7 @@ struct ShellParser {
 
     private mutating func parseSimpleCommand() throws {
         var cmd = SimpleCommand()
+        cmd.words.reserveCapacity(8)
         cmd.offset = p + baseOffset
         cmd.inSubstitution = inSubstitution
         var prefix = true
