@@ -79,6 +79,8 @@ public enum PolicyTool {
         let ws = workspace ?? dir
         let uid = getuid()
         let cache = ResolveCache()
+        let template = ExecContext(argv: [], path: "", cwd: dir, uid: uid, workspace: ws)
+        var evaluator = Evaluator(policy: policy, cache: cache)
         var memo = LineMemo()
         var out: [UInt8] = []
         out.reserveCapacity(1 << 17)
@@ -108,8 +110,7 @@ public enum PolicyTool {
                     memo.appendOutput(i, into: &out)
                 } else {
                     let line = String(decoding: key, as: UTF8.self)
-                    let v = policy.evaluate(
-                        commandLine: line, cwd: dir, workspace: ws, uid: uid, userName: nil, parent: nil, cache: cache)
+                    let v = policy.evaluate(commandLine: line, template: template, evaluator: &evaluator)
                     if v.action != .allow { acted = true }
                     let mark = out.count
                     renderTail(v, line: line, format: format, into: &out)

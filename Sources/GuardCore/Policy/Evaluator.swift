@@ -14,7 +14,9 @@ struct Evaluator {
 
     /// Resolves a command name; with a cache, also remembers which rules could match it and whether it wraps.
     private func resolve(_ name: String, cwd: String?) -> (Paths.Resolved, NameInfo?) {
-        guard let cache, !name.utf8.contains(0x2F) else { return (Paths.resolve(name, cwd: cwd), nil) }
+        guard let cache, !Paths.withBytes(name, { $0.contains(0x2F) }) else {
+            return (Paths.resolve(name, cwd: cwd), nil)
+        }
         if let hit = cache.names[name] { return (hit.resolved, hit) }
         let r = Paths.resolve(name, cwd: cwd)
         let probe = Facts(ExecContext(argv: [name], path: r.real, filename: r.located))
@@ -320,12 +322,12 @@ struct Evaluator {
 
     // MARK: - Scripts
 
-    mutating func script(_ text: String, template: ExecContext, depth: Int) -> Outcome {
+    mutating func script(_ text: String, template: borrowing ExecContext, depth: Int) -> Outcome {
         let parsed = ShellScript.parse(text)
         return script(parsed, text: text, template: template, depth: depth)
     }
 
-    mutating func script(_ s: ShellScript, text: String, template: ExecContext, depth: Int) -> Outcome {
+    mutating func script(_ s: ShellScript, text: String, template: borrowing ExecContext, depth: Int) -> Outcome {
         var best = Outcome(action: .allow)
         if depth > Evaluator.maxDepth {
             return Outcome(
@@ -335,8 +337,10 @@ struct Evaluator {
         var cwd = template.cwd
         var cwdUnknown = template.cwdUnknown
         var contexts = [ExecContext?](repeating: nil, count: s.pipelines.isEmpty ? 0 : s.commands.count)
-        for (i, c) in s.commands.enumerated() {
-            guard let first = c.words.first else { continue }
+        for i in s.commands.indices {
+            // Only the words: the whole command (assignments, redirections) is not copied.
+            let words = s.commands[i].words
+            guard let first = words.first else { continue }
             if !first.isKnown {
                 best.merge(unknownCommand(first.text))
                 continue
@@ -344,7 +348,7 @@ struct Evaluator {
             let name = first.text
             if name == "cd" || name == "pushd" {
                 var target: ShellWord?
-                for w in c.words.dropFirst() where !(w.isKnown && w.text.hasPrefix("-") && w.text.count > 1) {
+                for w in words.dropFirst() where !(w.isKnown && w.text.hasPrefix("-") && w.text.count > 1) {
                     target = w
                     break
                 }
@@ -369,14 +373,14 @@ struct Evaluator {
                 }
             }
             var unknownWords: [Int] = []
-            for (k, w) in c.words.enumerated() where !w.isKnown { unknownWords.append(k) }
+            for k in words.indices where !words[k].isKnown { unknownWords.append(k) }
             let (r, info) = resolve(name, cwd: cwd)
             let ctx = ExecContext(
-                command: c.argv, path: r.real, filename: r.located, cwd: cwd, cwdUnknown: cwdUnknown,
+                command: words.map(\.text), path: r.real, filename: r.located, cwd: cwd, cwdUnknown: cwdUnknown,
                 unknownWords: unknownWords, resolvedNames: r.names, nameInfo: info, template: template)
             if !contexts.isEmpty { contexts[i] = ctx }
             // Text-only rules were tried on the whole script text above; its commands skip them.
-            best.merge(command(ctx, depth: depth + 1, skipText: true))
+            best.merge(command(consume ctx, depth: depth + 1, skipText: true))
         }
         for r in policy.scriptRules {
             let m = policy.rules[r].match

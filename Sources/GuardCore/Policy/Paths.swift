@@ -10,7 +10,8 @@ import Synchronization
 
 /// A cache of command-name resolutions private to one caller, so that a long `check --file` run takes no lock.
 final class ResolveCache {
-    var names: [String: NameInfo] = [:]
+    /// Used by one evaluator at a time (never shared between threads), so accesses skip the dynamic check.
+    @exclusivity(unchecked) var names: [String: NameInfo] = [:]
     init() {}
 }
 
@@ -149,6 +150,25 @@ enum Paths {
         }
     }
 
+    /// Whether every byte is below 0x80 (eight at a time).
+    @inline(__always)
+    static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        let n = b.count
+        var i = 0
+        var acc: UInt64 = 0
+        while i + 8 <= n {
+            acc |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < n {
+            acc |= UInt64(base[i])
+            i += 1
+        }
+        return acc & 0x8080_8080_8080_8080 == 0
+    }
+
     /// Whether `path` is `prefix` or lies below it (both normalised).
     static func isUnder(_ path: String, _ prefix: String) -> Bool {
         if prefix == "/" { return true }
@@ -177,9 +197,7 @@ enum Paths {
     private static func isUnderASCII(
         _ p: UnsafeBufferPointer<UInt8>, _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>
     ) -> Bool? {
-        for c in p where c >= 0x80 { return nil }
-        for c in a where c >= 0x80 { return nil }
-        for c in b where c >= 0x80 { return nil }
+        if !isASCII(p) || !isASCII(a) || !isASCII(b) { return nil }
         let n = a.count + b.count
         if p.count < n { return false }
         for k in 0..<a.count where p[k] != a[k] { return false }

@@ -158,12 +158,22 @@ public struct Policy: Sendable {
         commandLine: String, cwd: String?, workspace: String?, uid: UInt32?, userName: String?, parent: ExecContext?,
         cache: ResolveCache?
     ) -> Verdict {
-        var ev = Evaluator(policy: self, cache: cache)
-        var template = ExecContext(
+        let template = ExecContext(
             argv: [], path: "", cwd: cwd ?? workspace ?? Paths.currentDirectory, uid: uid, userName: userName,
             parent: parent, workspace: workspace)
-        template.identities = []
-        return verdict(ev.script(commandLine, template: template, depth: 0))
+        return evaluate(commandLine: commandLine, template: template, cache: cache)
+    }
+
+    /// Judges a shell command line run with `template`'s directory, user, workspace and parent (its argv and
+    /// path are ignored): one template serves every line of a `check --file` run.
+    func evaluate(commandLine: String, template: borrowing ExecContext, cache: ResolveCache?) -> Verdict {
+        var ev = Evaluator(policy: self, cache: cache)
+        return evaluate(commandLine: commandLine, template: template, evaluator: &ev)
+    }
+
+    /// The same with an evaluator (of this policy) kept across lines, so the policy is not copied per line.
+    func evaluate(commandLine: String, template: borrowing ExecContext, evaluator ev: inout Evaluator) -> Verdict {
+        verdict(ev.script(commandLine, template: template, depth: 0))
     }
 
     func verdict(_ o: Outcome) -> Verdict {
@@ -190,28 +200,28 @@ public struct Policy: Sendable {
 
 /// The compiled form of one `match:` object; a class so that evaluation passes it without copying its arrays.
 ///
-/// Mutated only while a policy loads, immutable afterwards.
+/// Mutated only while a policy loads, immutable afterwards: reads skip the dynamic exclusivity check.
 final class CompiledMatch: @unchecked Sendable {
-    var commandNames: [String] = []
-    var commandPaths: [String] = []
-    var commandGlobs: [Glob] = []
-    var args: [Glob] = []
-    var flags: [FlagAlternatives] = []
-    var cmdline: [Glob] = []
-    var regexes: [Regex] = []
-    var under: [PathPattern] = []
-    var outside: [PathPattern] = []
-    var pipeline: [CompiledMatch] = []
-    var parent: [CompiledMatch] = []
-    var userNames: [String] = []
-    var uids: [UInt32] = []
-    var hasUser = false
-    var hasPaths = false
+    @exclusivity(unchecked) var commandNames: [String] = []
+    @exclusivity(unchecked) var commandPaths: [String] = []
+    @exclusivity(unchecked) var commandGlobs: [Glob] = []
+    @exclusivity(unchecked) var args: [Glob] = []
+    @exclusivity(unchecked) var flags: [FlagAlternatives] = []
+    @exclusivity(unchecked) var cmdline: [Glob] = []
+    @exclusivity(unchecked) var regexes: [Regex] = []
+    @exclusivity(unchecked) var under: [PathPattern] = []
+    @exclusivity(unchecked) var outside: [PathPattern] = []
+    @exclusivity(unchecked) var pipeline: [CompiledMatch] = []
+    @exclusivity(unchecked) var parent: [CompiledMatch] = []
+    @exclusivity(unchecked) var userNames: [String] = []
+    @exclusivity(unchecked) var uids: [UInt32] = []
+    @exclusivity(unchecked) var hasUser = false
+    @exclusivity(unchecked) var hasPaths = false
     /// Set at load: only `cmdline`/`regex` and no `command` — tried on a script's whole text, so its commands
     /// need not try it again.
-    var isTextOnly = false
+    @exclusivity(unchecked) var isTextOnly = false
     /// `paths` must hold for every path operand (allow rules) rather than for one (alert, stop, kill rules).
-    var everyPath = false
+    @exclusivity(unchecked) var everyPath = false
 
     init() {}
 
