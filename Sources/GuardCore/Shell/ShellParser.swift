@@ -68,6 +68,17 @@ struct ShellParser {
     @inline(__always) private func at(_ i: Int) -> UInt8 { i < b.count ? b[i] : 0 }
     @inline(__always) private var cur: UInt8 { p < b.count ? b[p] : 0 }
 
+    /// Bytes that stand for themselves in an unquoted word: not a metacharacter, quote, `\\`, `$` or backquote.
+    @inline(__always) private static func isPlain(_ c: UInt8) -> Bool {
+        // Bits of the bytes below 0x80 that are not plain: tab nl sp " $ & ' ( ) ; < > \\ ` |
+        let low: UInt64 = (1 << 0x09) | (1 << 0x0A) | (1 << 0x20) | (1 << 0x22) | (1 << 0x24) | (1 << 0x26)
+            | (1 << 0x27) | (1 << 0x28) | (1 << 0x29) | (1 << 0x3B) | (1 << 0x3C) | (1 << 0x3E)
+        let high: UInt64 = (1 << (0x5C - 64)) | (1 << (0x60 - 64)) | (1 << (0x7C - 64))
+        if c < 64 { return low & (1 << UInt64(c)) == 0 }
+        if c < 128 { return high & (1 << UInt64(c - 64)) == 0 }
+        return true
+    }
+
     @inline(__always) private static func isMeta(_ c: UInt8) -> Bool {
         switch c {
         case 0x20, 0x09, 0x0A, 0x3B, 0x26, 0x7C, 0x3C, 0x3E, 0x28, 0x29: return true  // sp tab nl ; & | < > ( )
@@ -184,10 +195,12 @@ struct ShellParser {
     // MARK: - Keywords
 
     /// The unquoted literal word at `p` if it is delimited (followed by a metacharacter or end).
+    @inline(__always)
     private func bareWord(_ s: StaticString) -> Bool {
         let n = s.utf8CodeUnitCount
         if p + n > b.count { return false }
         let ptr = s.utf8Start
+        if b[p] != ptr[0] { return false }
         for k in 0..<n where b[p + k] != ptr[k] { return false }
         let next = at(p + n)
         return p + n >= b.count || ShellParser.isMeta(next)
@@ -777,8 +790,13 @@ struct ShellParser {
                 try parseBackquote(inDouble: false)
                 known = false
             default:
-                wbuf.append(c)
-                p += 1
+                // Past a possible assignment name, a run of plain bytes is copied at once.
+                var q = p + 1
+                if nameState == 0 {
+                    while q < b.count && ShellParser.isPlain(b[q]) { q += 1 }
+                }
+                wbuf.append(contentsOf: UnsafeBufferPointer(rebasing: b[p..<q]))
+                p = q
             }
         }
         if p == start { throw fail("expected a word but found \(describe(p))") }
