@@ -216,7 +216,7 @@ struct Evaluator {
                     return Outcome(action: policy.rules[i].action, rule: i, argv: facts.ctx.argv)
                 }
             }
-            return Outcome(action: policy.defaultAction, argv: facts.ctx.argv, reason: "no rule matched (default)")
+            return defaultOutcome(facts)
         }
         let candidates = candidates(facts.names)
         for i in candidates {
@@ -227,6 +227,13 @@ struct Evaluator {
                 return Outcome(action: policy.rules[i].action, rule: i, argv: facts.ctx.argv)
             }
         }
+        return defaultOutcome(facts)
+    }
+
+    /// No rule matched. An allow without a rule shows neither its command nor a reason, so it carries neither.
+    @inline(__always)
+    private func defaultOutcome(_ facts: borrowing Facts) -> Outcome {
+        if policy.defaultAction == .allow { return Outcome(action: .allow) }
         return Outcome(action: policy.defaultAction, argv: facts.ctx.argv, reason: "no rule matched (default)")
     }
 
