@@ -92,4 +92,16 @@ final class PathsTests: XCTestCase {
         XCTAssertEqual(missing.located, "no-such-program-xyz")
         XCTAssertEqual(missing.names, ["no-such-program-xyz"])
     }
+
+    func testIsUnderComparesBytesAndNeverTrapsOnCanonicallyEqualText() {
+        // "\u{212A}" (KELVIN SIGN, 3 bytes) is canonically equivalent to "K" (1 byte).
+        XCTAssertFalse(Paths.isUnder("/w/K", "/w/\u{212A}"))
+        XCTAssertFalse(Paths.isUnder("/w/\u{212A}", "/w/K"))
+        XCTAssertFalse(Paths.isUnder("/w/Kx/y", "/w/\u{212A}"))
+        XCTAssertTrue(Paths.isUnder("/w/\u{212A}/y", "/w/\u{212A}"))
+        XCTAssertTrue(Paths.isUnder("/w/\u{212A}", "/w/\u{212A}"))
+        XCTAssertFalse(Paths.isUnder("/w/\u{212A}y", "/w/\u{212A}"))
+        // "é" precomposed (2 bytes) and decomposed (3 bytes): different names on Linux.
+        XCTAssertFalse(Paths.isUnder("/w/e\u{301}/x", "/w/\u{E9}"))
+    }
 }

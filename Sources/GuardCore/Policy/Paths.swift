@@ -177,10 +177,11 @@ enum Paths {
             withBytes(prefix) { q in isUnderASCII(p, q, UnsafeBufferPointer(start: nil, count: 0)) }
         }
         if let fast { return fast }
-        guard path.hasPrefix(prefix) else { return false }
-        let pu = path.utf8
-        let n = prefix.utf8.count
-        return pu.count == n || pu[pu.index(pu.startIndex, offsetBy: n)] == 0x2F
+        // Byte comparison, as the kernel compares names: canonically equivalent but different bytes
+        // (a Kelvin sign and a K) are different paths, and byte lengths can then never disagree.
+        let pu = path.utf8, qu = prefix.utf8
+        guard pu.starts(with: qu) else { return false }
+        return pu.count == qu.count || pu[pu.index(pu.startIndex, offsetBy: qu.count)] == 0x2F
     }
 
     /// Whether `path` is the normalised `base + rest` or lies below it, when all three are ASCII; nil otherwise.
