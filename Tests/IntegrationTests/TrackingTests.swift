@@ -212,6 +212,21 @@ final class ExitCodeAndErrorTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: victim), "the command must not run unguarded")
     }
 
+    func testAnInvalidPolicyNeverHalfLoadsAndNothingRuns() throws {
+        let dir = try Guard.tempDir()
+        let policy = dir.appendingPathComponent("bad.yaml").path
+        try "version: 1\nname: bad\nrules:\n  - id: x\n    match: { command: rm, flagz: [r] }\n    action: kill\n"
+            .write(toFile: policy, atomically: true, encoding: .utf8)
+        let victim = dir.appendingPathComponent("ran").path
+        let r = try Guard.run(["run", "--policy", policy, "--", "touch", victim])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("\(policy):5:27: unknown key 'flagz'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("The guard did not start."), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: victim), "the command must not run unguarded")
+        let p = try Guard.run(["-p", String(getpid()), "--policy", policy])
+        XCTAssertEqual(p.status, 2, p.stderr)
+    }
+
     func testUnknownPid() throws {
         let r = try Guard.run(["-p", "999999999"])
         XCTAssertEqual(r.status, 2)
