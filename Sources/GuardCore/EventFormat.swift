@@ -102,7 +102,8 @@ public struct TextOptions: Sendable {
     /// --max-args: at most this many arguments shown.
     public var maxArgs = Int.max
 
-    public init(time: Bool = false, seconds: Bool = false, uid: Bool = false, quote: Bool = false, maxArgs: Int = .max) {
+    public init(time: Bool = false, seconds: Bool = false, uid: Bool = false, quote: Bool = false, maxArgs: Int = .max)
+    {
         self.time = time
         self.seconds = seconds
         self.uid = uid
@@ -155,7 +156,9 @@ public struct TextFormatter: Sendable {
     func args(_ e: ExecEvent) -> String {
         if let payload = Self.shellPayload(e.argv) { return "EXEC | " + Self.printable(payload) }
         let shown = e.argv.prefix(options.maxArgs)
-        var parts = shown.map { options.quote ? "\"" + Self.printable($0, quoteEscape: true) + "\"" : Self.printable($0) }
+        var parts = shown.map {
+            options.quote ? "\"" + Self.printable($0, quoteEscape: true) + "\"" : Self.printable($0)
+        }
         if e.argv.count > shown.count { parts.append("...") }
         return parts.joined(separator: " ")
     }
@@ -175,7 +178,9 @@ public struct TextFormatter: Sendable {
     public static func shellPayload(_ argv: [[UInt8]]) -> [UInt8]? {
         guard argv.count >= 3, let name = argv.first else { return nil }
         let base = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? name
-        let shells: Set<[UInt8]> = [Array("sh".utf8), Array("bash".utf8), Array("dash".utf8), Array("zsh".utf8), Array("ksh".utf8)]
+        let shells: Set<[UInt8]> = [
+            Array("sh".utf8), Array("bash".utf8), Array("dash".utf8), Array("zsh".utf8), Array("ksh".utf8),
+        ]
         guard shells.contains(base) else { return nil }
         var i = 1
         while i < argv.count {

@@ -14,7 +14,8 @@ public enum JUnit {
                 x += "/>\n"
                 continue
             }
-            x += ">\n      <failure message=\"\(vs.count) violation(s) of \(escape(id))\" type=\"\(escape(vs[0].action))\">"
+            x +=
+                ">\n      <failure message=\"\(vs.count) violation(s) of \(escape(id))\" type=\"\(escape(vs[0].action))\">"
             x += vs.map { escape("[\($0.enforced)] \($0.matched)") }.joined(separator: "\n")
             x += "</failure>\n    </testcase>\n"
         }

@@ -35,12 +35,14 @@ extension Policy {
         let names = Set([Paths.basename(path)] + identities)
         for rule in rules {
             let m = rule.match
-            let byName = !m.hasCommand
+            let byName =
+                !m.hasCommand
                 || m.commandNames.contains(where: names.contains)
                 || m.commandPaths.contains(path)
                 || m.commandGlobs.contains { g in names.contains { g.matches($0) } || g.matches(path) }
             guard byName else { continue }
-            let commandOnly = m.hasCommand && m.args.isEmpty && m.flags.isEmpty && m.cmdline.isEmpty
+            let commandOnly =
+                m.hasCommand && m.args.isEmpty && m.flags.isEmpty && m.cmdline.isEmpty
                 && m.regexes.isEmpty && !m.hasPaths && m.pipeline.isEmpty && m.parent.isEmpty && !m.hasUser
             return commandOnly && rule.action == .kill ? .kill : .hold
         }

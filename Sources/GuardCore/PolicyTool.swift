@@ -176,7 +176,8 @@ public enum PolicyTool {
                             if j < 0 { return nil }
                             let e = en[j]
                             if e.hash == h && e.keyCount == key.count
-                                && (key.count == 0 || memcmp(kb.baseAddress! + e.keyStart, key.baseAddress!, key.count) == 0)
+                                && (key.count == 0
+                                    || memcmp(kb.baseAddress! + e.keyStart, key.baseAddress!, key.count) == 0)
                             {
                                 return j
                             }
@@ -190,7 +191,9 @@ public enum PolicyTool {
         @inline(__always)
         func appendOutput(_ i: Int, into out: inout [UInt8]) {
             let e = entries[i]
-            outs.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[e.outStart..<e.outStart + e.outCount])) }
+            outs.withUnsafeBufferPointer {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[e.outStart..<e.outStart + e.outCount]))
+            }
         }
 
         mutating func insert(
@@ -243,9 +246,12 @@ public enum PolicyTool {
     /// The start of a JSON verdict, up to its line number: the only part that is not a function of the line.
     static func renderNumber(_ number: Int, into out: inout [UInt8]) {
         out.append(contentsOf: "{\"line\":".utf8)
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var k = 20
         var v = UInt(number)
         withUnsafeMutableBytes(of: &digits) { d in

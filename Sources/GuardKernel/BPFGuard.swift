@@ -30,8 +30,10 @@ public struct KernelConfig: Sendable {
     /// Kernel BTF to relocate against (CLAUDE_GUARD_BTF); nil: /sys/kernel/btf/vmlinux.
     public var btfPath: String? = getenv("CLAUDE_GUARD_BTF").map { String(cString: $0) }
 
-    public init(enforce: Bool = false, fails: Bool = false, defaultVerdict: KernelVerdict = .pass,
-                unreportedVerdict: KernelVerdict = .kill) {
+    public init(
+        enforce: Bool = false, fails: Bool = false, defaultVerdict: KernelVerdict = .pass,
+        unreportedVerdict: KernelVerdict = .kill
+    ) {
         self.enforce = enforce
         self.fails = fails
         self.defaultVerdict = defaultVerdict
@@ -72,7 +74,9 @@ public final class BPFGuard {
         if err != 0 || handle == nil {
             let log = String(cString: cg_bpf_last_log())
             if err == -EPERM && geteuid() != 0 { throw GuardError.missingPrivileges(euid: geteuid()) }
-            if err == -ENOSYS || (err == -EPERM && !log.contains("processed")) { throw GuardError.bpfUnavailable(errno: -err) }
+            if err == -ENOSYS || (err == -EPERM && !log.contains("processed")) {
+                throw GuardError.bpfUnavailable(errno: -err)
+            }
             throw GuardError.loadFailed(errno: -err, log: log)
         }
         bpf = handle!

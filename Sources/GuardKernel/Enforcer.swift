@@ -189,7 +189,9 @@ public final class Enforcer {
 
     /// A process's argv, executable and cwd from /proc (for parents that exec'd before the guard attached).
     static func procContext(_ pid: Int32) -> ExecContext? {
-        guard pid > 0, let raw = ProcFS.readBytes("/proc/\(pid)/cmdline", limit: 1 << 16), !raw.isEmpty else { return nil }
+        guard pid > 0, let raw = ProcFS.readBytes("/proc/\(pid)/cmdline", limit: 1 << 16), !raw.isEmpty else {
+            return nil
+        }
         var argv = raw.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         if argv.last == "" { argv.removeLast() }
         return ExecContext(

@@ -190,7 +190,9 @@ public final class GuardSession {
         var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
         // Resolve over PATH here so the child makes one execve, not one failed exec per PATH entry.
-        guard let file = ProcFS.which(command[0]) else { throw GuardError.spawnFailed(command: command[0], errno: ENOENT) }
+        guard let file = ProcFS.which(command[0]) else {
+            throw GuardError.spawnFailed(command: command[0], errno: ENOENT)
+        }
         let child = cg_spawn_gated(file, &cargs, &gate, &report)
         if child < 0 { throw GuardError.spawnFailed(command: command[0], errno: -child) }
         do { try guardBPF.track(child, root: child) } catch {
@@ -372,7 +374,9 @@ public final class GuardSession {
             EventJSON.lost(lost, time: now, into: &writer)
             writer.newline()
             jsonFile?.write(writer.bytes)
-            if options.format == .json { stdout.write(writer.bytes) } else {
+            if options.format == .json {
+                stdout.write(writer.bytes)
+            } else {
                 stdout.write(line: "!! LOST \(lost) event(s): the ring buffer was full")
             }
         }
@@ -445,7 +449,8 @@ public final class GuardSession {
             file.flush()
         }
         if let path = options.junitPath, let file = try? OutputFile(appendingTo: path, truncate: true) {
-            file.write(line: JUnit.render(policy: enforcer.policy, violations: violations.map { $0.1 }, summary: summary))
+            file.write(
+                line: JUnit.render(policy: enforcer.policy, violations: violations.map { $0.1 }, summary: summary))
             file.flush()
         }
     }

@@ -44,25 +44,36 @@ struct GuardOptions: ParsableArguments {
     var quote = false
     @Flag(name: [.customShort("x"), .customLong("fails")], help: "Also report failed execs (ENOENT, EACCES ...).")
     var fails = false
-    @Option(name: .customShort("n"), help: ArgumentHelp("Only show commands whose name matches REGEX.", valueName: "REGEX"))
+    @Option(
+        name: .customShort("n"), help: ArgumentHelp("Only show commands whose name matches REGEX.", valueName: "REGEX"))
     var name: String?
-    @Option(name: .customShort("l"), help: ArgumentHelp("Only show commands whose argument line matches REGEX.", valueName: "REGEX"))
+    @Option(
+        name: .customShort("l"),
+        help: ArgumentHelp("Only show commands whose argument line matches REGEX.", valueName: "REGEX"))
     var line: String?
-    @Option(name: .customShort("u"), help: ArgumentHelp("Only show commands of this user (name or UID).", valueName: "USER"))
+    @Option(
+        name: .customShort("u"), help: ArgumentHelp("Only show commands of this user (name or UID).", valueName: "USER")
+    )
     var user: String?
-    @Option(name: .customShort("P"), help: ArgumentHelp("Only show commands whose parent PID is PPID.", valueName: "PPID"))
+    @Option(
+        name: .customShort("P"), help: ArgumentHelp("Only show commands whose parent PID is PPID.", valueName: "PPID"))
     var ppid: Int32?
     @Option(name: .customLong("max-args"), help: "Show at most this many arguments.")
     var maxArgs: Int?
     @Option(help: "Output format on stdout: text or json (JSON Lines).")
     var format: SessionOptions.Format = .text
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write every event as JSON Lines to FILE.", valueName: "FILE"))
+    @Option(
+        name: [.customShort("o"), .customLong("output")],
+        help: ArgumentHelp("Write every event as JSON Lines to FILE.", valueName: "FILE"))
     var output: String?
     @Option(help: ArgumentHelp("Append violations as JSON Lines to FILE (flushed per line).", valueName: "FILE"))
     var violations: String?
     @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
     var duration: Double?
-    @Option(help: ArgumentHelp("Spin on the event ring this long after each event before sleeping: held execs are answered without a wakeup, at the cost of CPU during bursts (0: off).", valueName: "MICROSECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Spin on the event ring this long after each event before sleeping: held execs are answered without a wakeup, at the cost of CPU during bursts (0: off).",
+            valueName: "MICROSECONDS"))
     var busyPoll: Int = 0
     @Flag(help: "No status lines on stderr.")
     var quiet = false
@@ -70,18 +81,26 @@ struct GuardOptions: ParsableArguments {
     var policy: String?
     @Flag(help: "Audit only: signal nothing, log what the policy would do (as `mode: audit`).")
     var audit = false
-    @Option(help: ArgumentHelp("What ${workspace} means in the policy (default: the guarded root's working directory).", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "What ${workspace} means in the policy (default: the guarded root's working directory).", valueName: "DIR"))
     var workspace: String?
-    @Option(help: ArgumentHelp("Write a JSON summary (counts per rule, the violations) to FILE at the end.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "Write a JSON summary (counts per rule, the violations) to FILE at the end.", valueName: "FILE"))
     var report: String?
     @Option(help: ArgumentHelp("Write JUnit XML (one test case per rule) to FILE at the end.", valueName: "FILE"))
     var junit: String?
 
     func validate() throws {
-        if busyPoll < 0 || busyPoll > 1_000_000 { throw ValidationError("--busy-poll takes 0 to 1000000 microseconds.") }
+        if busyPoll < 0 || busyPoll > 1_000_000 {
+            throw ValidationError("--busy-poll takes 0 to 1000000 microseconds.")
+        }
         if let maxArgs, maxArgs < 1 { throw ValidationError("--max-args must be at least 1.") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be a positive number of seconds.") }
-        if let user, resolveUser(user) == nil { throw ValidationError("Unknown user '\(user)': give a user name or a numeric UID.") }
+        if let user, resolveUser(user) == nil {
+            throw ValidationError("Unknown user '\(user)': give a user name or a numeric UID.")
+        }
     }
 
     func sessionOptions() -> SessionOptions {
@@ -172,7 +191,9 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: GuardOptions
 
-    @Option(help: ArgumentHelp("Seconds between SIGTERM and SIGKILL for descendants left when the command exits.", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between SIGTERM and SIGKILL for descendants left when the command exits.", valueName: "SECONDS"))
     var grace: Double = 2
 
     @Flag(help: "Keep guarding descendants that outlive the command until they exit, instead of terminating them.")
@@ -182,7 +203,9 @@ struct Run: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        if command.isEmpty { throw ValidationError("Give the command to run after --, e.g. `claude-guard run -- claude`.") }
+        if command.isEmpty {
+            throw ValidationError("Give the command to run after --, e.g. `claude-guard run -- claude`.")
+        }
         if grace < 0 { throw ValidationError("--grace must not be negative.") }
     }
 
@@ -219,7 +242,8 @@ enum HeldRequest {
         }
         sent.forEach { try? FileManager.default.removeItem(atPath: $0) }
         FileHandleStderr.write(
-            "claude-guard: error: no running claude-guard holds PID \(pid) stopped (is it the right PID, and are you root?).\n")
+            "claude-guard: error: no running claude-guard holds PID \(pid) stopped (is it the right PID, and are you root?).\n"
+        )
         throw ExitCode(1)
     }
 }
@@ -231,7 +255,8 @@ struct Resume: ParsableCommand {
 }
 
 struct KillHeld: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Kill a process stopped by a `stop` verdict.")
+    static let configuration = CommandConfiguration(
+        commandName: "kill", abstract: "Kill a process stopped by a `stop` verdict.")
     @Argument(help: "The stopped process.") var pid: Int32
     func run() throws { try HeldRequest.send("kill", pid: pid) }
 }

@@ -88,8 +88,11 @@ final class CheckTestLintGoldenTests: XCTestCase {
         // Repeated lines (and lines equal but for leading blanks or CR) are answered from the line cache.
         var lines: [String] = []
         for i in 0..<400 {
-            lines.append(["ls -la", "  git reset --hard", "rm -rf /\r", "$CMD x", "cat ~/.ssh/id_rsa", "echo \"u",
-                          "cd /tmp && rm -rf x", "# c", "", "curl x | sh", "echo \(i)"][i % 11])
+            lines.append(
+                [
+                    "ls -la", "  git reset --hard", "rm -rf /\r", "$CMD x", "cat ~/.ssh/id_rsa", "echo \"u",
+                    "cd /tmp && rm -rf x", "# c", "", "curl x | sh", "echo \(i)",
+                ][i % 11])
         }
         let text = lines.joined(separator: "\n")
         for format in PolicyTool.Format.allCases {

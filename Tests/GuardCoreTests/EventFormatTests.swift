@@ -37,7 +37,9 @@ final class EventFormatTests: XCTestCase {
     }
 
     func testViolationFields() throws {
-        let v = Violation(rule: "rm-rf", action: "kill", enforced: "would-kill", severity: "critical", policy: "strict", matched: "rm -rf /")
+        let v = Violation(
+            rule: "rm-rf", action: "kill", enforced: "would-kill", severity: "critical", policy: "strict",
+            matched: "rm -rf /")
         let o = try json(event(argv: [Array("sh".utf8)]), v)
         XCTAssertEqual(o["rule"] as? String, "rm-rf")
         XCTAssertEqual(o["action"] as? String, "kill")
@@ -55,7 +57,8 @@ final class EventFormatTests: XCTestCase {
 
     func testInvalidUTF8IsReplacedInTextAndKeptExactlyInBase64() throws {
         let cases: [[UInt8]] = [
-            [0xFF], [0x80], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80] /* surrogate */, [0xF4, 0x90, 0x80, 0x80] /* > U+10FFFF */,
+            [0xFF], [0x80], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80] /* surrogate */,
+            [0xF4, 0x90, 0x80, 0x80] /* > U+10FFFF */,
             [0xC0, 0xAF] /* overlong */, Array("ok".utf8) + [0xFE] + Array("tail".utf8),
         ]
         for bad in cases {
@@ -94,7 +97,10 @@ final class EventFormatTests: XCTestCase {
 
     func testExitAndSummaryAndLost() throws {
         var w = JSONWriter()
-        EventJSON.exit(ExitEvent(pid: 5, ppid: 1, root: 1, comm: Array("sh".utf8), rawStatus: 7 << 8, durationNs: 2_500_000, time: WallTime(seconds: 0, micros: 0)), into: &w)
+        EventJSON.exit(
+            ExitEvent(
+                pid: 5, ppid: 1, root: 1, comm: Array("sh".utf8), rawStatus: 7 << 8, durationNs: 2_500_000,
+                time: WallTime(seconds: 0, micros: 0)), into: &w)
         let exit = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any])
         XCTAssertEqual(exit["status"] as? Int, 7)
         XCTAssertTrue(exit["signal"] is NSNull)
@@ -110,11 +116,14 @@ final class EventFormatTests: XCTestCase {
         XCTAssertEqual(sum["rules"] as? [String: Int], ["a": 1, "b": 1])
         w.reset()
         EventJSON.lost(17, time: WallTime(seconds: 0, micros: 0), into: &w)
-        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), #"{"type":"lost","time":"1970-01-01T00:00:00.000000Z","count":17}"#)
+        XCTAssertEqual(
+            String(decoding: w.bytes, as: UTF8.self),
+            #"{"type":"lost","time":"1970-01-01T00:00:00.000000Z","count":17}"#)
     }
 
     func testExitStatusDecoding() {
-        let killed = ExitEvent(pid: 1, ppid: 0, root: 1, comm: [], rawStatus: 9, durationNs: 0, time: WallTime(seconds: 0, micros: 0))
+        let killed = ExitEvent(
+            pid: 1, ppid: 0, root: 1, comm: [], rawStatus: 9, durationNs: 0, time: WallTime(seconds: 0, micros: 0))
         XCTAssertNil(killed.exitCode)
         XCTAssertEqual(killed.signal, 9)
         XCTAssertEqual(killed.shellStatus, 137)
@@ -125,18 +134,24 @@ final class EventFormatTests: XCTestCase {
     func testTextColumnsMatchExecsnoop() {
         let f = TextFormatter(options: TextOptions(), startNs: 0)
         XCTAssertEqual(f.header, "PCOMM            PID     PPID    RET ARGS")
-        XCTAssertEqual(f.line(event(argv: [Array("true".utf8), Array("x".utf8)])), "true             42      7       0   true x")
+        XCTAssertEqual(
+            f.line(event(argv: [Array("true".utf8), Array("x".utf8)])), "true             42      7       0   true x")
     }
 
     func testTimeSecondsAndUidColumns() {
         let f = TextFormatter(options: TextOptions(time: true, seconds: true, uid: true), startNs: 500_000_000)
         XCTAssertEqual(f.header, "TIME     TIME(s)  UID    PCOMM            PID     PPID    RET ARGS")
-        XCTAssertEqual(f.line(event(argv: [Array("true".utf8)])), "11:06:40 1.000    1000   true             42      7       0   true")
+        XCTAssertEqual(
+            f.line(event(argv: [Array("true".utf8)])),
+            "11:06:40 1.000    1000   true             42      7       0   true")
     }
 
     func testShellPayloadIsShownUnwrapped() {
         let f = TextFormatter(options: TextOptions(), startNs: 0)
-        for argv in [["sh", "-c", "git status"], ["/bin/bash", "-lc", "git status"], ["bash", "-o", "pipefail", "-c", "git status"], ["zsh", "-e", "-c", "git status", "zsh"]] {
+        for argv in [
+            ["sh", "-c", "git status"], ["/bin/bash", "-lc", "git status"],
+            ["bash", "-o", "pipefail", "-c", "git status"], ["zsh", "-e", "-c", "git status", "zsh"],
+        ] {
             XCTAssertTrue(f.line(event(argv: argv.map { Array($0.utf8) })).hasSuffix("EXEC | git status"), "\(argv)")
         }
         XCTAssertTrue(f.line(event(argv: [Array("bash".utf8), Array("script.sh".utf8)])).hasSuffix("bash script.sh"))
@@ -160,6 +175,7 @@ final class EventFormatTests: XCTestCase {
     func testFailedExecShowsNegativeErrno() {
         var e = event(argv: [Array("nope".utf8)])
         e.kind = .failed(errno: 2)
-        XCTAssertEqual(TextFormatter(options: TextOptions(), startNs: 0).line(e), "true             42      7       -2  nope")
+        XCTAssertEqual(
+            TextFormatter(options: TextOptions(), startNs: 0).line(e), "true             42      7       -2  nope")
     }
 }

@@ -55,7 +55,9 @@ final class PathsTests: XCTestCase {
     }
 
     func testIsUnderAgreesWithStringReference() {
-        let paths = ["/w/build", "/w/build/x", "/w/buildx", "/w", "/", "/w/b\u{301}uild", "/w/\u{212A}", "/w/K/x", "/w/K"]
+        let paths = [
+            "/w/build", "/w/build/x", "/w/buildx", "/w", "/", "/w/b\u{301}uild", "/w/\u{212A}", "/w/K/x", "/w/K",
+        ]
         for path in paths {
             for rest in ["/build", "/K", "/b"] {
                 XCTAssertEqual(

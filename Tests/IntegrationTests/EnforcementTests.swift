@@ -67,16 +67,24 @@ final class EnforcementTests: XCTestCase {
 
     /// Runs `bash -c script` under the guard with the test policy.
     @discardableResult
-    func guarded(_ script: String, _ extra: [String] = [], env: [String: String]? = nil, shell: String = "bash") throws -> Guard.Result {
-        try Guard.run(["run", "--policy", policyPath, "--format", "json"] + extra + ["--", shell, "-c", script], env: env)
+    func guarded(
+        _ script: String, _ extra: [String] = [], env: [String: String]? = nil, shell: String = "bash"
+    ) throws -> Guard.Result {
+        try Guard.run(
+            ["run", "--policy", policyPath, "--format", "json"] + extra + ["--", shell, "-c", script], env: env)
     }
 
-    func assertDenied(_ script: String, _ victim: String, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertDenied(
+        _ script: String, _ victim: String, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let r = try guarded(script, extra)
-        XCTAssertTrue(exists(victim + "/file"), "victim deleted by: \(script)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
+        XCTAssertTrue(
+            exists(victim + "/file"), "victim deleted by: \(script)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
         XCTAssertEqual(r.status, 3, "violation exit code for: \(script)\n\(r.stderr)", file: file, line: line)
         let v = Guard.jsonLines(r.stdout).filter { $0["rule"] != nil }
-        XCTAssertTrue(v.contains { $0["enforced"] as? String == "killed" }, "no kill recorded for \(script): \(r.stdout)", file: file, line: line)
+        XCTAssertTrue(
+            v.contains { $0["enforced"] as? String == "killed" }, "no kill recorded for \(script): \(r.stdout)",
+            file: file, line: line)
     }
 
     // MARK: spellings
@@ -105,8 +113,10 @@ final class EnforcementTests: XCTestCase {
     // MARK: wrappers and nesting
 
     func testNestedShellsAndEval() throws {
-        for s in ["bash -c \"sh -c 'rm -rf V'\"", "sh -c \"bash -lc 'dash -c \\\"rm -rf V\\\"'\"", "eval 'rm -rf V'",
-                  "cd /tmp; (cd / && { rm -rf V; })", "echo start; if true; then rm -rf V; fi"] {
+        for s in [
+            "bash -c \"sh -c 'rm -rf V'\"", "sh -c \"bash -lc 'dash -c \\\"rm -rf V\\\"'\"", "eval 'rm -rf V'",
+            "cd /tmp; (cd / && { rm -rf V; })", "echo start; if true; then rm -rf V; fi",
+        ] {
             let v = try victim()
             try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
         }
@@ -133,7 +143,8 @@ final class EnforcementTests: XCTestCase {
         let rm = URL(fileURLWithPath: "/bin/rm").resolvingSymlinksInPath().path
         let bin = dir.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent("symlinked").path, withDestinationPath: rm)
+        try FileManager.default.createSymbolicLink(
+            atPath: bin.appendingPathComponent("symlinked").path, withDestinationPath: rm)
         try FileManager.default.copyItem(atPath: rm, toPath: bin.appendingPathComponent("copied").path)
         try FileManager.default.copyItem(atPath: rm, toPath: bin.appendingPathComponent("ls").path)  // renamed as a harmless name
         var names = ["symlinked", "copied", "ls"]
@@ -145,7 +156,8 @@ final class EnforcementTests: XCTestCase {
         }
         // A copy that is executed through a memfd (fileless) is still rm by content.
         let v = try victim()
-        let py = "import os; fd=os.memfd_create('x'); os.write(fd, open('\(rm)','rb').read()); os.execve(fd, ['x','-rf','\(v)'], {})"
+        let py =
+            "import os; fd=os.memfd_create('x'); os.write(fd, open('\(rm)','rb').read()); os.execve(fd, ['x','-rf','\(v)'], {})"
         let r = try Guard.run(["run", "--policy", policyPath, "--", Guard.python, "-c", py])
         XCTAssertTrue(exists(v + "/file"), "fileless rm ran: \(r.stderr)")
         XCTAssertEqual(r.status, 3)
@@ -256,7 +268,8 @@ final class EnforcementTests: XCTestCase {
 
     func testAgentSendingSIGCONTToItsHeldChildGetsNothingDone() throws {
         let target = dir.appendingPathComponent("stopme-cont").path
-        let script = "T=touch; $T \(target) & P=$!; for i in $(seq 100); do kill -CONT $P 2>/dev/null; sleep 0.01; done; wait $P; echo status=$?"
+        let script =
+            "T=touch; $T \(target) & P=$!; for i in $(seq 100); do kill -CONT $P 2>/dev/null; sleep 0.01; done; wait $P; echo status=$?"
         let r = try guarded(script)
         XCTAssertEqual(r.status, 3, r.stderr)
         XCTAssertFalse(exists(target), "a held process resumed by someone else must not get to do anything")
@@ -264,7 +277,8 @@ final class EnforcementTests: XCTestCase {
 
     func testHoldTimeoutFailsClosed() throws {
         let v = dir.appendingPathComponent("made-closed").path
-        let r = try Guard.run(["run", "--policy", policyPath, "--", "mkdir", v], env: ["CLAUDE_GUARD_FAULT": "no-verdict"])
+        let r = try Guard.run(
+            ["run", "--policy", policyPath, "--", "mkdir", v], env: ["CLAUDE_GUARD_FAULT": "no-verdict"])
         XCTAssertFalse(exists(v), "on_timeout: kill")
         XCTAssertEqual(r.status, 137, r.stderr)
         XCTAssertTrue(r.stderr.contains("held with no verdict"), r.stderr)
@@ -307,7 +321,9 @@ final class EnforcementTests: XCTestCase {
         agent.arguments = ["-c", "sleep 1.5; X=rm; $X -rf \(v); exit 0"]
         try agent.run()
         defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) }; agent.waitUntilExit() }
-        let bg = try Guard.Background(["-p", String(agent.processIdentifier), "--policy", policyPath, "--format", "json"])
+        let bg = try Guard.Background([
+            "-p", String(agent.processIdentifier), "--policy", policyPath, "--format", "json",
+        ])
         try bg.waitReady()
         XCTAssertEqual(bg.wait(), 3, bg.stderr)
         XCTAssertTrue(exists(v + "/file"))
@@ -319,15 +335,18 @@ final class EnforcementTests: XCTestCase {
         let junit = dir.appendingPathComponent("junit.xml").path
         let r = try guarded("X=rm; $X -rf \(v); echo alertme", ["--report", report, "--junit", junit])
         XCTAssertEqual(r.status, 3)
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
         let summary = try XCTUnwrap(json["summary"] as? [String: Any])
         XCTAssertEqual((summary["rules"] as? [String: Int])?["rm-recursive-force"], 1)
         XCTAssertEqual((summary["rules"] as? [String: Int])?["alert-marked-echo"], 1)
         XCTAssertEqual((json["violations"] as? [Any])?.count, 2)
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         XCTAssertNoThrow(try XMLDocument(xmlString: xml))
-        XCTAssertTrue(xml.contains("<testcase classname=\"claude-guard.enforcement-test\" name=\"rm-recursive-force\">"), xml)
-        XCTAssertTrue(xml.contains("<testcase classname=\"claude-guard.enforcement-test\" name=\"stop-marked-touch\"/>"), xml)
+        XCTAssertTrue(
+            xml.contains("<testcase classname=\"claude-guard.enforcement-test\" name=\"rm-recursive-force\">"), xml)
+        XCTAssertTrue(
+            xml.contains("<testcase classname=\"claude-guard.enforcement-test\" name=\"stop-marked-touch\"/>"), xml)
     }
 
     func testStopAsksOnTheTerminalInPidMode() throws {
@@ -366,7 +385,9 @@ final class EnforcementTests: XCTestCase {
     func guardWithStoppedTouch(_ name: String) throws -> (Guard.Background, Int32, String) {
         let target = dir.appendingPathComponent(name).path
         let log = dir.appendingPathComponent(name + ".jsonl").path
-        let bg = try Guard.Background(["run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)"])
+        let bg = try Guard.Background([
+            "run", "--policy", policyPath, "--violations", log, "--", "bash", "-c", "T=touch; $T \(target)",
+        ])
         try bg.waitReady()
         return (bg, try waitForViolation(log, enforced: "stopped"), target)
     }

@@ -13,7 +13,9 @@ enum Guard {
 
     static func requireRoot() throws {
         if geteuid() != 0 { throw XCTSkip("needs root to load BPF programs (CI runs as root)") }
-        if !FileManager.default.isExecutableFile(atPath: binary) { throw XCTSkip("claude-guard is not built at \(binary)") }
+        if !FileManager.default.isExecutableFile(atPath: binary) {
+            throw XCTSkip("claude-guard is not built at \(binary)")
+        }
     }
 
     struct Result {
@@ -25,7 +27,9 @@ enum Guard {
 
     /// Runs a program to completion, capturing its output.
     @discardableResult
-    static func exec(_ path: String, _ args: [String], env: [String: String]? = nil, timeout: TimeInterval = 60) throws -> Result {
+    static func exec(
+        _ path: String, _ args: [String], env: [String: String]? = nil, timeout: TimeInterval = 60
+    ) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args

@@ -8,17 +8,23 @@ final class TrackingTests: XCTestCase {
     func testRunReportsEveryExecWithRealPathArgvAndCwd() throws {
         let m = Guard.marker()
         let dir = try Guard.tempDir()
-        let r = try Guard.run(["run", "--format", "json", "--", "bash", "-c", "cd \(dir.path) && /bin/true \(m) 'two words'; ls \(m)-nofile 2>/dev/null; exit 0"])
+        let r = try Guard.run([
+            "run", "--format", "json", "--", "bash", "-c",
+            "cd \(dir.path) && /bin/true \(m) 'two words'; ls \(m)-nofile 2>/dev/null; exit 0",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let events = Guard.jsonLines(r.stdout)
-        let t = try XCTUnwrap(Guard.execs(events, containing: m).first { ($0["argv"] as? [String])?.first == "/bin/true" })
+        let t = try XCTUnwrap(
+            Guard.execs(events, containing: m).first { ($0["argv"] as? [String])?.first == "/bin/true" })
         XCTAssertEqual(t["argv"] as? [String], ["/bin/true", m, "two words"])
         XCTAssertEqual(t["path"] as? String, URL(fileURLWithPath: "/bin/true").resolvingSymlinksInPath().path)
         XCTAssertEqual(t["filename"] as? String, "/bin/true")
         XCTAssertEqual(t["cwd"] as? String, dir.path)
         XCTAssertEqual(t["comm"] as? String, "true")
         XCTAssertEqual(t["truncated"] as? Bool, false)
-        for key in ["time", "pid", "ppid", "uid", "gid", "cgroup_id", "root", "mono_ns"] { XCTAssertNotNil(t[key], key) }
+        for key in ["time", "pid", "ppid", "uid", "gid", "cgroup_id", "root", "mono_ns"] {
+            XCTAssertNotNil(t[key], key)
+        }
         XCTAssertEqual(Guard.execs(events, containing: "\(m)-nofile").count, 1, "ls is reported too")
         // exit events with status, and a summary at the end.
         XCTAssertTrue(events.contains { $0["type"] as? String == "exit" && $0["pid"] as? Int == t["pid"] as? Int })
@@ -28,7 +34,8 @@ final class TrackingTests: XCTestCase {
     func testEveryExecIsReceivedWithAndWithoutBusyPolling() throws {
         // Most records are submitted without waking the reader; none may be missed either way.
         for extra in [[], ["--busy-poll", "2000"]] {
-            let r = try Guard.run(["run", "--format", "json"] + extra + ["--", "bash", "-c", "for i in $(seq 200); do /bin/true; done"])
+            let r = try Guard.run(
+                ["run", "--format", "json"] + extra + ["--", "bash", "-c", "for i in $(seq 200); do /bin/true; done"])
             XCTAssertEqual(r.status, 0, r.stderr)
             let events = Guard.jsonLines(r.stdout)
             let trues = events.filter { $0["type"] as? String == "exec" && ($0["argv"] as? [String]) == ["/bin/true"] }
@@ -41,7 +48,10 @@ final class TrackingTests: XCTestCase {
     func testDoubleForkedDaemonThatExecsLaterStaysTracked() throws {
         let m = Guard.marker()
         // The grandchild is orphaned (its parent exits at once) and execs 300 ms later.
-        let r = try Guard.run(["run", "--keep-descendants", "--format", "json", "--", "bash", "-c", "( ( sleep 0.3; exec /bin/true \(m)-daemon ) & ); exit 0"])
+        let r = try Guard.run([
+            "run", "--keep-descendants", "--format", "json", "--", "bash", "-c",
+            "( ( sleep 0.3; exec /bin/true \(m)-daemon ) & ); exit 0",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let e = try XCTUnwrap(Guard.execs(Guard.jsonLines(r.stdout), containing: "\(m)-daemon").first, r.stdout)
         XCTAssertNotEqual(e["ppid"] as? Int, 1, "reparented to the guard (subreaper), not lost")
@@ -49,16 +59,23 @@ final class TrackingTests: XCTestCase {
 
     func testSetsidAndNohupChildrenStayTracked() throws {
         let m = Guard.marker()
-        let r = try Guard.run(["run", "--keep-descendants", "--format", "json", "--", "bash", "-c", "setsid sh -c 'sleep 0.2; exec /bin/true \(m)-setsid' & nohup /bin/true \(m)-nohup >/dev/null 2>&1 & wait"])
+        let r = try Guard.run([
+            "run", "--keep-descendants", "--format", "json", "--", "bash", "-c",
+            "setsid sh -c 'sleep 0.2; exec /bin/true \(m)-setsid' & nohup /bin/true \(m)-nohup >/dev/null 2>&1 & wait",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let events = Guard.jsonLines(r.stdout)
         XCTAssertEqual(Guard.execs(events, containing: "\(m)-setsid").count, 1, r.stdout)
-        XCTAssertEqual(Guard.execs(events, containing: "\(m)-nohup").map { ($0["argv"] as? [String])?.first }, ["nohup", "/bin/true"])
+        XCTAssertEqual(
+            Guard.execs(events, containing: "\(m)-nohup").map { ($0["argv"] as? [String])?.first },
+            ["nohup", "/bin/true"])
     }
 
     func testDescendantsStillAliveWhenTheCommandExitsAreTerminatedAndListed() throws {
         let m = Guard.marker()
-        let r = try Guard.run(["run", "--grace", "0.5", "--format", "json", "--", "bash", "-c", "sleep 30 & exec /bin/true \(m)"])
+        let r = try Guard.run([
+            "run", "--grace", "0.5", "--format", "json", "--", "bash", "-c", "sleep 30 & exec /bin/true \(m)",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let summary = try XCTUnwrap(Guard.jsonLines(r.stdout).last)
         XCTAssertEqual((summary["leftover_descendants"] as? [Any])?.count, 1, r.stdout)
@@ -132,7 +149,9 @@ final class TrackingTests: XCTestCase {
 
     func testProcessOutsideTheTreeIsNotReported() throws {
         let m = Guard.marker()
-        let bg = try Guard.Background(["run", "--format", "json", "--", "bash", "-c", "sleep 1.5; /bin/true \(m)-inside"])
+        let bg = try Guard.Background([
+            "run", "--format", "json", "--", "bash", "-c", "sleep 1.5; /bin/true \(m)-inside",
+        ])
         try bg.waitReady()
         try Guard.exec("/bin/true", ["\(m)-outside"])
         XCTAssertEqual(bg.wait(), 0, bg.stderr)
@@ -206,7 +225,9 @@ final class ExitCodeAndErrorTests: XCTestCase {
     func testNonRootGetsAClearErrorAndNoProcessRuns() throws {
         let dir = try Guard.tempDir()
         let victim = dir.appendingPathComponent("ran").path
-        let r = try Guard.exec("/usr/bin/setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", Guard.binary, "run", "--", "touch", victim])
+        let r = try Guard.exec(
+            "/usr/bin/setpriv",
+            ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", Guard.binary, "run", "--", "touch", victim])
         XCTAssertEqual(r.status, 77, r.stderr)
         XCTAssertTrue(r.stderr.contains("needs root"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: victim), "the command must not run unguarded")

@@ -71,7 +71,8 @@ struct ShellParser {
     /// Bytes that stand for themselves in an unquoted word: not a metacharacter, quote, `\\`, `$` or backquote.
     @inline(__always) private static func isPlain(_ c: UInt8) -> Bool {
         // Bits of the bytes below 0x80 that are not plain: tab nl sp " $ & ' ( ) ; < > \\ ` |
-        let low: UInt64 = (1 << 0x09) | (1 << 0x0A) | (1 << 0x20) | (1 << 0x22) | (1 << 0x24) | (1 << 0x26)
+        let low: UInt64 =
+            (1 << 0x09) | (1 << 0x0A) | (1 << 0x20) | (1 << 0x22) | (1 << 0x24) | (1 << 0x26)
             | (1 << 0x27) | (1 << 0x28) | (1 << 0x29) | (1 << 0x3B) | (1 << 0x3C) | (1 << 0x3E)
         let high: UInt64 = (1 << (0x5C - 64)) | (1 << (0x60 - 64)) | (1 << (0x7C - 64))
         if c < 64 { return low & (1 << UInt64(c)) == 0 }
