@@ -702,7 +702,16 @@ struct ShellParser {
         allowAssignment: Bool, pattern: Bool = false, regex: Bool = false
     ) throws -> (ShellWord, Bool) {
         let start = p
-        wbuf.removeAll(keepingCapacity: true)
+        // While every byte so far is copied verbatim from the input, the word is `b[start..<p]` and the word
+        // buffer is not written; it is filled (`materialize`) before the first quote, escape or expansion.
+        var verbatim = true
+        @inline(__always) func materialize(_ parser: inout ShellParser) {
+            if verbatim {
+                verbatim = false
+                parser.wbuf.removeAll(keepingCapacity: true)
+                parser.wbuf.append(contentsOf: UnsafeBufferPointer(rebasing: parser.b[start..<parser.p]))
+            }
+        }
         var known = true
         var isAssignment = false
         var nameState = allowAssignment ? 1 : 0  // 1: reading a name, 0: not an assignment candidate
@@ -732,6 +741,7 @@ struct ShellParser {
             case 0x20, 0x09, 0x0A, 0x3B, 0x26, 0x7C, 0x3C, 0x3E, 0x28, 0x29:
                 if (c == 0x3C || c == 0x3E) && at(p + 1) == 0x28 && !regex {
                     // <( ... ) / >( ... ) process substitution
+                    materialize(&self)
                     p += 2
                     try parseSubstitutionList()
                     known = false
@@ -740,18 +750,18 @@ struct ShellParser {
                 if regex {
                     if c == 0x28 {
                         parenLevel += 1
-                        wbuf.append(c)
+                        if !verbatim { wbuf.append(c) }
                         p += 1
                         continue loop
                     }
                     if c == 0x29 && parenLevel > 0 {
                         parenLevel -= 1
-                        wbuf.append(c)
+                        if !verbatim { wbuf.append(c) }
                         p += 1
                         continue loop
                     }
                     if (c == 0x7C || c == 0x3C || c == 0x3E) && parenLevel > 0 {
-                        wbuf.append(c)
+                        if !verbatim { wbuf.append(c) }
                         p += 1
                         continue loop
                     }
@@ -759,12 +769,14 @@ struct ShellParser {
                 if c == 0x28 && p > start {
                     let prev = b[p - 1]
                     if prev == 0x40 || prev == 0x21 || prev == 0x2B || prev == 0x2A || prev == 0x3F {
+                        materialize(&self)
                         try copyBalancedGlob()
                         continue loop
                     }
                 }
                 break loop
             case 0x27:  // '
+                materialize(&self)
                 p += 1
                 while p < b.count && b[p] != 0x27 {
                     wbuf.append(b[p])
@@ -773,9 +785,11 @@ struct ShellParser {
                 guard p < b.count else { throw Failure(message: "unterminated single quote", offset: start) }
                 p += 1
             case 0x22:  // "
+                materialize(&self)
                 p += 1
                 if try !parseDoubleQuoted() { known = false }
             case 0x5C:  // backslash
+                materialize(&self)
                 if p + 1 >= b.count {
                     wbuf.append(c)
                     p += 1
@@ -786,8 +800,10 @@ struct ShellParser {
                     p += 2
                 }
             case 0x24:  // $
+                materialize(&self)
                 if try !parseDollar() { known = false }
             case 0x60:  // `
+                materialize(&self)
                 try parseBackquote(inDouble: false)
                 known = false
             default:
@@ -796,13 +812,13 @@ struct ShellParser {
                 if nameState == 0 {
                     while q < b.count && ShellParser.isPlain(b[q]) { q += 1 }
                 }
-                wbuf.append(contentsOf: UnsafeBufferPointer(rebasing: b[p..<q]))
+                if !verbatim { wbuf.append(contentsOf: UnsafeBufferPointer(rebasing: b[p..<q])) }
                 p = q
             }
         }
         if p == start { throw fail("expected a word but found \(describe(p))") }
         let text: String
-        if known {
+        if known && !verbatim {
             text = String(decoding: wbuf, as: UTF8.self)
         } else {
             text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<p]), as: UTF8.self)
