@@ -306,15 +306,37 @@ struct Evaluator {
         // An allow rule needs every path operand to qualify, a deny rule one: neither can be dodged by adding
         // an operand (`rm -rf build /` is not "under build"; `cat README ~/.ssh/id_rsa` is "under ~/.ssh").
         if !m.under.isEmpty {
-            let under = { (p: String) in m.under.contains { $0.contains(p, workspace: ws) == true } }
-            if !(m.everyPath ? paths.allSatisfy(under) : paths.contains(where: under)) { return false }
+            let ok = m.under.withUnsafeBufferPointer { pats in
+                Evaluator.qualify(paths, every: m.everyPath) { Evaluator.anyContains(pats, $0, ws) }
+            }
+            if !ok { return false }
         }
         if !m.outside.isEmpty {
             // Outside every listed prefix; a prefix that cannot be known (no workspace) holds nothing.
-            let outside = { (p: String) in !m.outside.contains { $0.contains(p, workspace: ws) == true } }
-            if !(m.everyPath ? paths.allSatisfy(outside) : paths.contains(where: outside)) { return false }
+            let ok = m.outside.withUnsafeBufferPointer { pats in
+                Evaluator.qualify(paths, every: m.everyPath) { !Evaluator.anyContains(pats, $0, ws) }
+            }
+            if !ok { return false }
         }
         return true
+    }
+
+    /// Every path (`every`) or one path satisfies `test`.
+    @inline(__always)
+    private static func qualify(_ paths: [String], every: Bool, _ test: (String) -> Bool) -> Bool {
+        if every {
+            for p in paths where !test(p) { return false }
+            return true
+        }
+        for p in paths where test(p) { return true }
+        return false
+    }
+
+    /// Whether one of `pats` holds `path` (borrowed in place: no pattern is copied).
+    @inline(__always)
+    private static func anyContains(_ pats: UnsafeBufferPointer<PathPattern>, _ path: String, _ ws: String?) -> Bool {
+        for k in pats.indices where pats[k].contains(path, workspace: ws) == true { return true }
+        return false
     }
 
     private func userMatches(_ m: CompiledMatch, _ ctx: ExecContext) -> Bool {

@@ -350,6 +350,21 @@ struct PathPattern: Sendable {
             if candidate.isEmpty { return glob.matches("") }
         }
         // The glob matches the path itself or one of its ancestors.
+        // ASCII text: the ancestors are the byte prefixes before each `/` (the same as by `Character`).
+        let ascii: Bool? = Paths.withBytes(candidate) { c -> Bool? in
+            guard Paths.isASCII(c) else { return nil }
+            if glob.matches(bytes: c) { return true }
+            var end = c.count
+            while end > 0 {
+                var k = end - 1
+                while k >= 0 && c[k] != 0x2F { k -= 1 }
+                if k <= 0 { break }
+                end = k
+                if glob.matches(bytes: UnsafeBufferPointer(rebasing: c[0..<k])) { return true }
+            }
+            return false
+        }
+        if let ascii { return ascii || glob.matches("/") }
         if glob.matches(candidate) { return true }
         var s = Substring(candidate)
         while let slash = s.lastIndex(of: "/"), slash != s.startIndex {
