@@ -332,7 +332,7 @@ enum Wrappers {
         let argv = a.argv
         var i = 1
         var replace: String?
-        let valueShorts = Set("aEdILnPs".utf8)
+        let valueShorts = ByteMask("aEdILnPs")
         while i < argv.count {
             let w = argv[i]
             if w == "--" {
@@ -396,7 +396,7 @@ enum Wrappers {
         var user = "root"
         var chdir: String?
         var shellMode = false
-        let valueShorts = Set("ugCDhprtTUR".utf8)
+        let valueShorts = ByteMask("ugCDhprtTUR")
         while i < argv.count {
             let w = argv[i]
             if w == "--" {
@@ -510,6 +510,24 @@ enum Wrappers {
 }
 
 /// argv with its unknown-word indices, and helpers shared by the wrappers.
+/// A set of ASCII bytes as a bitmap (no hashing, no allocation); a byte of 0x80 and above is never in it.
+private struct ByteMask {
+    var lo: UInt64 = 0
+    var hi: UInt64 = 0
+
+    @inline(__always) init(_ s: String) {
+        for c in s.utf8 where c < 128 {
+            if c < 64 { lo |= 1 << UInt64(c) } else { hi |= 1 << UInt64(c - 64) }
+        }
+    }
+
+    @inline(__always) func contains(_ c: UInt8) -> Bool {
+        if c < 64 { return lo & (1 << UInt64(c)) != 0 }
+        if c < 128 { return hi & (1 << UInt64(c - 64)) != 0 }
+        return false
+    }
+}
+
 private struct Args {
     let argv: [String]
     let unknown: [Int]
@@ -517,8 +535,8 @@ private struct Args {
     func isUnknown(_ i: Int) -> Bool { !unknown.isEmpty && unknown.contains(i) }
 
     /// Skips options starting at `from`; returns the index of the first non-option word (nil if none).
-    func skipOptions(valueShorts: String, valueLongs: Set<String>, from: Int) -> Int? {
-        let shorts = Set(valueShorts.utf8)
+    func skipOptions(valueShorts: String, valueLongs: [String], from: Int) -> Int? {
+        let shorts = ByteMask(valueShorts)
         var i = from
         while i < argv.count {
             let w = argv[i]
