@@ -17,7 +17,7 @@ struct Evaluator {
         guard let cache, !Paths.withBytes(name, { $0.contains(0x2F) }) else {
             return (Paths.resolve(name, cwd: cwd), nil)
         }
-        if let hit = cache.names[name] { return (hit.resolved, hit) }
+        if let hit = cache.lookup(name) { return (hit.resolved, hit) }
         let r = Paths.resolve(name, cwd: cwd)
         let probe = Facts(ExecContext(argv: [name], path: r.real, filename: r.located))
         var candidates: [Int] = []
@@ -27,7 +27,7 @@ struct Evaluator {
         let info = NameInfo(
             resolved: r, candidates: candidates,
             isWrapper: r.names.contains { Wrappers.names.contains($0) })
-        cache.names[name] = info
+        cache.insert(name, info)
         return (r, info)
     }
 
