@@ -268,17 +268,19 @@ public enum PolicyTool {
     static func renderTail(_ v: Verdict, line: String, format: Format, into out: inout [UInt8]) {
         switch format {
         case .text:
-            out.append(contentsOf: v.action.rawValue.utf8)
+            appendBytes(v.action.rawValue, into: &out)
             if let rule = v.rule {
                 out.append(0x20)
-                out.append(contentsOf: rule.utf8)
+                appendBytes(rule, into: &out)
                 if v.action != .allow, let sev = v.severity {
-                    out.append(contentsOf: " (".utf8)
-                    out.append(contentsOf: sev.rawValue.utf8)
+                    out.append(0x20)
+                    out.append(0x28)
+                    appendBytes(sev.rawValue, into: &out)
                     out.append(0x29)
                 }
             }
-            out.append(contentsOf: ": ".utf8)
+            out.append(0x3A)
+            out.append(0x20)
             appendPrintable(line, into: &out)
             if v.action != .allow, let m = v.matched, m != line {
                 out.append(contentsOf: " [matched: ".utf8)
@@ -322,7 +324,7 @@ public enum PolicyTool {
     static func appendPrintable(_ s: String, into out: inout [UInt8]) {
         var s = s
         let plain = s.withUTF8 { buf -> Bool in
-            for c in buf where c < 0x20 || c == 0x7F { return false }
+            if !isPrintable(buf) { return false }
             out.append(contentsOf: buf)
             return true
         }
@@ -340,6 +342,39 @@ public enum PolicyTool {
                 out.append(hexDigit(c & 15))
             }
         }
+    }
+
+    /// Appends a string's UTF-8 bytes (one copy from contiguous storage, not byte by byte).
+    @inline(__always)
+    private static func appendBytes(_ s: String, into out: inout [UInt8]) {
+        Paths.withBytes(s) { out.append(contentsOf: $0) }
+    }
+
+    /// No byte below 0x20 and none equal to 0x7F (eight bytes at a time).
+    private static func isPrintable(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = buf.count
+        var i = 0
+        if let base = buf.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= n {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                // A byte < 0x20, or a byte equal to 0x7F, sets its high bit in `lt | eq` (exact for ASCII bytes;
+                // bytes >= 0x80 are masked out by `~w`).
+                let lt = (w &- ones &* 0x20) & ~w & highs
+                let x = w ^ (ones &* 0x7F)
+                let eq = (x &- ones) & ~x & highs
+                if lt | eq != 0 { break }
+                i += 8
+            }
+        }
+        while i < n {
+            let c = buf[i]
+            if c < 0x20 || c == 0x7F { return false }
+            i += 1
+        }
+        return true
     }
 
     private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
