@@ -116,6 +116,23 @@ enum Paths {
     /// Joins `path` to `cwd` when relative and normalises `.`, `..` and repeated slashes, without touching disk.
     static func absolute(_ path: String, cwd: String) -> String {
         if path.hasPrefix("/") { return normalize(path) }
+        // ASCII text: joined in a stack buffer, then the same `normalize` (no intermediate String).
+        let fast: String? = withBytes(cwd) { c in
+            withBytes(path) { p -> String? in
+                guard isASCII(c), isASCII(p) else { return nil }
+                let n = c.count + 1 + p.count
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { buf -> String? in
+                    guard let base = buf.baseAddress else { return nil }
+                    if let cb = c.baseAddress { base.update(from: cb, count: c.count) }
+                    base[c.count] = 0x2F
+                    if let pb = p.baseAddress { (base + c.count + 1).update(from: pb, count: p.count) }
+                    let joined = UnsafeBufferPointer(start: base, count: n)
+                    if isNormalBytes(joined) { return String(decoding: joined, as: UTF8.self) }
+                    return normalizeASCII(joined)
+                }
+            }
+        }
+        if let fast { return fast }
         var joined = cwd
         joined.reserveCapacity(cwd.utf8.count + 1 + path.utf8.count)
         joined += "/"
@@ -192,7 +209,12 @@ enum Paths {
 
     /// Whether `path` is already absolute and normal: no `//`, `/./`, `/../`, trailing `/`, `/.` or `/..`.
     static func isNormal(_ path: String) -> Bool {
-        withBytes(path) { b in
+        withBytes(path, isNormalBytes)
+    }
+
+    /// `isNormal` over the bytes of a path.
+    static func isNormalBytes(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        do {
             guard b.count > 0, b[0] == 0x2F else { return false }
             var state = 1  // bytes since the last '/': 0 none yet counted; tracks "/", "/.", "/.."
             var dots = 0
