@@ -32,6 +32,51 @@ final class PathsTests: XCTestCase {
         XCTAssertEqual(Paths.absolute("/etc//passwd/", cwd: "/tmp"), "/etc/passwd")
     }
 
+    func testAbsoluteAgreesWithNormalizedJoin() {
+        var rng = ShellFuzzTests.Rng(state: 13)
+        let pieces = ["/", ".", "..", "a", "b.", ".c", "...", "//", "x/", "é", "e\u{301}", "/\u{301}"]
+        for _ in 0..<20_000 {
+            var cwd = "/"
+            for _ in 0..<rng.int(5) { cwd += pieces[rng.int(pieces.count)] }
+            var p = ""
+            for _ in 0..<rng.int(6) { p += pieces[rng.int(pieces.count)] }
+            let expected = p.hasPrefix("/") ? Paths.normalize(p) : Paths.normalize(cwd + "/" + p)
+            XCTAssertEqual(Paths.absolute(p, cwd: cwd), expected, "\(cwd) + \(p)")
+        }
+        XCTAssertEqual(Paths.absolute("src/main.swift", cwd: "/home/agent/project"), "/home/agent/project/src/main.swift")
+        XCTAssertEqual(Paths.absolute("", cwd: "/home/u"), "/home/u")
+        XCTAssertEqual(Paths.absolute("a", cwd: "/"), "/a")
+    }
+
+    /// The glob-and-ancestors test of a path pattern as written with `Character`s (the reference for the byte path).
+    private func referenceGlobContains(_ glob: Glob, _ candidate: String) -> Bool {
+        if glob.matches(candidate) { return true }
+        var s = Substring(candidate)
+        while let slash = s.lastIndex(of: "/"), slash != s.startIndex {
+            s = s[..<slash]
+            if glob.matches(String(s)) { return true }
+        }
+        return glob.matches("/")
+    }
+
+    func testGlobPathPatternHoldsThePathOrAnAncestor() throws {
+        var rng = ShellFuzzTests.Rng(state: 17)
+        let pieces = ["/", "a", "b", ".ssh", "id_rsa", "x.pem", "é", "/\u{301}", "//"]
+        for written in ["/home/*/.ssh", "/etc/*", "/**/*.pem", "/a/?", "/*", "/[ab]/b"] {
+            let glob = try Glob(written, pathMode: true)
+            let pattern = PathPattern(workspaceRelative: false, literal: nil, glob: glob, written: written)
+            for _ in 0..<3_000 {
+                var p = "/"
+                for _ in 0..<rng.int(6) { p += pieces[rng.int(pieces.count)] }
+                XCTAssertEqual(pattern.contains(p, workspace: nil), referenceGlobContains(glob, p), "\(written) \(p)")
+            }
+        }
+        let ssh = PathPattern(
+            workspaceRelative: false, literal: nil, glob: try Glob("/home/*/.ssh", pathMode: true), written: "")
+        XCTAssertEqual(ssh.contains("/home/u/.ssh/id_rsa", workspace: nil), true)
+        XCTAssertEqual(ssh.contains("/home/u/.sshx", workspace: nil), false)
+    }
+
     /// The String-based `isUnder` the byte fast path must agree with.
     private func referenceIsUnder(_ path: String, _ prefix: String) -> Bool {
         if prefix == "/" { return true }
