@@ -34,7 +34,7 @@ struct ShellParser {
         self.depth = depth
         self.inSubstitution = inSubstitution
         self.baseOffset = baseOffset
-        wbuf.reserveCapacity(64)
+        // No word buffer up front: most words are copied verbatim from the input and never use it.
         out.commands.reserveCapacity(4)
     }
 
