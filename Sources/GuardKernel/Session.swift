@@ -300,14 +300,17 @@ public final class GuardSession {
                 record(v)
                 violations.append((e, v))
             }
-            if let file = jsonFile { emit(e, violation, to: file) }
-            if let v = violation, let file = violationsFile {
-                emit(e, v, to: file)
+            // Encoded once, for every sink that wants it.
+            let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
+            let line = wantsJSON ? jsonLine { EventJSON.exec(e, violation: violation, into: &$0) } : []
+            jsonFile?.write(line)
+            if violation != nil, let file = violationsFile {
+                file.write(line)
                 file.flush()
             }
             guard shows(e) else { return }
             if options.format == .json {
-                emit(e, violation, to: stdout)
+                stdout.write(line)
             } else {
                 stdout.write(line: formatter.line(e))
                 if let v = violation { stdout.write(line: formatter.violationLine(e, v)) }
@@ -322,11 +325,9 @@ public final class GuardSession {
         case .exit(let x):
             enforcer.exited(x.pid)
             summary.exits += 1
-            writer.reset()
-            EventJSON.exit(x, into: &writer)
-            writer.newline()
-            jsonFile?.write(writer.bytes)
-            if options.format == .json { stdout.write(writer.bytes) }
+            let line = jsonLine { EventJSON.exit(x, into: &$0) }
+            jsonFile?.write(line)
+            if options.format == .json { stdout.write(line) }
         }
     }
 
@@ -341,11 +342,12 @@ public final class GuardSession {
         }
     }
 
-    private func emit(_ e: ExecEvent, _ v: Violation?, to file: OutputFile) {
+    /// One JSON Lines record (newline included), encoded in the session's reused writer.
+    private func jsonLine(_ encode: (inout JSONWriter) -> Void) -> [UInt8] {
         writer.reset()
-        EventJSON.exec(e, violation: v, into: &writer)
+        encode(&writer)
         writer.newline()
-        file.write(writer.bytes)
+        return writer.bytes
     }
 
     /// The display filters (-n -l -u -P); they never affect what is enforced or logged to files.
@@ -370,12 +372,10 @@ public final class GuardSession {
         if lost > 0 {
             summary.lost += lost
             let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
-            writer.reset()
-            EventJSON.lost(lost, time: now, into: &writer)
-            writer.newline()
-            jsonFile?.write(writer.bytes)
+            let line = jsonLine { EventJSON.lost(lost, time: now, into: &$0) }
+            jsonFile?.write(line)
             if options.format == .json {
-                stdout.write(writer.bytes)
+                stdout.write(line)
             } else {
                 stdout.write(line: "!! LOST \(lost) event(s): the ring buffer was full")
             }
@@ -407,12 +407,10 @@ public final class GuardSession {
         }
         summary.durationNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)) - startNs
         let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
-        writer.reset()
-        EventJSON.summary(summary, time: now, into: &writer)
-        writer.newline()
-        jsonFile?.write(writer.bytes)
+        let line = jsonLine { EventJSON.summary(summary, time: now, into: &$0) }
+        jsonFile?.write(line)
         if options.format == .json {
-            stdout.write(writer.bytes)
+            stdout.write(line)
         } else if !options.quiet {
             var s = "claude-guard: \(summary.execs) exec(s), \(summary.violations) violation(s)"
             if summary.lost > 0 { s += ", \(summary.lost) lost" }
