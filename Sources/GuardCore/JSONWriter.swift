@@ -131,41 +131,58 @@ public struct JSONWriter {
 
     /// Appends a quoted, escaped JSON string; invalid UTF-8 sequences become U+FFFD.
     private mutating func appendString(_ raw: [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
+        raw.withUnsafeBufferPointer { Self.appendQuoted($0, into: &bytes) }
+    }
+
+    /// Appends `raw` as a quoted JSON string to `out`: quotes, backslashes and controls (and DEL) escaped,
+    /// invalid UTF-8 sequences replaced by U+FFFD. The one escaper for every JSON the project writes.
+    public static func appendQuoted(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         var i = 0
         let n = raw.count
         while i < n {
             let b = raw[i]
             if b < 0x80 {
                 switch b {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
                 case 0..<0x20, 0x7F:
-                    bytes.append(contentsOf: Array("\\u00".utf8))
-                    bytes.append(Self.hex[Int(b >> 4)])
-                    bytes.append(Self.hex[Int(b & 0xF)])
-                default: bytes.append(b)
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
+                    out.append(hex[Int(b >> 4)])
+                    out.append(hex[Int(b & 0xF)])
+                default: out.append(b)
                 }
                 i += 1
                 continue
             }
-            let len = Self.sequenceLength(raw, i)
+            let len = sequenceLength(raw, i)
             if len == 0 {
-                bytes.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
+                out.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
                 i += 1
             } else {
-                bytes.append(contentsOf: raw[i..<(i + len)])
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<(i + len)]))
                 i += len
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a String as a quoted JSON string to `out`.
+    public static func appendQuoted(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { appendQuoted($0, into: &out) }
     }
 
     /// Length of the valid UTF-8 sequence starting at i (non-ASCII lead), or 0 when invalid.
     static func sequenceLength(_ raw: [UInt8], _ i: Int) -> Int {
+        raw.withUnsafeBufferPointer { sequenceLength($0, i) }
+    }
+
+    /// Length of the valid UTF-8 sequence starting at i (non-ASCII lead), or 0 when invalid.
+    static func sequenceLength(_ raw: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
         let b0 = raw[i]
         let n = raw.count
         func cont(_ j: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {

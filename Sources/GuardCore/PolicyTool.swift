@@ -381,22 +381,7 @@ public enum PolicyTool {
 
     /// Appends a JSON string literal.
     static func appendJSONString(_ s: String, into out: inout [UInt8]) {
-        out.append(0x22)
-        for c in s.utf8 {
-            switch c {
-            case 0x22: out.append(contentsOf: "\\\"".utf8)
-            case 0x5C: out.append(contentsOf: "\\\\".utf8)
-            case 0x0A: out.append(contentsOf: "\\n".utf8)
-            case 0x0D: out.append(contentsOf: "\\r".utf8)
-            case 0x09: out.append(contentsOf: "\\t".utf8)
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hexDigit(c >> 4))
-                out.append(hexDigit(c & 15))
-            default: out.append(c)
-            }
-        }
-        out.append(0x22)
+        JSONWriter.appendQuoted(s, into: &out)
     }
 
     // MARK: - test
