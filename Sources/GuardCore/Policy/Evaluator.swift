@@ -301,8 +301,9 @@ struct Evaluator {
             // Relative operands against an unknown directory: they may be anywhere, so `outside` holds.
             return m.under.isEmpty && !m.outside.isEmpty && !m.everyPath
         }
-        let ws = f.ctx.workspace.map(Paths.normalize)
         if paths.isEmpty { return false }
+        if let fast = pathsMatchASCII(m, paths, f.ctx.workspace) { return fast }
+        let ws = f.ctx.workspace.map(Paths.normalize)
         // An allow rule needs every path operand to qualify, a deny rule one: neither can be dodged by adding
         // an operand (`rm -rf build /` is not "under build"; `cat README ~/.ssh/id_rsa` is "under ~/.ssh").
         if !m.under.isEmpty {
@@ -319,6 +320,49 @@ struct Evaluator {
             if !ok { return false }
         }
         return true
+    }
+
+    /// `pathsMatch` over bytes when the workspace, every path and every pattern are ASCII, normal and literal
+    /// (nearly always); nil otherwise. The same answers: a literal prefix compared byte by byte.
+    private func pathsMatchASCII(_ m: CompiledMatch, _ paths: [String], _ workspace: String?) -> Bool? {
+        func run(_ ws: UnsafeBufferPointer<UInt8>?) -> Bool? {
+            var underHit = false, outsideHit = false
+            var underAll = true, outsideAll = true
+            for path in paths {
+                let r: (Bool, Bool)? = Paths.withBytes(path) { p -> (Bool, Bool)? in
+                    guard Paths.isASCII(p), Paths.isNormalBytes(p) else { return nil }
+                    var inUnder = false
+                    for pat in m.under {
+                        guard let c = pat.contains(ascii: p, workspace: ws) else { return nil }
+                        if c {
+                            inUnder = true
+                            break
+                        }
+                    }
+                    var inOutside = false
+                    for pat in m.outside {
+                        guard let c = pat.contains(ascii: p, workspace: ws) else { return nil }
+                        if c {
+                            inOutside = true
+                            break
+                        }
+                    }
+                    return (inUnder, inOutside)
+                }
+                guard let (u, o) = r else { return nil }
+                if u { underHit = true } else { underAll = false }
+                // `outside` holds for a path in none of the listed prefixes.
+                if !o { outsideHit = true } else { outsideAll = false }
+            }
+            if !m.under.isEmpty && !(m.everyPath ? underAll : underHit) { return false }
+            if !m.outside.isEmpty && !(m.everyPath ? outsideAll : outsideHit) { return false }
+            return true
+        }
+        guard let workspace else { return run(nil) }
+        return Paths.withBytes(workspace) { w -> Bool? in
+            guard Paths.isASCII(w), Paths.isNormalBytes(w) else { return nil }
+            return run(w)
+        }
     }
 
     /// Every path (`every`) or one path satisfies `test`.
@@ -367,46 +411,55 @@ struct Evaluator {
         var cwdUnknown = template.cwdUnknown
         var contexts = [ExecContext?](repeating: nil, count: s.pipelines.isEmpty ? 0 : s.commands.count)
         for i in s.commands.indices {
-            // Only the words: the whole command (assignments, redirections) is not copied.
-            let words = s.commands[i].words
-            guard let first = words.first else { continue }
-            if !first.isKnown {
-                best.merge(unknownCommand(first.text))
+            // Only argv and its unknown words (shared arrays): the whole command is not copied.
+            let argv = s.commands[i].argv
+            let unknown = s.commands[i].unknown
+            guard let name = argv.first else { continue }
+            if unknown.first == 0 {
+                best.merge(unknownCommand(name))
                 continue
             }
-            let name = first.text
             if name == "cd" || name == "pushd" {
-                var target: ShellWord?
-                for w in words.dropFirst() where !(w.isKnown && w.text.hasPrefix("-") && w.text.count > 1) {
-                    target = w
+                var target: Int?
+                for k in 1..<max(argv.count, 1)
+                where !(!unknown.contains(k) && argv[k].hasPrefix("-") && argv[k].count > 1) {
+                    target = k
                     break
                 }
-                if let t = target {
-                    if !t.isKnown {
-                        cwdUnknown = !(t.text == "$HOME" || t.text == "${HOME}")
+                if let k = target {
+                    let t = argv[k]
+                    if unknown.contains(k) {
+                        cwdUnknown = !(t == "$HOME" || t == "${HOME}")
                         if !cwdUnknown { cwd = Paths.home }
-                    } else if t.text.hasPrefix("/") {
-                        cwd = Paths.normalize(t.text)
+                    } else if t.hasPrefix("/") {
+                        cwd = Paths.normalize(t)
                         cwdUnknown = false
-                    } else if t.text == "~" || t.text.hasPrefix("~/") {
-                        cwd = Paths.normalize(Paths.home + t.text.dropFirst())
+                    } else if t == "~" || t.hasPrefix("~/") {
+                        cwd = Paths.normalize(Paths.home + t.dropFirst())
                         cwdUnknown = false
-                    } else if t.text == "-" {
+                    } else if t == "-" {
                         cwdUnknown = true
                     } else if let c = cwd {
-                        cwd = Paths.absolute(t.text, cwd: c)
+                        cwd = Paths.absolute(t, cwd: c)
                     }
                 } else {
                     cwd = Paths.home
                     cwdUnknown = false
                 }
             }
-            var unknownWords: [Int] = []
-            for k in words.indices where !words[k].isKnown { unknownWords.append(k) }
             let (r, info) = resolve(name, cwd: cwd)
+            if contexts.isEmpty, let info, info.candidates.isEmpty, !info.isWrapper, template.identities.isEmpty,
+                depth + 1 <= Evaluator.maxDepth
+            {
+                // No rule can match this name and nothing is wrapped: the default, without building a context.
+                if policy.defaultAction != .allow {
+                    best.merge(Outcome(action: policy.defaultAction, argv: argv, reason: "no rule matched (default)"))
+                }
+                continue
+            }
             let ctx = ExecContext(
-                command: words.map(\.text), path: r.real, filename: r.located, cwd: cwd, cwdUnknown: cwdUnknown,
-                unknownWords: unknownWords, resolvedNames: r.names, nameInfo: info, template: template)
+                command: argv, path: r.real, filename: r.located, cwd: cwd, cwdUnknown: cwdUnknown,
+                unknownWords: unknown, resolvedNames: r.names, nameInfo: info, template: template)
             if !contexts.isEmpty { contexts[i] = ctx }
             // Text-only rules were tried on the whole script text above; its commands skip them.
             best.merge(command(consume ctx, depth: depth + 1, skipText: true))

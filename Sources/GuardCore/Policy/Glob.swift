@@ -48,14 +48,41 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         case general
     }
 
+    /// The compiled pattern, shared: a `Glob` is copied once per rule tried, and a copy is then one retain
+    /// rather than one per array and string.
+    final class Storage: Sendable {
+        let pattern: String
+        let pathMode: Bool
+        let tokens: [Token]
+        let shape: Shape
+        let required: [UInt8]
+
+        init(pattern: String, pathMode: Bool, tokens: [Token], shape: Shape, required: [UInt8]) {
+            self.pattern = pattern
+            self.pathMode = pathMode
+            self.tokens = tokens
+            self.shape = shape
+            self.required = required
+        }
+    }
+
+    let storage: Storage
+
     /// The pattern as written.
-    public let pattern: String
+    public var pattern: String { storage.pattern }
     /// Whether `*` and `?` stop at `/`.
-    public let pathMode: Bool
-    let tokens: [Token]
-    let shape: Shape
+    public var pathMode: Bool { storage.pathMode }
+    var tokens: [Token] { storage.tokens }
+    var shape: Shape { storage.shape }
     /// The longest run of literal bytes every match contains: a cheap test before running the automaton.
-    let required: [UInt8]
+    var required: [UInt8] { storage.required }
+
+    public static func == (a: Glob, b: Glob) -> Bool { a.pattern == b.pattern && a.pathMode == b.pathMode }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(pattern)
+        h.combine(pathMode)
+    }
 
     /// Why a pattern is not a valid glob.
     public struct SyntaxError: Error, Sendable, CustomStringConvertible {
@@ -66,8 +93,6 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: `Glob.SyntaxError` for an unterminated `[`, an empty `[]`, an unknown `[:class:]` or a trailing `\`.
     public init(_ pattern: String, pathMode: Bool = false) throws {
-        self.pattern = pattern
-        self.pathMode = pathMode
         let b = Array(pattern.utf8)
         var tokens: [Token] = []
         var i = 0
@@ -157,8 +182,6 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
                 i += 1
             }
         }
-        self.tokens = tokens
-        self.shape = Glob.classify(tokens)
         var best: [UInt8] = []
         var run: [UInt8] = []
         for t in tokens {
@@ -170,7 +193,9 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if run.count > best.count { best = run }
-        self.required = best.count >= 2 ? best : []
+        storage = Storage(
+            pattern: pattern, pathMode: pathMode, tokens: tokens, shape: Glob.classify(tokens),
+            required: best.count >= 2 ? best : [])
     }
 
     /// Whether `needle` occurs in `hay`.

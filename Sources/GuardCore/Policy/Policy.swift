@@ -316,13 +316,61 @@ final class CompiledMatch: @unchecked Sendable {
 }
 
 /// One `paths:` prefix: a literal path or a glob, maybe relative to `${workspace}`.
-struct PathPattern: Sendable {
+///
+/// A class: rules hold their patterns by reference, so trying one is a retain, not a copy of its strings.
+final class PathPattern: Sendable {
     /// Starts with `${workspace}`: the rest is appended to the workspace at evaluation.
-    var workspaceRelative: Bool
+    let workspaceRelative: Bool
     /// The (rest of the) path, normalised, `~` expanded.
-    var literal: String?
-    var glob: Glob?
-    var written: String
+    let literal: String?
+    let glob: Glob?
+    let written: String
+
+    /// The literal's bytes when it is ASCII and normal (or empty): `contains(ascii:)` compares these in place.
+    let literalBytes: [UInt8]?
+
+    init(workspaceRelative: Bool, literal: String?, glob: Glob?, written: String) {
+        self.workspaceRelative = workspaceRelative
+        self.literal = literal
+        self.glob = glob
+        self.written = written
+        if let literal, literal.utf8.allSatisfy({ $0 < 0x80 }),
+            literal.isEmpty || (literal != "/" && Paths.isNormal(literal))
+        {
+            literalBytes = Array(literal.utf8)
+        } else {
+            literalBytes = nil
+        }
+    }
+
+    /// `contains` for an ASCII normal `path` and an ASCII normal (or absent) `workspace`, both as bytes; nil
+    /// when this pattern needs the general test.
+    @inline(__always)
+    func contains(ascii path: UnsafeBufferPointer<UInt8>, workspace: UnsafeBufferPointer<UInt8>?) -> Bool? {
+        guard let lit = literalBytes else { return nil }
+        if !workspaceRelative { return lit.isEmpty ? nil : PathPattern.under(path, lit, nil) }
+        guard let workspace else { return nil }
+        // "/" as the workspace is the empty base.
+        let base = workspace.count == 1 ? UnsafeBufferPointer(rebasing: workspace[0..<0]) : workspace
+        if lit.isEmpty { return base.isEmpty ? true : PathPattern.under(path, [], base) }
+        return PathPattern.under(path, lit, base)
+    }
+
+    /// `path` is `base + lit` or below it.
+    @inline(__always)
+    private static func under(
+        _ p: UnsafeBufferPointer<UInt8>, _ lit: [UInt8], _ base: UnsafeBufferPointer<UInt8>?
+    ) -> Bool {
+        let bn = base?.count ?? 0
+        let n = bn + lit.count
+        if p.count < n { return false }
+        if let base { for k in 0..<bn where p[k] != base[k] { return false } }
+        let ok = lit.withUnsafeBufferPointer { l -> Bool in
+            for k in 0..<l.count where p[bn + k] != l[k] { return false }
+            return true
+        }
+        return ok && (p.count == n || p[n] == 0x2F)
+    }
 
     /// Whether `path` (absolute, normalised) is at or below this prefix, for `workspace`.
     func contains(_ path: String, workspace: String?) -> Bool? {

@@ -42,14 +42,71 @@ public struct ExecContext: Sendable {
     /// The process's working directory, when known.
     public var cwd: String?
     /// The real uid the program runs as, when known.
-    public var uid: UInt32?
+    public var uid: UInt32? {
+        get { env.uid }
+        set {
+            env = Env(
+                uid: newValue, userName: env.userName, identities: env.identities, workspace: env.workspace,
+                parent: env.parent)
+        }
+    }
     /// The user name the program runs as, when known (e.g. from `sudo -u NAME`).
-    public var userName: String?
+    public var userName: String? {
+        get { env.userName }
+        set {
+            env = Env(
+                uid: env.uid, userName: newValue, identities: env.identities, workspace: env.workspace,
+                parent: env.parent)
+        }
+    }
     /// Extra program names this executable is known to be (e.g. a renamed copy of `rm` found by content).
-    public var identities: [String]
+    public var identities: [String] {
+        get { env.identities }
+        set {
+            env = Env(
+                uid: env.uid, userName: env.userName, identities: newValue, workspace: env.workspace, parent: env.parent
+            )
+        }
+    }
     /// The guarded root's working directory, or `--workspace DIR`; `${workspace}` in a policy expands to it.
-    public var workspace: String?
-    private var parentBox: Box?
+    public var workspace: String? {
+        get { env.workspace }
+        set {
+            env = Env(
+                uid: env.uid, userName: env.userName, identities: env.identities, workspace: newValue,
+                parent: env.parent)
+        }
+    }
+    /// The parent process, when known.
+    public var parent: ExecContext? {
+        get { env.parent?.value }
+        set {
+            env = Env(
+                uid: env.uid, userName: env.userName, identities: env.identities, workspace: env.workspace,
+                parent: newValue.map(Box.init))
+        }
+    }
+
+    /// What the commands of one script (and the payloads of one wrapper) share: who runs them, where the
+    /// workspace is, their parent. One reference, so a command's context is built and copied without a retain
+    /// per shared field. Immutable: a setter above replaces it.
+    final class Env: Sendable {
+        let uid: UInt32?
+        let userName: String?
+        let identities: [String]
+        let workspace: String?
+        let parent: Box?
+
+        init(uid: UInt32?, userName: String?, identities: [String], workspace: String?, parent: Box?) {
+            self.uid = uid
+            self.userName = userName
+            self.identities = identities
+            self.workspace = workspace
+            self.parent = parent
+        }
+    }
+
+    private var env: Env
 
     /// Indices of argv words whose value is unknown statically (only for commands parsed from shell text).
     var unknownWords: [Int] = []
@@ -65,12 +122,6 @@ public struct ExecContext: Sendable {
         init(_ value: ExecContext) { self.value = value }
     }
 
-    /// The parent process, when known.
-    public var parent: ExecContext? {
-        get { parentBox?.value }
-        set { parentBox = newValue.map(Box.init) }
-    }
-
     public init(
         argv: [String], path: String, filename: String? = nil, cwd: String? = nil, uid: UInt32? = nil,
         userName: String? = nil, identities: [String] = [], parent: ExecContext? = nil, workspace: String? = nil
@@ -79,11 +130,8 @@ public struct ExecContext: Sendable {
         self.path = path
         self.filename = filename
         self.cwd = cwd
-        self.uid = uid
-        self.userName = userName
-        self.identities = identities
-        self.workspace = workspace
-        self.parentBox = parent.map(Box.init)
+        self.env = Env(
+            uid: uid, userName: userName, identities: identities, workspace: workspace, parent: parent.map(Box.init))
     }
 
     /// One command of a script: its own argv, executable and directory; the template's uid, user, identities,
@@ -96,11 +144,7 @@ public struct ExecContext: Sendable {
         self.path = path
         self.filename = filename
         self.cwd = cwd
-        self.uid = template.uid
-        self.userName = template.userName
-        self.identities = template.identities
-        self.workspace = template.workspace
-        self.parentBox = template.parentBox
+        self.env = template.env
         self.unknownWords = unknownWords
         self.resolvedNames = resolvedNames
         self.nameInfo = nameInfo

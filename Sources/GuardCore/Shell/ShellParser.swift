@@ -525,7 +525,7 @@ struct ShellParser {
 
     private mutating func parseSimpleCommand() throws {
         var cmd = SimpleCommand()
-        cmd.words.reserveCapacity(8)
+        cmd.argv.reserveCapacity(8)
         cmd.offset = p + baseOffset
         cmd.inSubstitution = inSubstitution
         var prefix = true
@@ -538,7 +538,7 @@ struct ShellParser {
             if c == 0x26 && at(p + 1) != 0x3E { break }
             if c == 0x28 {
                 // name () compound: a function definition.
-                if cmd.words.count == 1 && cmd.assignments.isEmpty {
+                if cmd.argv.count == 1 && cmd.assignments.isEmpty {
                     p += 1
                     skipBlanks()
                     guard cur == 0x29 else { throw fail("expected ')' after '(' in function definition") }
@@ -572,17 +572,18 @@ struct ShellParser {
                 }
             } else {
                 prefix = false
-                cmd.words.append(word)
+                if !word.isKnown { cmd.unknown.append(cmd.argv.count) }
+                cmd.argv.append(word.text)
             }
             if out.commands.count > before { feeds.append(contentsOf: before..<out.commands.count) }
         }
-        if cmd.words.isEmpty && cmd.assignments.isEmpty && cmd.redirections.isEmpty {
+        if cmd.argv.isEmpty && cmd.assignments.isEmpty && cmd.redirections.isEmpty {
             throw fail("expected a command but found \(describe(p))")
         }
         let index = out.commands.count
         out.commands.append(cmd)
         // Commands substituted into this one's words feed it: `sh <(curl x)`, `bash -c "$(curl x)"`.
-        if !feeds.isEmpty && !cmd.words.isEmpty {
+        if !feeds.isEmpty && !cmd.argv.isEmpty {
             out.pipelines.append(ShellPipeline(stages: [feeds, [index]]))
         }
     }

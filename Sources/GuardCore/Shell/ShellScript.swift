@@ -31,8 +31,11 @@ public struct ShellRedirection: Sendable, Equatable {
 public struct SimpleCommand: Sendable, Equatable {
     /// `NAME=value` assignments written before the command name, as source text.
     public var assignments: [String] = []
-    /// argv: the command name and its arguments.
-    public var words: [ShellWord] = []
+    /// argv: the command name and its arguments, each a word's value or, when `unknown` lists it, its source
+    /// text. Kept as the evaluator reads it (one array shared, not rebuilt per command).
+    public var argv: [String] = []
+    /// Indices in `argv` of the words whose value is unknown statically, ascending.
+    public var unknown: [Int] = []
     /// Redirections written among the words.
     public var redirections: [ShellRedirection] = []
     /// Byte offset of the command's first token in the parsed text.
@@ -42,8 +45,18 @@ public struct SimpleCommand: Sendable, Equatable {
 
     public init() {}
 
-    /// The argv as strings (unknown words keep their source text).
-    public var argv: [String] { words.map(\.text) }
+    /// argv as words: each with its text and whether that text is its value.
+    public var words: [ShellWord] {
+        var out: [ShellWord] = []
+        out.reserveCapacity(argv.count)
+        var u = 0
+        for (k, text) in argv.enumerated() {
+            let unknownHere = u < unknown.count && unknown[u] == k
+            if unknownHere { u += 1 }
+            out.append(ShellWord(text: text, isKnown: !unknownHere))
+        }
+        return out
+    }
 }
 
 /// A pipeline of two or more stages; each stage lists the indices of the commands written in it.
