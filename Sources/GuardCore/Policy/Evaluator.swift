@@ -13,30 +13,39 @@ struct Evaluator {
     }
 
     /// Resolves a command name; with a cache, also remembers which rules could match it and whether it wraps.
-    private func resolve(_ name: String, cwd: String?) -> (Paths.Resolved, NameInfo?) {
+    ///
+    /// Returns the name's info: `cached` only when it came from (or went into) the cache; the caller reads the
+    /// resolution from it in place, so nothing is copied on a hit.
+    @inline(__always)
+    private func resolve(_ name: String, cwd: String?) -> NameInfo {
         guard let cache, !Paths.withBytes(name, { $0.contains(0x2F) }) else {
-            return (Paths.resolve(name, cwd: cwd), nil)
+            return NameInfo(resolved: Paths.resolve(name, cwd: cwd), candidates: [], isWrapper: false, cached: false)
         }
-        if let hit = cache.lookup(name) { return (hit.resolved, hit) }
+        if let hit = cache.lookup(name) { return hit }
+        return resolveMiss(name, cwd: cwd, cache: cache)
+    }
+
+    private func resolveMiss(_ name: String, cwd: String?, cache: ResolveCache) -> NameInfo {
         let r = Paths.resolve(name, cwd: cwd)
-        let probe = Facts(ExecContext(argv: [name], path: r.real, filename: r.located))
+        let probeCtx = ExecContext(argv: [name], path: r.real, filename: r.located)
+        let probe = Facts(probeCtx)
         var candidates: [Int] = []
         for (i, rule) in policy.rules.enumerated() where rule.match.pipeline.isEmpty {
-            if !rule.match.hasCommand || commandMatches(rule.match, probe) { candidates.append(i) }
+            if !rule.match.hasCommand || commandMatches(rule.match, probeCtx, probe) { candidates.append(i) }
         }
         let info = NameInfo(
             resolved: r, candidates: candidates,
-            isWrapper: r.names.contains { Wrappers.names.contains($0) })
+            isWrapper: r.names.contains { Wrappers.names.contains($0) }, cached: true)
         cache.insert(name, info)
-        return (r, info)
+        return info
     }
 
-    /// Facts about one command, computed once and lazily.
+    /// Facts about one command (the `ExecContext` it is computed from is passed alongside, borrowed, so that a
+    /// command's context is never copied to be judged), computed once and lazily.
     struct Facts {
-        let ctx: ExecContext
         var names: [String]
         /// The executable's full paths: real path, and the path as given when different.
-        var fullPaths: [String] {
+        static func fullPaths(_ ctx: borrowing ExecContext) -> [String] {
             if let f = ctx.filename, f != ctx.path { return [ctx.path, f] }
             return [ctx.path]
         }
@@ -44,30 +53,31 @@ struct Evaluator {
         private var _cmdline: String?
         private var _paths: [String]??
 
-        init(_ ctx: consuming ExecContext) {
-            self.ctx = ctx
-            if let cached = self.ctx.resolvedNames {
+        init(_ ctx: borrowing ExecContext) {
+            if let cached = ctx.resolvedNames {
                 names = cached
             } else {
-                let base = Paths.basename(self.ctx.path)
+                let base = Paths.basename(ctx.path)
                 names = [base]
-                if let f = self.ctx.filename {
+                if let f = ctx.filename {
                     let fb = Paths.basename(f)
                     if fb != base { names.append(fb) }
                 }
             }
-            for i in self.ctx.identities where !names.contains(i) { names.append(i) }
+            if !ctx.identities.isEmpty {
+                for i in ctx.identities where !names.contains(i) { names.append(i) }
+            }
         }
 
-        mutating func parsed() -> ParsedArgs {
+        mutating func parsed(_ ctx: borrowing ExecContext) -> ParsedArgs {
             if let p = _parsed { return p }
-            let p = ParsedArgs(argv: ctx.argv, syntax: syntax(), unknown: ctx.unknownWords)
+            let p = ParsedArgs(argv: ctx.argv, syntax: syntax(ctx), unknown: ctx.unknownWords)
             _parsed = p
             return p
         }
 
         /// The option syntax of the first of `names` that has one; remembered per command name in a run.
-        private func syntax() -> OptionSyntax {
+        private func syntax(_ ctx: borrowing ExecContext) -> OptionSyntax {
             if let info = ctx.nameInfo, ctx.identities.isEmpty {
                 if let s = info.syntax { return s }
                 let s = Facts.syntax(of: names)
@@ -91,7 +101,7 @@ struct Evaluator {
             return syntax
         }
 
-        mutating func cmdline() -> String {
+        mutating func cmdline(_ ctx: borrowing ExecContext) -> String {
             if let c = _cmdline { return c }
             let c = ctx.argv.joined(separator: " ")
             _cmdline = c
@@ -99,9 +109,9 @@ struct Evaluator {
         }
 
         /// Operands as absolute normalised paths; nil for an operand resolved against an unknown directory.
-        mutating func operandPaths() -> [String]? {
+        mutating func operandPaths(_ ctx: borrowing ExecContext) -> [String]? {
             if let p = _paths { return p }
-            let parsed = parsed()
+            let parsed = parsed(ctx)
             var out: [String] = []
             var unknownBase = false
             let cwd = ctx.cwd ?? ctx.workspace
@@ -137,20 +147,20 @@ struct Evaluator {
 
     // MARK: - Commands
 
-    mutating func command(_ ctx: consuming ExecContext, depth: Int, skipText: Bool = false) -> Outcome {
+    mutating func command(_ ctx: borrowing ExecContext, depth: Int, skipText: Bool = false) -> Outcome {
         var facts = Facts(ctx)
-        var best = direct(&facts, skipText: skipText)
+        var best = direct(ctx, &facts, skipText: skipText)
         if depth > Evaluator.maxDepth {
             best.merge(
                 Outcome(
-                    action: policy.unparsable, matched: facts.cmdline(),
+                    action: policy.unparsable, matched: facts.cmdline(ctx),
                     reason: "wrappers nested deeper than \(Evaluator.maxDepth) levels"))
             return best
         }
-        if let info = facts.ctx.nameInfo, !info.isWrapper, facts.ctx.identities.isEmpty { return best }
-        let argv0 = facts.ctx.argv.first.map(Paths.basename)
+        if let info = ctx.nameInfo, !info.isWrapper, ctx.identities.isEmpty { return best }
+        let argv0 = ctx.argv.first.map(Paths.basename)
         for payload in Wrappers.unwrap(
-            names: facts.names, argv: facts.ctx.argv, unknown: facts.ctx.unknownWords, argv0Name: argv0)
+            names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0)
         {
             switch payload {
             case .exec(let e):
@@ -158,8 +168,8 @@ struct Evaluator {
                     best.merge(unknownCommand(e.argv.first ?? ""))
                     continue
                 }
-                var cwd = facts.ctx.cwd
-                var cwdUnknown = facts.ctx.cwdUnknown
+                var cwd = ctx.cwd
+                var cwdUnknown = ctx.cwdUnknown
                 if let dir = e.chdir {
                     if dir.hasPrefix("/") {
                         cwd = Paths.normalize(dir)
@@ -169,21 +179,21 @@ struct Evaluator {
                         cwdUnknown = true
                     }
                 }
-                let (r, info) = resolve(e.argv[0], cwd: cwd)
+                let info = resolve(e.argv[0], cwd: cwd)
                 var inner = ExecContext(
-                    argv: e.argv, path: r.real, filename: r.located, cwd: cwd, uid: facts.ctx.uid,
-                    userName: facts.ctx.userName,
-                    parent: facts.ctx, workspace: facts.ctx.workspace)
+                    argv: e.argv, path: info.resolved.real, filename: info.resolved.located, cwd: cwd,
+                    uid: ctx.uid, userName: ctx.userName,
+                    parent: copy ctx, workspace: ctx.workspace)
                 inner.cwdUnknown = cwdUnknown
-                inner.resolvedNames = r.names
-                inner.nameInfo = info
+                inner.resolvedNames = info.resolved.names
+                inner.nameInfo = info.cached ? info : nil
                 inner.unknownWords = e.unknown
                 if let u = e.user { setUser(&inner, u) }
                 best.merge(command(inner, depth: depth + 1))
             case .script(let text, let user):
-                var template = facts.ctx
+                var template = copy ctx
                 template.argv = []
-                template.parent = facts.ctx
+                template.parent = copy ctx
                 template.unknownWords = []
                 if let user { setUser(&template, user) }
                 best.merge(script(text, template: template, depth: depth + 1))
@@ -206,35 +216,35 @@ struct Evaluator {
     }
 
     /// The first rule (in file order) that matches the command itself, else the default.
-    mutating func direct(_ facts: inout Facts, skipText: Bool = false) -> Outcome {
-        if let info = facts.ctx.nameInfo, facts.ctx.identities.isEmpty {
+    mutating func direct(_ ctx: borrowing ExecContext, _ facts: inout Facts, skipText: Bool = false) -> Outcome {
+        if let info = ctx.nameInfo, ctx.identities.isEmpty {
             // Candidates computed once per name: their command condition already holds.
             for i in info.candidates {
                 let m = policy.rules[i].match
                 if skipText && m.isTextOnly { continue }
-                if matches(m, &facts, skipCommand: true) {
-                    return Outcome(action: policy.rules[i].action, rule: i, argv: facts.ctx.argv)
+                if matches(m, ctx, &facts, skipCommand: true) {
+                    return Outcome(action: policy.rules[i].action, rule: i, argv: ctx.argv)
                 }
             }
-            return defaultOutcome(facts)
+            return defaultOutcome(ctx)
         }
         let candidates = candidates(facts.names)
         for i in candidates {
             // A rule reached through the name index already matched by command name.
             let m = policy.rules[i].match
             if skipText && m.isTextOnly { continue }
-            if matches(m, &facts, skipCommand: m.indexable && m.commandPaths.isEmpty) {
-                return Outcome(action: policy.rules[i].action, rule: i, argv: facts.ctx.argv)
+            if matches(m, ctx, &facts, skipCommand: m.indexable && m.commandPaths.isEmpty) {
+                return Outcome(action: policy.rules[i].action, rule: i, argv: ctx.argv)
             }
         }
-        return defaultOutcome(facts)
+        return defaultOutcome(ctx)
     }
 
     /// No rule matched. An allow without a rule shows neither its command nor a reason, so it carries neither.
     @inline(__always)
-    private func defaultOutcome(_ facts: borrowing Facts) -> Outcome {
+    private func defaultOutcome(_ ctx: borrowing ExecContext) -> Outcome {
         if policy.defaultAction == .allow { return Outcome(action: .allow) }
-        return Outcome(action: policy.defaultAction, argv: facts.ctx.argv, reason: "no rule matched (default)")
+        return Outcome(action: policy.defaultAction, argv: ctx.argv, reason: "no rule matched (default)")
     }
 
     private func candidates(_ names: [String]) -> [Int] {
@@ -248,10 +258,11 @@ struct Evaluator {
 
     // MARK: - Matching
 
-    func matches(_ m: CompiledMatch, _ f: inout Facts, skipCommand: Bool = false) -> Bool {
-        if !skipCommand && m.hasCommand && !commandMatches(m, f) { return false }
+    func matches(_ m: CompiledMatch, _ ctx: borrowing ExecContext, _ f: inout Facts, skipCommand: Bool = false) -> Bool
+    {
+        if !skipCommand && m.hasCommand && !commandMatches(m, ctx, f) { return false }
         if !m.args.isEmpty {
-            let argv = f.ctx.argv
+            let argv = ctx.argv
             for g in m.args {
                 var hit = false
                 for k in 1..<max(argv.count, 1) where g.matches(argv[k]) {
@@ -262,33 +273,35 @@ struct Evaluator {
             }
         }
         if !m.flags.isEmpty {
-            let p = f.parsed()
+            let p = f.parsed(ctx)
             for alt in m.flags where !alt.present(in: p) { return false }
         }
         if !m.cmdline.isEmpty {
-            let line = f.cmdline()
+            let line = f.cmdline(ctx)
             if !m.cmdline.contains(where: { $0.matches(line) }) { return false }
         }
         if !m.regexes.isEmpty {
-            let line = f.cmdline()
+            let line = f.cmdline(ctx)
             if !m.regexes.contains(where: { $0.search(line) }) { return false }
         }
-        if m.hasPaths && !pathsMatch(m, &f) { return false }
-        if m.hasUser && !userMatches(m, f.ctx) { return false }
+        if m.hasPaths && !pathsMatch(m, ctx, &f) { return false }
+        if m.hasUser && !userMatches(m, ctx) { return false }
         if !m.parent.isEmpty {
-            guard let parent = f.ctx.parent else { return false }
+            guard let parent = ctx.parent else { return false }
             var pf = Facts(parent)
-            if !matches(m.parent[0], &pf) { return false }
+            if !matches(m.parent[0], parent, &pf) { return false }
         }
         return true
     }
 
-    private func commandMatches(_ m: CompiledMatch, _ f: Facts) -> Bool {
+    private func commandMatches(_ m: CompiledMatch, _ ctx: borrowing ExecContext, _ f: borrowing Facts) -> Bool {
         for n in f.names where m.commandNames.contains(n) { return true }
-        for p in f.fullPaths where m.commandPaths.contains(p) { return true }
+        if !m.commandPaths.isEmpty {
+            for p in Facts.fullPaths(ctx) where m.commandPaths.contains(p) { return true }
+        }
         for g in m.commandGlobs {
             if g.pathMode {
-                for p in f.fullPaths where g.matches(p) { return true }
+                for p in Facts.fullPaths(ctx) where g.matches(p) { return true }
             } else {
                 for n in f.names where g.matches(n) { return true }
             }
@@ -296,14 +309,14 @@ struct Evaluator {
         return false
     }
 
-    private func pathsMatch(_ m: CompiledMatch, _ f: inout Facts) -> Bool {
-        guard let paths = f.operandPaths() else {
+    private func pathsMatch(_ m: CompiledMatch, _ ctx: borrowing ExecContext, _ f: inout Facts) -> Bool {
+        guard let paths = f.operandPaths(ctx) else {
             // Relative operands against an unknown directory: they may be anywhere, so `outside` holds.
             return m.under.isEmpty && !m.outside.isEmpty && !m.everyPath
         }
         if paths.isEmpty { return false }
-        if let fast = pathsMatchASCII(m, paths, f.ctx.workspace) { return fast }
-        let ws = f.ctx.workspace.map(Paths.normalize)
+        if let fast = pathsMatchASCII(m, paths, ctx.workspace) { return fast }
+        let ws = ctx.workspace.map(Paths.normalize)
         // An allow rule needs every path operand to qualify, a deny rule one: neither can be dodged by adding
         // an operand (`rm -rf build /` is not "under build"; `cat README ~/.ssh/id_rsa` is "under ~/.ssh").
         if !m.under.isEmpty {
@@ -383,7 +396,7 @@ struct Evaluator {
         return false
     }
 
-    private func userMatches(_ m: CompiledMatch, _ ctx: ExecContext) -> Bool {
+    private func userMatches(_ m: CompiledMatch, _ ctx: borrowing ExecContext) -> Bool {
         if let uid = ctx.uid {
             if m.uids.contains(uid) { return true }
             if let name = ctx.userName ?? Paths.userName(uid), m.userNames.contains(name) { return true }
@@ -447,8 +460,8 @@ struct Evaluator {
                     cwdUnknown = false
                 }
             }
-            let (r, info) = resolve(name, cwd: cwd)
-            if contexts.isEmpty, let info, info.candidates.isEmpty, !info.isWrapper, template.identities.isEmpty,
+            let info = resolve(name, cwd: cwd)
+            if contexts.isEmpty, info.cached, info.candidates.isEmpty, !info.isWrapper, template.identities.isEmpty,
                 depth + 1 <= Evaluator.maxDepth
             {
                 // No rule can match this name and nothing is wrapped: the default, without building a context.
@@ -458,11 +471,12 @@ struct Evaluator {
                 continue
             }
             let ctx = ExecContext(
-                command: argv, path: r.real, filename: r.located, cwd: cwd, cwdUnknown: cwdUnknown,
-                unknownWords: unknown, resolvedNames: r.names, nameInfo: info, template: template)
+                command: argv, path: info.resolved.real, filename: info.resolved.located, cwd: cwd,
+                cwdUnknown: cwdUnknown, unknownWords: unknown, resolvedNames: info.resolved.names,
+                nameInfo: info.cached ? info : nil, template: template)
             if !contexts.isEmpty { contexts[i] = ctx }
             // Text-only rules were tried on the whole script text above; its commands skip them.
-            best.merge(command(consume ctx, depth: depth + 1, skipText: true))
+            best.merge(command(ctx, depth: depth + 1, skipText: true))
         }
         for r in policy.scriptRules {
             let m = policy.rules[r].match
@@ -511,7 +525,7 @@ struct Evaluator {
     }
 
     /// True when a stage with plain command names provably cannot match a non-wrapper command (cheap test).
-    private func quickReject(_ m: CompiledMatch, _ ctx: ExecContext) -> Bool {
+    private func quickReject(_ m: CompiledMatch, _ ctx: borrowing ExecContext) -> Bool {
         guard let info = ctx.nameInfo, !info.isWrapper, ctx.identities.isEmpty, m.hasCommand,
             m.commandGlobs.isEmpty, m.commandPaths.isEmpty
         else { return false }
@@ -520,19 +534,19 @@ struct Evaluator {
     }
 
     /// Whether a pipeline stage's command, or a program it wraps (`sudo sh`, `env bash`), matches.
-    private mutating func stageMatches(_ m: CompiledMatch, _ ctx: ExecContext, depth: Int) -> Bool {
+    private mutating func stageMatches(_ m: CompiledMatch, _ ctx: borrowing ExecContext, depth: Int) -> Bool {
         var f = Facts(ctx)
-        if matches(m, &f) { return true }
+        if matches(m, ctx, &f) { return true }
         guard depth < 6 else { return false }
         let argv0 = ctx.argv.first.map(Paths.basename)
         for payload in Wrappers.unwrap(names: f.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0) {
             guard case .exec(let e) = payload, !e.argv.isEmpty, !e.unknown.contains(0) else { continue }
-            let (r, _) = resolve(e.argv[0], cwd: ctx.cwd)
+            let info = resolve(e.argv[0], cwd: ctx.cwd)
             var inner = ExecContext(
-                argv: e.argv, path: r.real, filename: r.located, cwd: ctx.cwd, uid: ctx.uid, userName: ctx.userName,
-                workspace: ctx.workspace)
+                argv: e.argv, path: info.resolved.real, filename: info.resolved.located, cwd: ctx.cwd, uid: ctx.uid,
+                userName: ctx.userName, workspace: ctx.workspace)
             inner.unknownWords = e.unknown
-            inner.resolvedNames = r.names
+            inner.resolvedNames = info.resolved.names
             if stageMatches(m, inner, depth: depth + 1) { return true }
         }
         return false

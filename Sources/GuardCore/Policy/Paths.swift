@@ -91,10 +91,15 @@ final class NameInfo: @unchecked Sendable {
     /// The option syntax of the name's programs, once looked up.
     var syntax: OptionSyntax?
 
-    init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool) {
+    /// Whether this info lives in a run's cache (its candidates and wrapper flag are then computed); an
+    /// uncached resolution carries only `resolved`.
+    let cached: Bool
+
+    init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool, cached: Bool) {
         self.resolved = resolved
         self.candidates = candidates
         self.isWrapper = isWrapper
+        self.cached = cached
     }
 }
 
