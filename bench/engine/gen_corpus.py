@@ -1,20 +1,41 @@
 #!/usr/bin/env python3
 """Writes a realistic corpus of agent command lines for the engine benchmark (deterministic, seed 42).
 
-Usage: gen_corpus.py [COUNT] > corpus.txt   (default 100000)
+Usage: gen_corpus.py [--varied] [COUNT] > corpus.txt   (default 100000)
 
 The mix follows what coding agents run: mostly reads, builds, tests and git, some pipelines and
 `sh -c` strings, wrappers, and a few percent of commands a strict policy acts on.
+
+By default the file names, search words and branches come from small pools (about 3% of the lines are
+distinct), as in earlier rounds, so figures stay comparable. With --varied the same templates draw from a
+project-sized tree (hundreds of files, a vocabulary of identifiers, many branches), so that most lines are
+distinct, as in a long agent session: that is the corpus on which the per-run line cache is measured honestly.
 """
 import random
 import sys
 
+args = [a for a in sys.argv[1:] if a != "--varied"]
+varied = "--varied" in sys.argv[1:]
 rng = random.Random(42)
 files = ["src/main.rs", "README.md", "package.json", "lib/util.py", "tests/test_api.py", "Makefile",
          "cmd/server/main.go", "app/models/user.rb", "docs/index.md", "Sources/App/App.swift", "build/out.o"]
 dirs = ["src", "lib", "tests", "build", "dist", "node_modules", "docs", "target", ".cache", "vendor"]
 words = ["TODO", "fixme", "def main", "import os", "func ", "class User", "error", "panic", "useEffect"]
 branches = ["main", "feature/login", "fix-42", "release/1.2", "dev"]
+if varied:
+    vocab = ["user", "account", "session", "token", "config", "parser", "router", "cache", "queue", "worker",
+             "billing", "invoice", "search", "index", "auth", "login", "logout", "profile", "upload", "export",
+             "report", "metrics", "health", "client", "server", "handler", "model", "schema", "migration", "view"]
+    exts = ["py", "rs", "go", "ts", "tsx", "js", "rb", "swift", "md", "json", "yaml", "toml", "sql", "sh"]
+    dirs = ["src", "lib", "tests", "build", "dist", "node_modules", "docs", "target", ".cache", "vendor",
+            "app", "cmd", "pkg", "internal", "scripts", "config", "migrations", "web", "api", "tools"]
+    dirs += [f"{a}/{b}" for a in ["src", "app", "pkg", "internal"] for b in vocab]
+    files = ["README.md", "package.json", "Makefile", "Cargo.toml", "go.mod", "pyproject.toml", "Dockerfile"]
+    files += [f"{rng.choice(dirs)}/{rng.choice(vocab)}_{rng.choice(vocab)}.{rng.choice(exts)}" for _ in range(600)]
+    words = vocab + [f"{a}_{b}" for a in vocab for b in ["id", "name", "count", "error", "state"]]
+    words += ["TODO", "fixme", "def main", "import os", "func ", "class User", "panic", "useEffect"]
+    branches = ["main", "dev"] + [f"{k}/{v}-{n}" for k in ["feature", "fix", "chore"] for v in vocab
+                                  for n in (1, 2)]
 urls = ["https://example.com/install.sh", "https://api.github.com/repos/x/y", "https://registry.npmjs.org/left-pad"]
 
 def f(): return rng.choice(files)
@@ -92,7 +113,7 @@ risky = [
     lambda: "$CMD --do-it",
 ]
 
-n = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
+n = int(args[0]) if args else 100000
 out = []
 for _ in range(n):
     gen = rng.choice(risky) if rng.random() < 0.03 else rng.choice(everyday)
