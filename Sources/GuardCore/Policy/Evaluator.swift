@@ -3,13 +3,18 @@
 struct Evaluator {
     let policy: Policy
     /// A resolver cache private to one caller (no lock), e.g. one `check --file` run.
-    let cache: ResolveCache?
+    ///
+    /// Not optional (a disabled cache when none is given): a check of an optional class reference on every
+    /// command compiled to an outlined copy through type metadata.
+    let cache: ResolveCache
+    let caching: Bool
     /// Deepest unwrapping (wrapper in shell in wrapper ...) followed before giving `unparsable`.
     static let maxDepth = 24
 
     init(policy: Policy, cache: ResolveCache? = nil) {
         self.policy = policy
-        self.cache = cache
+        self.cache = cache ?? ResolveCache()
+        self.caching = cache != nil
     }
 
     /// Resolves a command name; with a cache, also remembers which rules could match it and whether it wraps.
@@ -18,7 +23,7 @@ struct Evaluator {
     /// resolution from it in place, so nothing is copied on a hit.
     @inline(__always)
     private func resolve(_ name: String, cwd: String?) -> NameInfo {
-        guard let cache, !Paths.withBytes(name, { $0.contains(0x2F) }) else {
+        guard caching, !Paths.withBytes(name, { $0.contains(0x2F) }) else {
             return NameInfo(resolved: Paths.resolve(name, cwd: cwd), candidates: [], isWrapper: false, cached: false)
         }
         if let hit = cache.lookup(name) { return hit }
@@ -409,9 +414,23 @@ struct Evaluator {
     // MARK: - Scripts
 
     mutating func script(_ text: String, template: borrowing ExecContext, depth: Int) -> Outcome {
-        let parsed = ShellScript.parse(text)
-        return script(parsed, text: text, template: template, depth: depth)
+        // One parse buffer per nesting depth, kept across calls: a `check --file` run parses every line into
+        // the same storage instead of allocating and destroying a script per line.
+        var parsed = ShellScript()
+        if depth < scratch.count { swap(&parsed, &scratch[depth]) }
+        var copy = text
+        copy.withUTF8 { ShellParser.parse($0, into: &parsed) }
+        let outcome = script(parsed, text: text, template: template, depth: depth)
+        if depth < Evaluator.scratchDepth {
+            while scratch.count <= depth { scratch.append(ShellScript()) }
+            swap(&parsed, &scratch[depth])
+        }
+        return outcome
     }
+
+    /// Parse buffers kept, by depth (deeper scripts are rare and parse into fresh storage).
+    private var scratch: [ShellScript] = []
+    private static let scratchDepth = 4
 
     mutating func script(_ s: ShellScript, text: String, template: borrowing ExecContext, depth: Int) -> Outcome {
         var best = Outcome(action: .allow)

@@ -18,10 +18,8 @@ final class ResolveCache {
     /// Names with a byte above ASCII, keyed as `String`s (canonical equivalence), as before the table.
     @exclusivity(unchecked) private var other: [String: NameInfo] = [:]
 
-    init() {
-        keys = [String](repeating: "", count: 256)
-        values = [NameInfo?](repeating: nil, count: 256)
-    }
+    /// Empty until the first insert: an evaluator without a cache holds one that is never filled.
+    init() {}
 
     /// FNV-1a of an ASCII name's bytes; nil for any other name.
     @inline(__always)
@@ -41,6 +39,7 @@ final class ResolveCache {
     /// What was remembered about `name`, if anything.
     func lookup(_ name: String) -> NameInfo? {
         guard let h = ResolveCache.hash(name) else { return other[name] }
+        if keys.isEmpty { return nil }
         let mask = keys.count - 1
         var i = h & mask
         while let v = values[i] {
@@ -55,6 +54,10 @@ final class ResolveCache {
         guard ResolveCache.hash(name) != nil else {
             other[name] = info
             return
+        }
+        if keys.isEmpty {
+            keys = [String](repeating: "", count: 256)
+            values = [NameInfo?](repeating: nil, count: 256)
         }
         if (count + 1) * 2 > keys.count {
             let oldKeys = keys, oldValues = values

@@ -29,13 +29,15 @@ struct ShellParser {
     private var pending: [PendingHeredoc] = []
     private var wbuf: [UInt8] = []
 
-    private init(_ buffer: UnsafeBufferPointer<UInt8>, depth: Int, inSubstitution: Bool, baseOffset: Int) {
+    private init(
+        _ buffer: UnsafeBufferPointer<UInt8>, depth: Int, inSubstitution: Bool, baseOffset: Int, reserve: Bool = true
+    ) {
         self.b = buffer
         self.depth = depth
         self.inSubstitution = inSubstitution
         self.baseOffset = baseOffset
         // No word buffer up front: most words are copied verbatim from the input and never use it.
-        out.commands.reserveCapacity(4)
+        if reserve { out.commands.reserveCapacity(4) }
     }
 
     static func parse(_ buffer: UnsafeBufferPointer<UInt8>) -> ShellScript {
@@ -47,6 +49,22 @@ struct ShellParser {
         var parser = ShellParser(buffer, depth: 0, inSubstitution: false, baseOffset: 0)
         parser.run()
         return parser.out
+    }
+
+    /// Parses into `script`, reusing its storage: its commands and pipelines are replaced (a caller that
+    /// parses many texts, one after another, allocates the outer arrays once).
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, into script: inout ShellScript) {
+        script.commands.removeAll(keepingCapacity: true)
+        script.pipelines.removeAll(keepingCapacity: true)
+        script.error = nil
+        if buffer.count > maxLength {
+            script.error = ShellParseError(message: "text longer than \(maxLength) bytes", offset: maxLength)
+            return
+        }
+        var parser = ShellParser(buffer, depth: 0, inSubstitution: false, baseOffset: 0, reserve: false)
+        swap(&parser.out, &script)
+        parser.run()
+        swap(&parser.out, &script)
     }
 
     private mutating func run() {
