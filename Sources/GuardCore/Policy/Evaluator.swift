@@ -493,9 +493,9 @@ struct Evaluator {
                 command: argv, path: info.resolved.real, filename: info.resolved.located, cwd: cwd,
                 cwdUnknown: cwdUnknown, unknownWords: unknown, resolvedNames: info.resolved.names,
                 nameInfo: info.cached ? info : nil, template: template)
-            if !contexts.isEmpty { contexts[i] = ctx }
             // Text-only rules were tried on the whole script text above; its commands skip them.
             best.merge(command(ctx, depth: depth + 1, skipText: true))
+            if !contexts.isEmpty { contexts[i] = consume ctx }
         }
         for r in policy.scriptRules {
             let m = policy.rules[r].match
