@@ -348,23 +348,10 @@ struct Evaluator {
             var underAll = true, outsideAll = true
             for path in paths {
                 let r: (Bool, Bool)? = Paths.withBytes(path) { p -> (Bool, Bool)? in
-                    guard Paths.isASCII(p), Paths.isNormalBytes(p) else { return nil }
-                    var inUnder = false
-                    for pat in m.under {
-                        guard let c = pat.contains(ascii: p, workspace: ws) else { return nil }
-                        if c {
-                            inUnder = true
-                            break
-                        }
-                    }
-                    var inOutside = false
-                    for pat in m.outside {
-                        guard let c = pat.contains(ascii: p, workspace: ws) else { return nil }
-                        if c {
-                            inOutside = true
-                            break
-                        }
-                    }
+                    guard Paths.isASCII(p), Paths.isNormalBytes(p),
+                        let inUnder = Evaluator.anyContains(ascii: m.under, p, ws),
+                        let inOutside = Evaluator.anyContains(ascii: m.outside, p, ws)
+                    else { return nil }
                     return (inUnder, inOutside)
                 }
                 guard let (u, o) = r else { return nil }
@@ -381,6 +368,18 @@ struct Evaluator {
             guard Paths.isASCII(w), Paths.isNormalBytes(w) else { return nil }
             return run(w)
         }
+    }
+
+    /// Whether one of `pats` holds the ASCII normal `path`; nil when one of them needs the general test.
+    @inline(__always)
+    private static func anyContains(
+        ascii pats: [PathPattern], _ path: UnsafeBufferPointer<UInt8>, _ ws: UnsafeBufferPointer<UInt8>?
+    ) -> Bool? {
+        for pat in pats {
+            guard let c = pat.contains(ascii: path, workspace: ws) else { return nil }
+            if c { return true }
+        }
+        return false
     }
 
     /// Every path (`every`) or one path satisfies `test`.
