@@ -109,9 +109,3 @@ public final class ProgramIdentity {
     }
 }
 
-/// realpath(3) as a String.
-func realPath(_ path: String) -> String? {
-    guard let p = realpath(path, nil) else { return nil }
-    defer { free(p) }
-    return String(cString: p)
-}

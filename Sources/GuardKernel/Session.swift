@@ -335,8 +335,9 @@ public final class GuardSession {
         summary.violations += 1
         summary.perRule[v.rule, default: 0] += 1
         switch v.enforced {
-        case "killed": summary.killed += 1
-        case "stopped": summary.stopped += 1
+        // A late enforcement (the exec passed in the kernel and was acted on afterwards) counts all the same.
+        case "killed", "killed-late": summary.killed += 1
+        case "stopped", "stopped-late": summary.stopped += 1
         case "alerted": summary.alerted += 1
         default: break
         }

@@ -358,11 +358,7 @@ enum Paths {
     }
 
     /// The real path of an existing file, or nil.
-    static func realPath(_ path: String) -> String? {
-        guard let r = realpath(path, nil) else { return nil }
-        defer { free(r) }
-        return String(cString: r)
-    }
+    static func realPath(_ path: String) -> String? { GuardCore.realPath(path) }
 
     /// The working directory of this process.
     static var currentDirectory: String {
@@ -388,4 +384,11 @@ enum Paths {
         guard let pw = getpwnam(name) else { return nil }
         return pw.pointee.pw_uid
     }
+}
+
+/// realpath(3) as a `String`: the real path of an existing file (symlinks, `.` and `..` resolved), or nil.
+public func realPath(_ path: String) -> String? {
+    guard let r = realpath(path, nil) else { return nil }
+    defer { free(r) }
+    return String(cString: r)
 }
