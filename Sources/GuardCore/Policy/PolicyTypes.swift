@@ -43,67 +43,51 @@ public struct ExecContext: Sendable {
     public var cwd: String?
     /// The real uid the program runs as, when known.
     public var uid: UInt32? {
-        get { env.uid }
-        set {
-            env = Env(
-                uid: newValue, userName: env.userName, identities: env.identities, workspace: env.workspace,
-                parent: env.parent)
-        }
+        get { env.shared.uid }
+        set { update { $0.uid = newValue } }
     }
     /// The user name the program runs as, when known (e.g. from `sudo -u NAME`).
     public var userName: String? {
-        get { env.userName }
-        set {
-            env = Env(
-                uid: env.uid, userName: newValue, identities: env.identities, workspace: env.workspace,
-                parent: env.parent)
-        }
+        get { env.shared.userName }
+        set { update { $0.userName = newValue } }
     }
     /// Extra program names this executable is known to be (e.g. a renamed copy of `rm` found by content).
     public var identities: [String] {
-        get { env.identities }
-        set {
-            env = Env(
-                uid: env.uid, userName: env.userName, identities: newValue, workspace: env.workspace, parent: env.parent
-            )
-        }
+        get { env.shared.identities }
+        set { update { $0.identities = newValue } }
     }
     /// The guarded root's working directory, or `--workspace DIR`; `${workspace}` in a policy expands to it.
     public var workspace: String? {
-        get { env.workspace }
-        set {
-            env = Env(
-                uid: env.uid, userName: env.userName, identities: env.identities, workspace: newValue,
-                parent: env.parent)
-        }
+        get { env.shared.workspace }
+        set { update { $0.workspace = newValue } }
     }
     /// The parent process, when known.
     public var parent: ExecContext? {
-        get { env.parent?.value }
-        set {
-            env = Env(
-                uid: env.uid, userName: env.userName, identities: env.identities, workspace: env.workspace,
-                parent: newValue.map(Box.init))
-        }
+        get { env.shared.parent?.value }
+        set { update { $0.parent = newValue.map(Box.init) } }
     }
 
     /// What the commands of one script (and the payloads of one wrapper) share: who runs them, where the
-    /// workspace is, their parent. One reference, so a command's context is built and copied without a retain
-    /// per shared field. Immutable: a setter above replaces it.
-    final class Env: Sendable {
-        let uid: UInt32?
-        let userName: String?
-        let identities: [String]
-        let workspace: String?
-        let parent: Box?
+    /// workspace is, their parent.
+    struct Shared: Sendable {
+        var uid: UInt32?
+        var userName: String?
+        var identities: [String]
+        var workspace: String?
+        var parent: Box?
+    }
 
-        init(uid: UInt32?, userName: String?, identities: [String], workspace: String?, parent: Box?) {
-            self.uid = uid
-            self.userName = userName
-            self.identities = identities
-            self.workspace = workspace
-            self.parent = parent
-        }
+    /// `Shared` behind one reference, so a command's context is built and copied without a retain per shared
+    /// field. Immutable: a setter above replaces it.
+    final class Env: Sendable {
+        let shared: Shared
+        init(_ shared: Shared) { self.shared = shared }
+    }
+
+    private mutating func update(_ change: (inout Shared) -> Void) {
+        var s = env.shared
+        change(&s)
+        env = Env(s)
     }
 
     private var env: Env
@@ -131,7 +115,9 @@ public struct ExecContext: Sendable {
         self.filename = filename
         self.cwd = cwd
         self.env = Env(
-            uid: uid, userName: userName, identities: identities, workspace: workspace, parent: parent.map(Box.init))
+            Shared(
+                uid: uid, userName: userName, identities: identities, workspace: workspace,
+                parent: parent.map(Box.init)))
     }
 
     /// One command of a script: its own argv, executable and directory; the template's uid, user, identities,
