@@ -231,7 +231,7 @@ struct Evaluator {
                     return Outcome(action: policy.rules[i].action, rule: i, argv: ctx.argv)
                 }
             }
-            return defaultOutcome(ctx)
+            return defaultOutcome(ctx.argv)
         }
         let candidates = candidates(facts.names)
         for i in candidates {
@@ -242,14 +242,14 @@ struct Evaluator {
                 return Outcome(action: policy.rules[i].action, rule: i, argv: ctx.argv)
             }
         }
-        return defaultOutcome(ctx)
+        return defaultOutcome(ctx.argv)
     }
 
     /// No rule matched. An allow without a rule shows neither its command nor a reason, so it carries neither.
     @inline(__always)
-    private func defaultOutcome(_ ctx: borrowing ExecContext) -> Outcome {
+    private func defaultOutcome(_ argv: [String]) -> Outcome {
         if policy.defaultAction == .allow { return Outcome(action: .allow) }
-        return Outcome(action: policy.defaultAction, argv: ctx.argv, reason: "no rule matched (default)")
+        return Outcome(action: policy.defaultAction, argv: argv, reason: "no rule matched (default)")
     }
 
     private func candidates(_ names: [String]) -> [Int] {
@@ -483,9 +483,7 @@ struct Evaluator {
                 depth + 1 <= Evaluator.maxDepth
             {
                 // No rule can match this name and nothing is wrapped: the default, without building a context.
-                if policy.defaultAction != .allow {
-                    best.merge(Outcome(action: policy.defaultAction, argv: argv, reason: "no rule matched (default)"))
-                }
+                if policy.defaultAction != .allow { best.merge(defaultOutcome(argv)) }
                 continue
             }
             let ctx = ExecContext(
