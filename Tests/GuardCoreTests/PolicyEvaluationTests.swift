@@ -205,6 +205,39 @@ final class PolicyEvaluationTests: XCTestCase {
         }
     }
 
+    /// Wrappers read long options as getopt_long(3) does: any unambiguous prefix names the option (`--sig KILL`
+    /// is `--signal KILL`), an option with an optional value takes only an attached one (`xargs --max-lines`
+    /// leaves the next word alone), and each wrapper's own value options are known (`watch -q N`, `runuser -u
+    /// USER -- CMD`). Each spelling below is read so by the real tool (checked on Debian 12 with `echo` as the
+    /// payload: it ran).
+    func testWrapperLongOptionsAsGetoptReadsThem() {
+        for line in [
+            "timeout --sig KILL 5 rm -rf x", "timeout --k 1 2 rm -rf x", "timeout --kill-a=1 2 rm -rf x",
+            "xargs --max-a 1 rm -rf", "xargs --max-lines rm -rf", "xargs --max-lines=2 rm -rf", "xargs --eof rm -rf",
+            "xargs --rep rm -rf {}", "xargs --null --arg-f list rm -rf", "stdbuf --out L rm -rf x",
+            "stdbuf --o=L rm -rf x", "sudo --us root rm -rf x", "sudo --user=root --preserve-env rm -rf x",
+            "sudo --chd /tmp rm -rf x", "env --ch=/tmp rm -rf x", "env --un HOME rm -rf x", "env --sp 'rm -rf x'",
+            "nice --adj 5 rm -rf x", "nice --adjustment 5 rm -rf x", "watch --chgexit rm -rf x",
+            "watch -q 5 rm -rf x", "watch --int 2 -x rm -rf x", "watch -gn1 rm -rf x",
+            "script -q --comm 'rm -rf x' /dev/null", "script --command='rm -rf x'", "script -E never -c 'rm -rf x'",
+            "su root --comm 'rm -rf x'", "su root --session-command='rm -rf x'", "su -s /bin/sh root -c 'rm -rf x'",
+            "runuser -u root -- rm -rf x", "runuser --user=root -- rm -rf x", "runuser root -c 'rm -rf x'",
+            "flock --time 1 /tmp/l rm -rf x", "flock --conf 3 /tmp/l -c 'rm -rf x'", "unshare --map-r rm -rf x",
+            "unshare --propagation slave rm -rf x", "ionice --class 3 rm -rf x", "chroot --users=root / rm -rf x",
+        ] {
+            let v = eval(line)
+            XCTAssertEqual(v.action, .kill, "\(line) → \(v)")
+            XCTAssertEqual(v.rule, "rm-rf", line)
+        }
+        // An option's value is not the payload: these run `ls`.
+        for line in [
+            "timeout --sig rm 5 ls -rf", "sudo --us rm ls -rf", "env --ch rm ls -rf", "watch -q rm ls -rf",
+            "xargs --arg-f rm ls -rf",
+        ] {
+            XCTAssertNotEqual(eval(line).rule, "rm-rf", line)
+        }
+    }
+
     func testBusyboxAppletIsChosenByArgv0() {
         // /bin/busybox run with argv[0] "rm" (exec -a rm busybox ...) is rm.
         let spoofed = ExecContext(argv: ["rm", "-rf", "x"], path: "/bin/busybox", cwd: ws, workspace: ws)

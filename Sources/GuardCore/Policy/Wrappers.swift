@@ -58,9 +58,9 @@ enum Wrappers {
         case "builtin":
             return a.rest(from: 1)
         case "env": return env(&a)
-        case "nohup": return a.skipOptions(valueShorts: "", valueLongs: [], from: 1).map { a.rest(from: $0) } ?? []
+        case "nohup": return a.skipOptions(valueShorts: "", longs: Long.nohup, from: 1).map { a.rest(from: $0) } ?? []
         case "timeout":
-            guard let i = a.skipOptions(valueShorts: "sk", valueLongs: ["signal", "kill-after"], from: 1) else {
+            guard let i = a.skipOptions(valueShorts: "sk", longs: Long.timeout, from: 1) else {
                 return []
             }
             return a.rest(from: i + 1)  // skip DURATION
@@ -72,9 +72,11 @@ enum Wrappers {
                     i += 1
                     break
                 }
-                if w == "-n" || w == "--adjustment" {
+                if w.hasPrefix("--") {
+                    i += a.long(i, Long.nice).words
+                } else if w == "-n" {
                     i += 2
-                } else if w.hasPrefix("-n") || w.hasPrefix("--adjustment=") || (w.hasPrefix("-") && w.count > 1) {
+                } else if w.hasPrefix("-") && w.count > 1 {
                     i += 1
                 } else {
                     break
@@ -83,20 +85,20 @@ enum Wrappers {
             return a.rest(from: i)
         case "ionice":
             if argv.contains("-p") || argv.contains("-P") || argv.contains("-u") { return [] }
-            guard let i = a.skipOptions(valueShorts: "cn", valueLongs: ["class", "classdata"], from: 1) else {
+            guard let i = a.skipOptions(valueShorts: "cnpPu", longs: Long.ionice, from: 1) else {
                 return []
             }
             return a.rest(from: i)
         case "stdbuf":
-            guard let i = a.skipOptions(valueShorts: "ioe", valueLongs: ["input", "output", "error"], from: 1) else {
+            guard let i = a.skipOptions(valueShorts: "ioe", longs: Long.stdbuf, from: 1) else {
                 return []
             }
             return a.rest(from: i)
         case "setsid":
-            guard let i = a.skipOptions(valueShorts: "", valueLongs: [], from: 1) else { return [] }
+            guard let i = a.skipOptions(valueShorts: "", longs: Long.setsid, from: 1) else { return [] }
             return a.rest(from: i)
         case "time":
-            guard let i = a.skipOptions(valueShorts: "fo", valueLongs: ["format", "output"], from: 1) else { return [] }
+            guard let i = a.skipOptions(valueShorts: "fo", longs: Long.time, from: 1) else { return [] }
             return a.rest(from: i)
         case "command":
             var i = 1
@@ -110,30 +112,26 @@ enum Wrappers {
             }
             return a.rest(from: i)
         case "exec":
-            guard let i = a.skipOptions(valueShorts: "a", valueLongs: [], from: 1) else { return [] }
+            guard let i = a.skipOptions(valueShorts: "a", longs: .none, from: 1) else { return [] }
             return a.rest(from: i)
         case "xargs": return xargs(&a)
         case "sudo": return sudo(&a)
         case "doas":
             if argv.contains("-C") { return [] }
-            guard let i = a.skipOptions(valueShorts: "uC", valueLongs: [], from: 1) else { return [] }
+            guard let i = a.skipOptions(valueShorts: "uC", longs: .none, from: 1) else { return [] }
             let user = a.optionValue(short: "u", before: i) ?? "root"
             if argv[1..<i].contains("-s") && i >= argv.count { return [] }
             return a.rest(from: i, user: user)
         case "flock": return flock(&a)
         case "chroot":
-            guard let i = a.skipOptions(valueShorts: "", valueLongs: ["userspec", "groups"], from: 1) else { return [] }
+            guard let i = a.skipOptions(valueShorts: "", longs: Long.chroot, from: 1) else { return [] }
             return a.rest(from: i + 1)  // skip NEWROOT
         case "unshare", "nsenter":
-            // Options that take a separate value: unshare -R -w -S -G; nsenter -t -S -G (its -r/-w only attached).
+            // Options that take a separate value: unshare -R -w -S -G; nsenter -t -S -G -W (its -r/-w only attached).
+            let unshare = kind == "unshare"
             guard
                 let i = a.skipOptions(
-                    valueShorts: kind == "unshare" ? "RwSG" : "tSG",
-                    valueLongs: [
-                        "root", "wd", "setuid", "setgid", "propagation", "setgroups", "target", "map-user",
-                        "map-group", "map-users", "map-groups",
-                    ],
-                    from: 1)
+                    valueShorts: unshare ? "RwSG" : "tSGW", longs: unshare ? Long.unshare : Long.nsenter, from: 1)
             else { return [] }
             return a.rest(from: i)
         case "watch":
@@ -146,13 +144,19 @@ enum Wrappers {
                     break
                 }
                 guard w.hasPrefix("-"), w.count > 1 else { break }
-                if w == "-x" || w == "--exec" { execMode = true }
                 if w.hasPrefix("--") {
-                    if ["--interval", "--chgexit"].contains(w) { i += 1 }
-                } else {
-                    let body = Array(w.utf8.dropFirst())
-                    if body.contains(0x78) { execMode = true }
-                    if let k = body.firstIndex(of: 0x6E), k == body.count - 1 { i += 1 }
+                    let o = a.long(i, Long.watch)
+                    if o.name == "exec" { execMode = true }
+                    i += o.words
+                    continue
+                }
+                let body = Array(w.utf8.dropFirst())
+                for (k, c) in body.enumerated() {
+                    if c == 0x78 { execMode = true }  // -x
+                    if c == 0x6E || c == 0x71 {  // -n SECS, -q CYCLES: the rest of the bundle, else the next word
+                        if k == body.count - 1 { i += 1 }
+                        break
+                    }
                 }
                 i += 1
             }
@@ -162,70 +166,110 @@ enum Wrappers {
             var i = 1
             while i < argv.count {
                 let w = argv[i]
-                if w == "-c" || w == "--command" {
-                    return i + 1 < argv.count ? a.scriptWord(i + 1) : []
+                if w == "--" { return [] }  // what follows is the log file
+                if w.hasPrefix("--") {
+                    let o = a.long(i, Long.script)
+                    if o.name == "command" { return a.command(o, at: i) }
+                    i += o.words
+                    continue
                 }
-                if w.hasPrefix("--command=") { return a.scriptText(String(w.dropFirst(10)), index: i) }
-                if w.hasPrefix("-") && !w.hasPrefix("--"), let c = w.firstIndex(of: "c") {
-                    // A bundle such as -qc CMD, or -cCMD with the command attached.
-                    let rest = w[w.index(after: c)...]
-                    if rest.isEmpty { return i + 1 < argv.count ? a.scriptWord(i + 1) : [] }
-                    return a.scriptText(String(rest), index: i)
-                }
-                if [
-                    "-E", "-I", "-O", "-B", "-T", "-m", "-o", "--echo", "--log-in", "--log-out", "--log-io",
-                    "--log-timing", "--logging-format", "--output-limit",
-                ].contains(w) {
-                    i += 1
+                if w.hasPrefix("-") && w.count > 1 {
+                    // A bundle such as -qc CMD, or -cCMD with the command attached; -E -I -O -B -T -m -o take a
+                    // value (the rest of the bundle, else the next word); -t takes only an attached one.
+                    let body = Array(w.utf8.dropFirst())
+                    var skipNext = false
+                    for (k, c) in body.enumerated() {
+                        let attached = k + 1 < body.count ? String(decoding: body[(k + 1)...], as: UTF8.self) : nil
+                        if c == 0x63 {
+                            if let attached { return a.scriptText(attached, index: i) }
+                            return i + 1 < argv.count ? a.scriptWord(i + 1) : []
+                        }
+                        if ByteMask("EIOBTmo").contains(c) {
+                            skipNext = attached == nil
+                            break
+                        }
+                        if c == 0x74 { break }
+                    }
+                    i += skipNext ? 2 : 1
+                    continue
                 }
                 i += 1
             }
             return []
         case "su", "runuser":
-            var user = "root"
+            // su [options] [-] [USER [ARG...]]: -c runs its text through USER's shell. runuser -u USER [--] CMD
+            // runs CMD itself, without a shell.
+            let table = kind == "runuser" ? Long.runuser : Long.su
+            var user: String?
+            var userMode = false
             var i = 1
             var script: [Payload] = []
             while i < argv.count {
                 let w = argv[i]
-                if w == "-c" || w == "--command" || w == "--session-command" {
-                    if i + 1 < argv.count { script = a.scriptWord(i + 1) }
-                    i += 2
+                if w == "--" {
+                    i += 1
+                    if userMode { return a.rest(from: i, user: user ?? "root") }
                     continue
                 }
-                if w.hasPrefix("--command=") {
-                    script = a.scriptText(String(w.dropFirst(10)), index: i)
-                } else if ["-s", "--shell", "-g", "--group", "-G", "--supp-group", "-w", "--whitelist-environment"]
-                    .contains(w)
-                {
-                    i += 1
-                } else if !w.hasPrefix("-") {
-                    user = w
+                if w.hasPrefix("--") {
+                    let o = a.long(i, table)
+                    if o.name == "command" || o.name == "session-command" { script = a.command(o, at: i) }
+                    if o.name == "user" {
+                        user = o.value ?? user
+                        userMode = true
+                    }
+                    i += o.words
+                    continue
                 }
+                if w.hasPrefix("-") && w.count > 1 {
+                    // -c TEXT; -s -g -G -w (and runuser's -u) take a value: the rest of the bundle, else the next word.
+                    let body = Array(w.utf8.dropFirst())
+                    var skipNext = false
+                    for (k, c) in body.enumerated() {
+                        guard ByteMask("csgGw").contains(c) || (c == 0x75 && kind == "runuser") else { continue }
+                        let attached = k + 1 < body.count ? String(decoding: body[(k + 1)...], as: UTF8.self) : nil
+                        if c == 0x63 {
+                            if let attached {
+                                script = a.scriptText(attached, index: i)
+                            } else if i + 1 < argv.count {
+                                script = a.scriptWord(i + 1)
+                            }
+                        }
+                        if c == 0x75 {
+                            user = attached ?? (i + 1 < argv.count ? argv[i + 1] : user)
+                            userMode = true
+                        }
+                        skipNext = attached == nil
+                        break
+                    }
+                    i += skipNext ? 2 : 1
+                    continue
+                }
+                if userMode { return a.rest(from: i, user: user ?? "root") }
+                if w != "-" && user == nil { user = w }
                 i += 1
             }
-            return script.withUser(user)
+            return script.withUser(user ?? "root")
         case "find": return find(&a)
         case "taskset":
             if argv.contains("-p") || argv.contains("--pid") { return [] }
-            guard let i = a.skipOptions(valueShorts: "", valueLongs: [], from: 1) else { return [] }
+            guard let i = a.skipOptions(valueShorts: "", longs: Long.taskset, from: 1) else { return [] }
             return a.rest(from: i + 1)  // skip MASK / LIST
         case "chrt":
             if argv.contains("-p") || argv.contains("--pid") { return [] }
             guard
-                let i = a.skipOptions(
-                    valueShorts: "T", valueLongs: ["sched-runtime", "sched-period", "sched-deadline"], from: 1)
+                let i = a.skipOptions(valueShorts: "TPD", longs: Long.chrt, from: 1)
             else { return [] }
             return a.rest(from: i + 1)  // skip PRIORITY
         case "cpulimit":
-            guard let i = a.skipOptions(valueShorts: "lpe", valueLongs: ["limit", "pid", "exe"], from: 1) else {
+            guard let i = a.skipOptions(valueShorts: "lpe", longs: Long.cpulimit, from: 1) else {
                 return []
             }
             return a.rest(from: i)
         case "strace", "ltrace":
             if argv.contains("-p") { return [] }
             guard
-                let i = a.skipOptions(
-                    valueShorts: "abeEIoOpPsSuUXn", valueLongs: ["output", "signal", "trace"], from: 1)
+                let i = a.skipOptions(valueShorts: "abeEIoOpPsSuUXn", longs: Long.strace, from: 1)
             else { return [] }
             return a.rest(from: i)
         default:
@@ -278,18 +322,10 @@ enum Wrappers {
                 continue
             }
             if w.hasPrefix("--") {
-                if w.hasPrefix("--chdir=") {
-                    chdir = String(w.dropFirst(8))
-                } else if w.hasPrefix("--split-string=") {
-                    split = String(w.dropFirst(15)).split(separator: " ").map(String.init)
-                } else if w == "--chdir" || w == "--unset" || w == "--split-string" {
-                    if i + 1 < argv.count {
-                        if w == "--chdir" { chdir = argv[i + 1] }
-                        if w == "--split-string" { split = argv[i + 1].split(separator: " ").map(String.init) }
-                    }
-                    i += 1
-                }
-                i += 1
+                let o = a.long(i, Long.env)
+                if o.name == "chdir", let v = o.value { chdir = v }
+                if o.name == "split-string", let v = o.value { split = v.split(separator: " ").map(String.init) }
+                i += o.words
                 if !split.isEmpty { break }
                 continue
             }
@@ -341,18 +377,9 @@ enum Wrappers {
             }
             guard w.hasPrefix("-"), w.count > 1 else { break }
             if w.hasPrefix("--") {
-                if w.hasPrefix("--replace") {
-                    replace = w.contains("=") ? String(w.split(separator: "=", maxSplits: 1)[1]) : "{}"
-                }
-                if !w.contains("="),
-                    [
-                        "--arg-file", "--delimiter", "--max-lines", "--max-args", "--max-procs", "--max-chars",
-                        "--process-slot-var",
-                    ].contains(w)
-                {
-                    i += 1
-                }
-                i += 1
+                let o = a.long(i, Long.xargs)
+                if o.name == "replace" { replace = o.value ?? "{}" }
+                i += o.words
                 continue
             }
             let body = Array(w.utf8.dropFirst())
@@ -405,20 +432,15 @@ enum Wrappers {
             }
             guard w.hasPrefix("-"), w.count > 1 else { break }
             if w.hasPrefix("--") {
-                let name = w.split(separator: "=", maxSplits: 1)[0]
-                let value: String? = w.contains("=") ? String(w.split(separator: "=", maxSplits: 1)[1]) : nil
-                switch name {
-                case "--user", "--group", "--close-from", "--chdir", "--host", "--prompt", "--role", "--type",
-                    "--command-timeout", "--other-user", "--chroot":
-                    let v = value ?? (i + 1 < argv.count ? argv[i + 1] : "")
-                    if name == "--user" { user = v }
-                    if name == "--chdir" { chdir = v }
-                    if value == nil { i += 1 }
-                case "--shell", "--login": shellMode = true
-                case "--edit", "--list", "--validate", "--version", "--help", "--remove-timestamp": return []
+                let o = a.long(i, Long.sudo)
+                switch o.name {
+                case "user": user = o.value ?? ""
+                case "chdir": chdir = o.value ?? ""
+                case "shell", "login": shellMode = true
+                case "edit", "list", "validate", "version", "help", "remove-timestamp": return []
                 default: break
                 }
-                i += 1
+                i += o.words
                 continue
             }
             let body = Array(w.utf8.dropFirst())
@@ -457,12 +479,17 @@ enum Wrappers {
         var sawFile = false
         while i < argv.count {
             let w = argv[i]
+            // After the lock file only `-c` / `--command` as written (flock compares them exactly).
             if w == "-c" || w == "--command" {
                 return i + 1 < argv.count ? a.scriptWord(i + 1) : []
             }
             if w.hasPrefix("--command=") { return a.scriptText(String(w.dropFirst(10)), index: i) }
+            if w.hasPrefix("--") && w.count > 2 && !sawFile {
+                i += a.long(i, Long.flock).words
+                continue
+            }
             if w.hasPrefix("-") && w.count > 1 && !sawFile {
-                if ["-w", "--wait", "--timeout", "-E", "--conflict-exit-code"].contains(w) { i += 1 }
+                if w == "-w" || w == "-E" { i += 1 }
                 i += 1
                 continue
             }
@@ -509,7 +536,116 @@ enum Wrappers {
     }
 }
 
-/// argv with its unknown-word indices, and helpers shared by the wrappers.
+/// The long options of each wrapper, as its `--help` lists them on Debian 12 (coreutils 9.1, util-linux 2.38,
+/// findutils 4.9, sudo 1.9, GNU time 1.9; strace's only as far as the options that take a separate value).
+private enum Long {
+    static let nohup = LongOptions("help version")
+    static let timeout = LongOptions("signal= kill-after= foreground preserve-status verbose help version")
+    static let ionice = LongOptions("class= classdata= pid= pgid= uid= ignore help version")
+    static let stdbuf = LongOptions("input= output= error= help version")
+    static let setsid = LongOptions("ctty fork wait help version")
+    static let time = LongOptions("format= output= append verbose quiet portability help version")
+    static let chroot = LongOptions("userspec= groups= skip-chdir help version")
+    static let unshare = LongOptions(
+        "mount? uts? ipc? net? pid? user? cgroup? time? fork map-user= map-group= map-root-user map-current-user "
+            + "map-auto map-users= map-groups= kill-child? mount-proc? propagation= setgroups= keep-caps root= wd= "
+            + "setuid= setgid= monotonic= boottime= help version")
+    static let nsenter = LongOptions(
+        "all target= mount? uts? ipc? net? pid? cgroup? user? time? setuid= setgid= preserve-credentials root? wd? "
+            + "wdns= no-fork follow-context help version")
+    static let taskset = LongOptions("all-tasks pid cpu-list help version")
+    static let chrt = LongOptions(
+        "batch deadline fifo idle other rr reset-on-fork sched-runtime= sched-period= sched-deadline= all-tasks max "
+            + "pid verbose help version")
+    static let cpulimit = LongOptions("limit= pid= exe= path= cpu= lazy include-children verbose help")
+    static let strace = LongOptions(
+        "output= signal= trace= trace-path absolute-timestamps abbrev attach columns const-print-style daemonize "
+            + "debug decode-fds decode-pids detach-on env failed-only fault follow-forks inject instruction-pointer "
+            + "interruptible kvm no-abbrev output-append-mode output-separately quiet raw read relative-timestamps "
+            + "seccomp-bpf stack-traces status string-limit strings-in-hex successful-only summary summary-columns "
+            + "summary-only summary-sort-by summary-syscall-overhead summary-wall-clock syscall-number syscall-times "
+            + "tips user verbose write help version")
+    static let xargs = LongOptions(
+        "arg-file= delimiter= max-args= max-procs= max-chars= process-slot-var= max-lines? eof? replace? null "
+            + "no-run-if-empty interactive verbose exit open-tty show-limits help version")
+    static let sudo = LongOptions(
+        "user= group= close-from= chdir= host= prompt= role= type= command-timeout= other-user= chroot= askpass "
+            + "background bell edit list login non-interactive preserve-env? preserve-groups remove-timestamp "
+            + "reset-timestamp set-home shell stdin validate help version")
+    static let env = LongOptions(
+        "unset= chdir= split-string= ignore-environment null block-signal? default-signal? ignore-signal? "
+            + "list-signal-handling debug help version")
+    static let nice = LongOptions("adjustment= help version")
+    static let flock = LongOptions(
+        "timeout= wait= conflict-exit-code= shared exclusive unlock nonblock close no-fork verbose help version")
+    static let watch = LongOptions(
+        "interval= equexit= differences? beep color errexit chgexit precise no-title no-wrap exec help version")
+    static let script = LongOptions(
+        "command= log-in= log-out= log-io= log-timing= logging-format= echo= output-limit= timing? append return "
+            + "flush force quiet help version")
+    static let su = LongOptions(
+        "command= session-command= shell= group= supp-group= whitelist-environment= preserve-environment login fast "
+            + "pty help version")
+    static let runuser = LongOptions(
+        "user= command= session-command= shell= group= supp-group= whitelist-environment= preserve-environment "
+            + "login fast pty help version")
+}
+
+/// A program's long options as getopt_long(3) reads them: `--name=value`, `--name value` for an option that
+/// requires a value, and any unambiguous prefix of a name (`timeout --sig KILL` is `--signal KILL`; an exact name
+/// wins over the longer names it begins). Every wrapper's table lists all of its long options, so that a prefix
+/// is judged against the same names the program itself knows.
+struct LongOptions: Sendable {
+    enum Arg: Sendable { case none, required, optional }
+
+    private let names: [String]
+    private let args: [Arg]
+
+    /// `spec`: space-separated names, `name=` for a required value, `name?` for an optional (attached) one.
+    init(_ spec: String) {
+        var names: [String] = []
+        var args: [Arg] = []
+        for word in spec.split(separator: " ") {
+            if word.hasSuffix("=") {
+                names.append(String(word.dropLast()))
+                args.append(.required)
+            } else if word.hasSuffix("?") {
+                names.append(String(word.dropLast()))
+                args.append(.optional)
+            } else {
+                names.append(String(word))
+                args.append(.none)
+            }
+        }
+        self.names = names
+        self.args = args
+    }
+
+    static let none = LongOptions("")
+
+    /// The option `name` (without `--`) stands for: itself, else the one option it is a prefix of. Nil when it
+    /// is unknown or ambiguous, and the program then stops with an error.
+    func resolve(_ name: Substring) -> (name: String, arg: Arg)? {
+        if let k = names.firstIndex(where: { $0 == name }) { return (names[k], args[k]) }
+        var found: Int?
+        for k in names.indices where names[k].hasPrefix(name) {
+            if found != nil { return nil }
+            found = k
+        }
+        return found.map { (names[$0], args[$0]) }
+    }
+}
+
+/// One long option at `argv[i]` (which starts with `--`), read as the program reads it.
+struct LongOption {
+    /// The full name the word stands for, or nil when the program does not know it (or it is ambiguous).
+    var name: String?
+    /// Its value: after `=`, or the next word for an option that requires one.
+    var value: String?
+    /// How many words it takes (1, or 2 when the value is the next word).
+    var words: Int
+}
+
 /// A set of ASCII bytes as a bitmap (no hashing, no allocation); a byte of 0x80 and above is never in it.
 private struct ByteMask {
     var lo: UInt64 = 0
@@ -528,14 +664,29 @@ private struct ByteMask {
     }
 }
 
+/// argv with its unknown-word indices, and helpers shared by the wrappers.
 private struct Args {
     let argv: [String]
     let unknown: [Int]
 
     func isUnknown(_ i: Int) -> Bool { !unknown.isEmpty && unknown.contains(i) }
 
+    /// The long option at `i` (`argv[i]` starts with `--`) against `options`.
+    func long(_ i: Int, _ options: LongOptions) -> LongOption {
+        let body = argv[i].dropFirst(2)
+        let eq = body.firstIndex(of: "=")
+        let attached = eq.map { String(body[body.index(after: $0)...]) }
+        guard let (name, arg) = options.resolve(eq.map { body[..<$0] } ?? body) else {
+            return LongOption(name: nil, value: attached, words: 1)
+        }
+        if attached == nil && arg == .required {
+            return LongOption(name: name, value: i + 1 < argv.count ? argv[i + 1] : nil, words: 2)
+        }
+        return LongOption(name: name, value: attached, words: 1)
+    }
+
     /// Skips options starting at `from`; returns the index of the first non-option word (nil if none).
-    func skipOptions(valueShorts: String, valueLongs: [String], from: Int) -> Int? {
+    func skipOptions(valueShorts: String, longs: LongOptions, from: Int) -> Int? {
         let shorts = ByteMask(valueShorts)
         var i = from
         while i < argv.count {
@@ -543,8 +694,7 @@ private struct Args {
             if w == "--" { return i + 1 < argv.count ? i + 1 : nil }
             guard w.hasPrefix("-"), w.utf8.count > 1 else { return i }
             if w.hasPrefix("--") {
-                if !w.contains("="), valueLongs.contains(String(w.dropFirst(2))) { i += 1 }
-                i += 1
+                i += long(i, longs).words
                 continue
             }
             let body = Array(w.utf8.dropFirst())
@@ -582,6 +732,12 @@ private struct Args {
     func scriptWord(_ i: Int) -> [Payload] {
         if isUnknown(i) { return [.unknown(argv[i])] }
         return [.script(argv[i], user: nil)]
+    }
+
+    /// The script of a `--command` long option: its attached text, or the next word.
+    func command(_ o: LongOption, at i: Int) -> [Payload] {
+        if o.words == 2 { return i + 1 < argv.count ? scriptWord(i + 1) : [] }
+        return o.value.map { scriptText($0, index: i) } ?? []
     }
 
     func scriptText(_ text: String, index: Int) -> [Payload] {
