@@ -76,9 +76,34 @@ final class PolicyEvaluationTests: XCTestCase {
             "rm -rf x", "rm -fr x", "rm -Rf x", "rm -fR x", "rm -r -f x", "rm -f -r x", "rm --recursive --force x",
             "rm -r --force x", "rm --recursive -f x", "rm x -rf", "rm -rfv x", "rm -vrf x", "rm -r -v -f x",
             "rm --force --recursive -- x", "rm -f --recursive=always x",
+            // getopt_long reads an unambiguous prefix of a long option as the option: rm deletes with these.
+            "rm --rec --forc x", "rm --r --f x", "rm -r --fo x", "rm --recursive --for x",
         ] {
             assertAction(spelling, .kill, rule: "rm-rf")
         }
+        // Not a prefix of the name: not the flag.
+        assertAction("rm --recursively -f x", .allow)
+        assertAction("rm --= -f x", .allow)
+    }
+
+    /// A prefix counts for alert, stop and kill rules; an allow rule needs its flags as written, so that a prefix
+    /// the program reads as another option cannot earn an allow.
+    func testAbbreviatedFlagsCountOnlyForRulesThatAct() throws {
+        let p = try Policy.load(
+            yaml: """
+                version: 1
+                default: alert
+                rules:
+                  - id: dry-run-ok
+                    match: { command: tool, flags: [dry-run] }
+                    action: allow
+                  - id: no-force
+                    match: { command: tool, flags: [force] }
+                    action: kill
+                """, file: "abbrev.yaml")
+        XCTAssertEqual(p.evaluate(commandLine: "tool --dry-run").rule, "dry-run-ok")
+        XCTAssertEqual(p.evaluate(commandLine: "tool --dry").action, .alert)
+        XCTAssertEqual(p.evaluate(commandLine: "tool --fo").rule, "no-force")
     }
 
     func testDoubleDashEndsFlags() {

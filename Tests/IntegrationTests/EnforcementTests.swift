@@ -95,6 +95,8 @@ final class EnforcementTests: XCTestCase {
             "rm --force --recursive V", "rm -r --force V", "rm --recursive -f V", "rm -rfv V", "rm -rf -- V",
             "/bin/rm -rf V", "/usr/bin/rm -rf V", "'rm' -rf V", "\\rm -rf V", "r''m -rf V", "\"r\"m -r\"f\" V",
             "cd / && usr/bin/rm -rf V", "command rm -rf V", "RM=1 rm -rf V",
+            // getopt_long reads any unambiguous prefix of a long option: rm runs these as --recursive --force.
+            "rm --rec --forc V", "rm --r --f V", "rm -r --fo V", "rm --recursive --for V",
         ]
         for s in spellings {
             let v = try victim()
@@ -128,8 +130,13 @@ final class EnforcementTests: XCTestCase {
             "nice -n 5 rm -rf V", "nohup rm -rf V", "setsid rm -rf V", "stdbuf -o0 rm -rf V", "ionice -c3 rm -rf V",
             "echo V | xargs rm -rf", "echo V | xargs -n1 rm -rf", "find V -maxdepth 0 -exec rm -rf {} \\;",
             "exec rm -rf V", "time rm -rf V",
+            // Long options as the wrappers read them: abbreviated, or taking no separate value.
+            "timeout --sig KILL 5 rm -rf V", "nice --adj 5 rm -rf V", "env --ch=/ rm -rf V",
+            "echo V | xargs --max-lines rm -rf", "echo V | xargs --max-a 1 rm -rf", "stdbuf --out L rm -rf V",
         ]
-        if exists("/usr/bin/sudo") { wrappers += ["sudo rm -rf V", "sudo -u root -- rm -rf V"] }
+        if exists("/usr/bin/sudo") {
+            wrappers += ["sudo rm -rf V", "sudo -u root -- rm -rf V", "sudo --us root rm -rf V"]
+        }
         if exists("/bin/busybox") || exists("/usr/bin/busybox") { wrappers += ["busybox rm -rf V"] }
         for s in wrappers {
             let v = try victim()

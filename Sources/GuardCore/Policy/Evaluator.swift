@@ -279,7 +279,7 @@ struct Evaluator {
         }
         if !m.flags.isEmpty {
             let p = f.parsed(ctx)
-            for alt in m.flags where !alt.present(in: p) { return false }
+            for alt in m.flags where !alt.present(in: p, abbreviated: m.abbreviatedFlags) { return false }
         }
         if !m.cmdline.isEmpty {
             let line = f.cmdline(ctx)

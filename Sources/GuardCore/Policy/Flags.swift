@@ -120,6 +120,9 @@ struct ParsedArgs: Sendable {
     var shorts: [UInt8] = []
     /// Long flag names present, without dashes and without `=value`.
     var longs: [Substring] = []
+    /// The long flags written with `--` (not `find`-style single-dash words): getopt_long(3) reads any
+    /// unambiguous prefix of a long option as that option, so `rm --rec --forc` is `rm --recursive --force`.
+    var prefixable: [Substring] = []
     /// Indices into argv of operand words (neither flag nor option value).
     var operands: [Int] = []
 
@@ -153,8 +156,10 @@ struct ParsedArgs: Sendable {
                 let body = w.dropFirst(2)
                 if let eq = body.firstIndex(of: "=") {
                     longs.append(body[..<eq])
+                    if eq != body.startIndex { prefixable.append(body[..<eq]) }
                 } else {
                     longs.append(body)
+                    prefixable.append(body)
                     if !syntax.longWithValue.isEmpty && syntax.longWithValue.contains(String(body)) { i += 1 }
                 }
                 continue
@@ -182,8 +187,12 @@ struct ParsedArgs: Sendable {
 
     func hasShort(_ c: UInt8) -> Bool { shorts.contains(c) }
 
-    func hasLong(_ name: String) -> Bool {
+    /// Whether the long flag `name` is present: as written, or with `abbreviated` also as a `--` prefix of it.
+    func hasLong(_ name: String, abbreviated: Bool) -> Bool {
         for l in longs where l == name { return true }
+        if abbreviated {
+            for l in prefixable where name.hasPrefix(l) { return true }
+        }
         return false
     }
 }
@@ -193,9 +202,11 @@ struct FlagAlternatives: Sendable, Hashable {
     var shorts: [UInt8] = []
     var longs: [String] = []
 
-    func present(in args: ParsedArgs) -> Bool {
+    /// Whether one alternative is present; with `abbreviated`, a long one also when written as a prefix of its
+    /// name (`--rec` for `recursive`), as the program itself reads it.
+    func present(in args: ParsedArgs, abbreviated: Bool) -> Bool {
         for s in shorts where args.hasShort(s) { return true }
-        for l in longs where args.hasLong(l) { return true }
+        for l in longs where args.hasLong(l, abbreviated: abbreviated) { return true }
         return false
     }
 

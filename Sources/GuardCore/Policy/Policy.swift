@@ -222,8 +222,25 @@ final class CompiledMatch: @unchecked Sendable {
     @exclusivity(unchecked) var isTextOnly = false
     /// `paths` must hold for every path operand (allow rules) rather than for one (alert, stop, kill rules).
     @exclusivity(unchecked) var everyPath = false
+    /// `flags` also hold when written as a `--` prefix of their long name (`rm --rec`), as getopt_long reads them:
+    /// for alert, stop and kill rules. An allow rule needs its flags as written (a prefix the program reads as
+    /// another option must not earn an allow).
+    @exclusivity(unchecked) var abbreviatedFlags = false
 
     init() {}
+
+    /// Sets what depends on the rule's action: `everyPath` for this match, `abbreviatedFlags` also for its
+    /// pipeline stages and parent match.
+    func judged(by action: Action) {
+        everyPath = action == .allow
+        readsAbbreviations(action != .allow)
+    }
+
+    private func readsAbbreviations(_ on: Bool) {
+        abbreviatedFlags = on
+        for m in pipeline { m.readsAbbreviations(on) }
+        for m in parent { m.readsAbbreviations(on) }
+    }
 
     var hasCommand: Bool { !commandNames.isEmpty || !commandPaths.isEmpty || !commandGlobs.isEmpty }
 

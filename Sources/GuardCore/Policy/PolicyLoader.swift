@@ -296,7 +296,7 @@ struct PolicyLoader {
                 .missingKey(loc(node), key: "match", context: "rule '\(id)'", example: "match: { command: rm }"))
         }
         guard errors.count == before, let act else { return nil }
-        compiled.everyPath = act == .allow
+        compiled.judged(by: act)
         return Policy.Rule(id: id, description: desc, action: act, severity: sev, location: loc(node), match: compiled)
     }
 
