@@ -263,6 +263,17 @@ final class PolicyEvaluationTests: XCTestCase {
         }
     }
 
+    /// `git -c alias.NAME=VALUE NAME` runs VALUE inside git (no exec shows it): judged as that command.
+    func testGitAliasesFromTheCommandLine() {
+        assertAction("git -c alias.p='push --force' p origin main", .stop, rule: "git-force")
+        assertAction("git -c alias.P='push -f' -C repo p", .stop, rule: "git-force")
+        assertAction("git -c alias.p=status -c alias.p='push -f' p", .stop, rule: "git-force")
+        assertAction("git -c alias.x='!rm -rf x' x", .kill, rule: "rm-rf")
+        assertAction("git -c alias.st=status st", .allow)
+        assertAction("git -c alias.p='push -f' status", .allow)
+        assertAction("git -c core.pager=cat push origin main", .allow)
+    }
+
     func testBusyboxAppletIsChosenByArgv0() {
         // /bin/busybox run with argv[0] "rm" (exec -a rm busybox ...) is rm.
         let spoofed = ExecContext(argv: ["rm", "-rf", "x"], path: "/bin/busybox", cwd: ws, workspace: ws)

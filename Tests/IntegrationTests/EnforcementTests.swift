@@ -29,6 +29,9 @@ final class EnforcementTests: XCTestCase {
                 - { command: [curl, wget] }
                 - { command: [sh, bash, dash] }
             action: kill
+          - id: git-reset-hard
+            match: { command: git, args: [reset], flags: [hard] }
+            action: kill
           - id: stop-marked-touch
             match: { command: touch, args: ["*stopme*"] }
             action: stop
@@ -141,6 +144,33 @@ final class EnforcementTests: XCTestCase {
         for s in wrappers {
             let v = try victim()
             try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
+        }
+    }
+
+    /// `git -c alias.NAME=VALUE NAME` runs VALUE: judged as the command it stands for before git starts (and
+    /// again when git re-executes itself with the expansion). git also reads `--har` as `--hard`.
+    func testGitAliasesAndAbbreviationsAreJudgedAsGitRunsThem() throws {
+        guard exists("/usr/bin/git") else { throw XCTSkip("git is not installed") }
+        for s in [
+            "git -c alias.yolo='reset --hard' yolo", "git -c alias.YoLo='reset --hard' -c color.ui=never yolo",
+            "git reset --har",
+        ] {
+            // A repository with an uncommitted file: `reset --hard` would discard it.
+            let repo = try victim("repo")
+            let setup = try Guard.exec(
+                "/bin/sh",
+                [
+                    "-c",
+                    "cd '\(repo)' && git init -q && git -c user.email=t@t -c user.name=t commit -q --allow-empty -m i "
+                        + "&& git add file",
+                ])
+            XCTAssertEqual(setup.status, 0, setup.stderr)
+            let r = try guarded("cd '\(repo)' && \(s)")
+            XCTAssertTrue(exists(repo + "/file"), "uncommitted work discarded by: \(s)\n\(r.stdout)\n\(r.stderr)")
+            XCTAssertEqual(r.status, 3, "violation exit code for: \(s)\n\(r.stderr)")
+            XCTAssertTrue(
+                Guard.jsonLines(r.stdout).contains { $0["rule"] as? String == "git-reset-hard" },
+                "no git-reset-hard violation for \(s): \(r.stdout)")
         }
     }
 

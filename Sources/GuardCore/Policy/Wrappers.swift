@@ -28,7 +28,7 @@ enum Wrappers {
     static let names: Set<String> = shells.union([
         "env", "nohup", "timeout", "nice", "ionice", "stdbuf", "setsid", "time", "command", "exec", "xargs", "sudo",
         "doas", "busybox", "flock", "chroot", "unshare", "watch", "script", "find", "eval", "su", "runuser",
-        "taskset", "strace", "ltrace", "builtin", "chrt", "cpulimit", "nsenter",
+        "taskset", "strace", "ltrace", "builtin", "chrt", "cpulimit", "nsenter", "git",
     ])
 
     /// The payloads of a command whose program is known by `names` (basenames), or [] when it wraps nothing.
@@ -57,6 +57,7 @@ enum Wrappers {
             return a.joinedScript(from: 1)
         case "builtin":
             return a.rest(from: 1)
+        case "git": return gitAlias(&a)
         case "env": return env(&a)
         case "nohup": return a.skipOptions(valueShorts: "", longs: Long.nohup, from: 1).map { a.rest(from: $0) } ?? []
         case "timeout":
@@ -501,6 +502,44 @@ enum Wrappers {
             return a.rest(from: i)
         }
         return []
+    }
+
+    /// `git -c alias.NAME=VALUE NAME ARGS` runs the git command VALUE stands for (`!TEXT`: shell text git runs
+    /// with sh), so that is the payload, judged before git starts. (git 2.39 then re-executes itself with the
+    /// expansion, which is judged again at that exec; a git that dispatches in process would not.) Alias names
+    /// are case-insensitive and a later `-c` wins, as in git. Aliases from config files are not in argv.
+    private static func gitAlias(_ a: inout Args) -> [Payload] {
+        let argv = a.argv
+        var aliases: [(name: String, value: String, index: Int)] = []
+        var i = 1
+        // git's own options before the subcommand; those that take the next word as their value.
+        while i < argv.count {
+            let w = argv[i]
+            if w == "-c" || w == "-C" || w == "--git-dir" || w == "--work-tree" || w == "--namespace"
+                || w == "--attr-source" || w == "--config-env"
+            {
+                if w == "-c", i + 1 < argv.count, !a.isUnknown(i + 1) {
+                    let kv = argv[i + 1]
+                    if kv.utf8.count > 6, kv.prefix(6).lowercased() == "alias.", let eq = kv.firstIndex(of: "=") {
+                        let name = kv[kv.index(kv.startIndex, offsetBy: 6)..<eq].lowercased()
+                        aliases.append((name, String(kv[kv.index(after: eq)...]), i + 1))
+                    }
+                }
+                i += 2
+                continue
+            }
+            guard w.hasPrefix("-") else { break }
+            i += 1
+        }
+        guard !aliases.isEmpty, i < argv.count, !a.isUnknown(i),
+            let alias = aliases.last(where: { $0.name == argv[i].lowercased() })
+        else { return [] }
+        if alias.value.hasPrefix("!") { return a.scriptText(String(alias.value.dropFirst()), index: alias.index) }
+        let words = ShellScript.parse(alias.value).commands.first?.argv ?? []
+        guard !words.isEmpty else { return [] }
+        let inner = Array(argv[..<i]) + words + Array(argv[(i + 1)...])
+        let unknown = a.unknown.filter { $0 != i }.map { $0 < i ? $0 : $0 - 1 + words.count }
+        return [.exec(Payload.Exec(argv: inner, unknown: unknown))]
     }
 
     private static func find(_ a: inout Args) -> [Payload] {
