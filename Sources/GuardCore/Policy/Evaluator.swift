@@ -163,10 +163,7 @@ struct Evaluator {
             return best
         }
         if let info = ctx.nameInfo, !info.isWrapper, ctx.identities.isEmpty { return best }
-        let argv0 = ctx.argv.first.map(Paths.basename)
-        for payload in Wrappers.unwrap(
-            names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0)
-        {
+        for payload in Wrappers.unwrap(names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords) {
             switch payload {
             case .exec(let e):
                 if e.unknown.contains(0) || e.argv.isEmpty {
@@ -554,8 +551,7 @@ struct Evaluator {
         var f = Facts(ctx)
         if matches(m, ctx, &f) { return true }
         guard depth < 6 else { return false }
-        let argv0 = ctx.argv.first.map(Paths.basename)
-        for payload in Wrappers.unwrap(names: f.names, argv: ctx.argv, unknown: ctx.unknownWords, argv0Name: argv0) {
+        for payload in Wrappers.unwrap(names: f.names, argv: ctx.argv, unknown: ctx.unknownWords) {
             guard case .exec(let e) = payload, !e.argv.isEmpty, !e.unknown.contains(0) else { continue }
             let info = resolve(e.argv[0], cwd: ctx.cwd)
             var inner = ExecContext(

@@ -32,7 +32,7 @@ enum Wrappers {
     ])
 
     /// The payloads of a command whose program is known by `names` (basenames), or [] when it wraps nothing.
-    static func unwrap(names: [String], argv: [String], unknown: [Int], argv0Name: String?) -> [Payload] {
+    static func unwrap(names: [String], argv: [String], unknown: [Int]) -> [Payload] {
         guard argv.count >= 1 else { return [] }
         var kind: String?
         for n in names where Wrappers.names.contains(n) {
@@ -40,13 +40,20 @@ enum Wrappers {
             break
         }
         guard let kind else { return [] }
+        // git is the most common of these by far, and nearly always wraps nothing: test it first.
+        if kind == "git" {
+            guard argv.count > 3, argv[1] == "-c" || argv.contains("-c") else { return [] }
+            var a = Args(argv: argv, unknown: unknown)
+            return gitAlias(&a)
+        }
         var a = Args(argv: argv, unknown: unknown)
         if shells.contains(kind) { return shell(&a) }
         switch kind {
         case "busybox":
             // Busybox picks its applet by argv[0]: run as /bin/busybox with argv[0] "rm", it is rm. (Run through
             // a link named rm, the name already says so.)
-            if let argv0Name, argv0Name != "busybox", !argv0Name.isEmpty, !names.contains(argv0Name) {
+            let argv0Name = Paths.basename(argv[0])
+            if argv0Name != "busybox", !argv0Name.isEmpty, !names.contains(argv0Name) {
                 var inner = argv
                 inner[0] = argv0Name
                 return a.applet(inner)
@@ -57,7 +64,6 @@ enum Wrappers {
             return a.joinedScript(from: 1)
         case "builtin":
             return a.rest(from: 1)
-        case "git": return gitAlias(&a)
         case "env": return env(&a)
         case "nohup": return a.skipOptions(valueShorts: "", longs: Long.nohup, from: 1).map { a.rest(from: $0) } ?? []
         case "timeout":
