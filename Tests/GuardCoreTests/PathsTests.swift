@@ -43,7 +43,8 @@ final class PathsTests: XCTestCase {
             let expected = p.hasPrefix("/") ? Paths.normalize(p) : Paths.normalize(cwd + "/" + p)
             XCTAssertEqual(Paths.absolute(p, cwd: cwd), expected, "\(cwd) + \(p)")
         }
-        XCTAssertEqual(Paths.absolute("src/main.swift", cwd: "/home/agent/project"), "/home/agent/project/src/main.swift")
+        XCTAssertEqual(
+            Paths.absolute("src/main.swift", cwd: "/home/agent/project"), "/home/agent/project/src/main.swift")
         XCTAssertEqual(Paths.absolute("", cwd: "/home/u"), "/home/u")
         XCTAssertEqual(Paths.absolute("a", cwd: "/"), "/a")
     }

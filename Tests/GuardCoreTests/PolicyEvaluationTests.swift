@@ -263,6 +263,22 @@ final class PolicyEvaluationTests: XCTestCase {
         }
     }
 
+    /// A shell without `-c` runs its standard input: a here-string or here-document written on the command.
+    func testShellsRunTheirHereStringOrHereDocument() {
+        for line in [
+            "bash <<< 'rm -rf x'", "sh -s <<< 'rm -rf x'", "bash -s arg <<< 'rm -rf x'", "sudo bash <<< 'rm -rf x'",
+            "timeout 5 env sh <<< 'rm -rf x'", "bash <<'EOF'\necho hi\nrm -rf x\nEOF", "sh <<-EOF\n\trm -rf x\n\tEOF",
+        ] {
+            assertAction(line, .kill, rule: "rm-rf")
+        }
+        // A script file runs, not stdin; cat does not run its input; a redirection from a file is unknown text.
+        for line in ["bash script.sh <<< 'rm -rf x'", "cat <<< 'rm -rf x'", "bash < list", "echo <<EOF\nrm -rf x\nEOF"]
+        {
+            assertAction(line, .allow)
+        }
+        XCTAssertEqual(eval("bash <<< \"$X\"").matched, "\"$X\"")
+    }
+
     /// `git -c alias.NAME=VALUE NAME` runs VALUE inside git (no exec shows it): judged as that command.
     func testGitAliasesFromTheCommandLine() {
         assertAction("git -c alias.p='push --force' p origin main", .stop, rule: "git-force")

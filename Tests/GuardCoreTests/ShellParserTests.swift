@@ -73,6 +73,20 @@ final class ShellParserTests: XCTestCase {
         XCTAssertEqual(argvs("cat <<< 'here string'"), [["cat"]])
     }
 
+    /// A simple command's here-document text is kept with its redirection (a shell without -c runs it).
+    func testHeredocTextIsKeptWithItsCommand() {
+        let s = ShellScript.parse("cat <<A <<-'B'; echo x <<C\none $X\nA\n\ttwo\n\tB\nthree\nC\nls <<< 'w'")
+        XCTAssertEqual(s.commands.map(\.argv), [["cat"], ["echo", "x"], ["ls"]])
+        XCTAssertEqual(s.commands[0].redirections.map(\.body), ["one $X\n", "\ttwo\n"])
+        XCTAssertEqual(s.commands[1].redirections.map(\.body), ["three\n"])
+        XCTAssertEqual(s.commands[0].stdinText().text, "\ttwo\n")  // the last redirection of stdin wins
+        XCTAssertEqual(s.commands[2].stdinText().text, "w")
+        XCTAssertEqual(ShellScript.parse("bash <<< \"$X\"").commands[0].stdinText().unknown, true)
+        XCTAssertNil(ShellScript.parse("bash <<EOF < f\nx\nEOF\n").commands[0].stdinText().text)
+        // Unterminated: the text runs to the end.
+        XCTAssertEqual(ShellScript.parse("sh <<EOF\nrm -rf /").commands[0].redirections[0].body, "rm -rf /")
+    }
+
     func testCompoundCommands() {
         XCTAssertEqual(
             argvs("if test -f x; then a; elif b; then c; else d; fi"),

@@ -120,7 +120,8 @@ final class EnforcementTests: XCTestCase {
     func testNestedShellsAndEval() throws {
         for s in [
             "bash -c \"sh -c 'rm -rf V'\"", "sh -c \"bash -lc 'dash -c \\\"rm -rf V\\\"'\"", "eval 'rm -rf V'",
-            "cd /tmp; (cd / && { rm -rf V; })", "echo start; if true; then rm -rf V; fi",
+            "cd /tmp; (cd / && { rm -rf V; })", "echo start; if true; then rm -rf V; fi", "bash <<< 'rm -rf V'",
+            "sh <<'EOF'\necho start\nrm -rf V\nEOF",
         ] {
             let v = try victim()
             try assertDenied(s.replacingOccurrences(of: "V", with: v), v)

@@ -152,7 +152,11 @@ struct Evaluator {
 
     // MARK: - Commands
 
-    mutating func command(_ ctx: borrowing ExecContext, depth: Int, skipText: Bool = false) -> Outcome {
+    /// Judges one command and what it wraps; `stdin` is what its own text gives it as standard input (a
+    /// here-string or here-document), which a shell without `-c` runs and a wrapper passes on to its payload.
+    mutating func command(
+        _ ctx: borrowing ExecContext, depth: Int, skipText: Bool = false, stdin: Stdin? = nil
+    ) -> Outcome {
         var facts = Facts(ctx)
         var best = direct(ctx, &facts, skipText: skipText)
         if depth > Evaluator.maxDepth {
@@ -162,8 +166,12 @@ struct Evaluator {
                     reason: "wrappers nested deeper than \(Evaluator.maxDepth) levels"))
             return best
         }
-        if let info = ctx.nameInfo, !info.isWrapper, ctx.identities.isEmpty { return best }
-        for payload in Wrappers.unwrap(names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords) {
+        if let info = ctx.nameInfo, ctx.identities.isEmpty,
+            !info.isWrapper || (info.isGit && !ctx.argv.contains("-c"))
+        {
+            return best
+        }
+        for payload in Wrappers.unwrap(names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords, stdin: stdin ?? Stdin()) {
             switch payload {
             case .exec(let e):
                 if e.unknown.contains(0) || e.argv.isEmpty {
@@ -191,7 +199,7 @@ struct Evaluator {
                 inner.nameInfo = info.cached ? info : nil
                 inner.unknownWords = e.unknown
                 if let u = e.user { setUser(&inner, u) }
-                best.merge(command(inner, depth: depth + 1))
+                best.merge(command(inner, depth: depth + 1, stdin: stdin))
             case .script(let text, let user):
                 var template = copy ctx
                 template.argv = []
@@ -483,12 +491,18 @@ struct Evaluator {
                 if policy.defaultAction != .allow { best.merge(defaultOutcome(argv)) }
                 continue
             }
+            // What it reads as its script when it is a shell without -c (or wraps one).
+            var stdin: Stdin?
+            if !info.cached || (info.isWrapper && !info.isGit) {
+                let (text, unknownText) = s.commands[i].stdinText()
+                stdin = Stdin(text: text, unknown: unknownText)
+            }
             let ctx = ExecContext(
                 command: argv, path: info.resolved.real, filename: info.resolved.located, cwd: cwd,
                 cwdUnknown: cwdUnknown, unknownWords: unknown, resolvedNames: info.resolved.names,
                 nameInfo: info.cached ? info : nil, template: template)
             // Text-only rules were tried on the whole script text above; its commands skip them.
-            best.merge(command(ctx, depth: depth + 1, skipText: true))
+            best.merge(command(ctx, depth: depth + 1, skipText: true, stdin: stdin))
             if !contexts.isEmpty { contexts[i] = consume ctx }
         }
         for r in policy.scriptRules {

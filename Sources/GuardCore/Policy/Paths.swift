@@ -97,12 +97,15 @@ final class NameInfo: @unchecked Sendable {
     /// Whether this info lives in a run's cache (its candidates and wrapper flag are then computed); an
     /// uncached resolution carries only `resolved`.
     let cached: Bool
+    /// git: a wrapper only of the aliases its own `-c` options define, so most git commands wrap nothing.
+    let isGit: Bool
 
     init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool, cached: Bool) {
         self.resolved = resolved
         self.candidates = candidates
         self.isWrapper = isWrapper
         self.cached = cached
+        isGit = resolved.names.contains("git")
     }
 }
 

@@ -17,6 +17,14 @@ enum Payload: Sendable, Equatable {
     }
 }
 
+/// What a command reads as standard input, as far as its own text says: a here-string's word or a
+/// here-document's text (see `SimpleCommand.stdinText`).
+struct Stdin: Sendable {
+    /// The text, or the source text of a here-string word whose value is `unknown` statically.
+    var text: String?
+    var unknown = false
+}
+
 /// Knows the wrappers and shells whose payload is evaluated as if executed.
 enum Wrappers {
     /// Shells whose `-c STRING` is parsed as shell text.
@@ -32,7 +40,7 @@ enum Wrappers {
     ])
 
     /// The payloads of a command whose program is known by `names` (basenames), or [] when it wraps nothing.
-    static func unwrap(names: [String], argv: [String], unknown: [Int]) -> [Payload] {
+    static func unwrap(names: [String], argv: [String], unknown: [Int], stdin: Stdin = Stdin()) -> [Payload] {
         guard argv.count >= 1 else { return [] }
         var kind: String?
         for n in names where Wrappers.names.contains(n) {
@@ -47,7 +55,7 @@ enum Wrappers {
             return gitAlias(&a)
         }
         var a = Args(argv: argv, unknown: unknown)
-        if shells.contains(kind) { return shell(&a) }
+        if shells.contains(kind) { return shell(&a, stdin: stdin) }
         switch kind {
         case "busybox":
             // Busybox picks its applet by argv[0]: run as /bin/busybox with argv[0] "rm", it is rm. (Run through
@@ -286,8 +294,9 @@ enum Wrappers {
 
     // MARK: - Individual wrappers
 
-    private static func shell(_ a: inout Args) -> [Payload] {
+    private static func shell(_ a: inout Args, stdin: Stdin) -> [Payload] {
         var hasC = false
+        var hasS = false
         var i = 1
         let argv = a.argv
         while i < argv.count {
@@ -305,11 +314,17 @@ enum Wrappers {
             }
             let body = w.utf8.dropFirst()
             if f == 0x2D && body.contains(0x63) { hasC = true }
+            if f == 0x2D && body.contains(0x73) { hasS = true }
             if body.contains(0x6F) || body.contains(0x4F) { i += 1 }
             i += 1
         }
-        guard hasC, i < argv.count else { return [] }
-        return a.scriptWord(i)
+        if hasC { return i < argv.count ? a.scriptWord(i) : [] }
+        // No -c: the shell runs a script file named by its first operand (its text is not known here; each of
+        // its commands is judged at its own exec), else, or with -s, its standard input.
+        if i < argv.count && !hasS { return [] }
+        if stdin.unknown { return [.unknown(stdin.text ?? "")] }
+        if let text = stdin.text { return [.script(text, user: nil)] }
+        return []
     }
 
     private static func env(_ a: inout Args) -> [Payload] {

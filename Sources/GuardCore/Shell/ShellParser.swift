@@ -18,6 +18,9 @@ struct ShellParser {
         var delimiter: [UInt8]
         var stripTabs: Bool
         var expands: Bool
+        /// Where its text goes once read: a simple command's index in `out.commands` and the redirection's index.
+        var command: Int?
+        var redirection = 0
     }
 
     private let b: UnsafeBufferPointer<UInt8>
@@ -27,6 +30,9 @@ struct ShellParser {
     private var baseOffset: Int
     private var out = ShellScript()
     private var pending: [PendingHeredoc] = []
+    /// Counts the times pending here-documents were read (a newline inside a substitution can read them before
+    /// their command is complete; their text then stays unattached).
+    private var heredocReads = 0
     private var wbuf: [UInt8] = []
 
     private init(
@@ -162,6 +168,7 @@ struct ShellParser {
     private mutating func readHeredocBodies() throws {
         let docs = pending
         pending.removeAll()
+        heredocReads += 1
         for doc in docs {
             let bodyStart = p
             var bodyEnd = b.count
@@ -183,6 +190,10 @@ struct ShellParser {
                     break
                 }
                 p = lineEnd < b.count ? lineEnd + 1 : lineEnd
+            }
+            if let c = doc.command, c < out.commands.count, doc.redirection < out.commands[c].redirections.count {
+                out.commands[c].redirections[doc.redirection].body = String(
+                    decoding: UnsafeBufferPointer(rebasing: b[bodyStart..<max(bodyStart, bodyEnd)]), as: UTF8.self)
             }
             if doc.expands && bodyEnd > bodyStart {
                 try scanExpansions(bodyStart, bodyEnd)
@@ -543,6 +554,8 @@ struct ShellParser {
 
     private mutating func parseSimpleCommand() throws {
         var cmd = SimpleCommand()
+        var heredocs: [(pending: Int, redirection: Int)] = []
+        let reads = heredocReads
         cmd.argv.reserveCapacity(8)
         cmd.offset = p + baseOffset
         cmd.inSubstitution = inSubstitution
@@ -568,8 +581,15 @@ struct ShellParser {
                 throw fail("unexpected '('; quote it or write a subshell on its own")
             }
             var redirTarget: ShellRedirection?
+            let pendingBefore = pending.count
             if try tryRedirection(into: &redirTarget) {
-                if let r = redirTarget { cmd.redirections.append(r) }
+                if let r = redirTarget {
+                    // A here-document of this command: its text is read at the end of the line.
+                    if pending.count == pendingBefore + 1 {
+                        heredocs.append((pending.count - 1, cmd.redirections.count))
+                    }
+                    cmd.redirections.append(r)
+                }
                 continue
             }
             let before = out.commands.count
@@ -600,6 +620,12 @@ struct ShellParser {
         }
         let index = out.commands.count
         out.commands.append(cmd)
+        if reads == heredocReads {
+            for (k, r) in heredocs where k < pending.count {
+                pending[k].command = index
+                pending[k].redirection = r
+            }
+        }
         // Commands substituted into this one's words feed it: `sh <(curl x)`, `bash -c "$(curl x)"`.
         if !feeds.isEmpty && !cmd.argv.isEmpty {
             out.pipelines.append(ShellPipeline(stages: [feeds, [index]]))
@@ -673,7 +699,8 @@ struct ShellParser {
         let opString = op.description
         if opString == "<<" || opString == "<<-" {
             let (delimiter, quoted) = try parseHeredocDelimiter()
-            pending.append(PendingHeredoc(delimiter: delimiter, stripTabs: opString == "<<-", expands: !quoted))
+            pending.append(
+                PendingHeredoc(delimiter: delimiter, stripTabs: opString == "<<-", expands: !quoted, command: nil))
             result = ShellRedirection(
                 op: opString, fd: fd, target: ShellWord(text: String(decoding: delimiter, as: UTF8.self), isKnown: true)
             )

@@ -25,6 +25,27 @@ public struct ShellRedirection: Sendable, Equatable {
     public var fd: Int?
     /// The target word (file name, descriptor, here-string or here-document delimiter).
     public var target: ShellWord
+    /// A here-document's text (`<<`, `<<-`) once its lines are read, for a simple command's redirection; nil
+    /// otherwise.
+    public var body: String? = nil
+}
+
+extension SimpleCommand {
+    /// The text the command reads as its standard input from a here-string or here-document, when known: the
+    /// script a shell run without `-c` executes (`bash <<< 'cmd'`, `sh <<'EOF' ... EOF`). A here-string whose
+    /// word is not known statically sets `unknown` (and `text` is its source text).
+    func stdinText() -> (text: String?, unknown: Bool) {
+        var result: (String?, Bool) = (nil, false)
+        for r in redirections where r.fd == nil || r.fd == 0 {
+            switch r.op {
+            case "<<<": result = (r.target.text, !r.target.isKnown)
+            case "<<", "<<-": result = (r.body, false)
+            case "<", "<>", "<&": result = (nil, false)
+            default: break
+            }
+        }
+        return result
+    }
 }
 
 /// One simple command: assignments, argv words and redirections.
