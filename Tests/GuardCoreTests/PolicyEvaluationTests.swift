@@ -263,6 +263,38 @@ final class PolicyEvaluationTests: XCTestCase {
         }
     }
 
+    /// An `args` pattern with a `/` is also tried on each path-like word made absolute and normal against the
+    /// working directory: either form for a rule that acts, both for an allow rule.
+    func testArgumentPathsAreResolved() throws {
+        let p = try Policy.load(
+            yaml: """
+                version: 1
+                rules:
+                  - id: null-ok
+                    match: { command: dd, args: ['of=/dev/null'] }
+                    action: allow
+                  - id: device
+                    match: { command: dd, args: ['of=/dev/*'] }
+                    action: kill
+                  - id: etc
+                    match: { command: cp, args: ['/etc/*'] }
+                    action: alert
+                """, file: "paths.yaml")
+        func rule(_ line: String, cwd: String = "/home/agent/project") -> String? {
+            p.evaluate(commandLine: line, cwd: cwd, workspace: "/home/agent/project").rule
+        }
+        XCTAssertEqual(rule("dd of=//dev/sda"), "device")
+        XCTAssertEqual(rule("dd of=/./dev/sda"), "device")
+        XCTAssertEqual(rule("dd of=sda", cwd: "/dev"), "device")
+        XCTAssertEqual(rule("cd /dev && dd of=sda"), "device")
+        XCTAssertEqual(rule("dd of=/dev/null"), "null-ok")
+        XCTAssertEqual(rule("dd of=/dev/null/../sda"), "device")  // the allow rule needs both forms
+        XCTAssertEqual(rule("cp ../../../etc/shadow x"), "etc")
+        XCTAssertEqual(rule("cp ./shadow x", cwd: "/etc"), "etc")
+        XCTAssertNil(rule("dd of=out.img"))
+        XCTAssertNil(rule("cp -t /etc x"))  // an option is not a path here
+    }
+
     /// A shell without `-c` runs its standard input: a here-string or here-document written on the command.
     func testShellsRunTheirHereStringOrHereDocument() {
         for line in [

@@ -175,6 +175,24 @@ final class EnforcementTests: XCTestCase {
         }
     }
 
+    /// An argument that names a path is also judged as the absolute normal path (`of=//x`, `of=x` run in the
+    /// directory): dd would zero the file, which keeps its text.
+    func testArgumentPathsAreJudgedResolved() throws {
+        let v = try victim()
+        let policy = dir.appendingPathComponent("dd.yaml").path
+        try
+            "version: 1\nrules:\n  - id: dd-into-victim\n    match: { command: dd, args: ['of=\(v)/*'] }\n    action: kill\n"
+            .write(toFile: policy, atomically: true, encoding: .utf8)
+        for s in [
+            "dd if=/dev/zero of=/\(v)//file count=1", "cd '\(v)' && dd if=/dev/zero of=file count=1",
+            "dd if=/dev/zero of=\(v)/./file count=1",
+        ] {
+            let r = try Guard.run(["run", "--policy", policy, "--format", "json", "--", "bash", "-c", s])
+            XCTAssertEqual(try String(contentsOfFile: v + "/file", encoding: .utf8), "precious", "overwritten by: \(s)")
+            XCTAssertEqual(r.status, 3, "violation exit code for: \(s)\n\(r.stderr)")
+        }
+    }
+
     // MARK: the binary's identity, not its name
 
     func testSymlinkedHardLinkedCopiedAndRenamedBinaries() throws {

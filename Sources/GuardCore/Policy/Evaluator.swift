@@ -57,6 +57,55 @@ struct Evaluator {
         private var _parsed: ParsedArgs?
         private var _cmdline: String?
         private var _paths: [String]??
+        private var _resolvedArgs: [String?]?
+
+        /// Each argv word (or the value of a `name=value` word) that names a path, made absolute against the
+        /// working directory and normalised, when that differs from the word as written; nil elsewhere.
+        mutating func resolvedArgs(_ ctx: borrowing ExecContext) -> [String?] {
+            if let r = _resolvedArgs { return r }
+            var out = [String?](repeating: nil, count: ctx.argv.count)
+            let cwd = ctx.cwdUnknown ? nil : (ctx.cwd ?? ctx.workspace)
+            for k in 1..<max(ctx.argv.count, 1) where !ctx.unknownWords.contains(k) {
+                out[k] = Facts.resolvedPath(ctx.argv[k], cwd: cwd)
+            }
+            _resolvedArgs = out
+            return out
+        }
+
+        /// `w` (or the value of `name=value`) as an absolute normal path, when it names one and that differs
+        /// from `w`: a value of `name=value`, or a word with a `/` or a leading `.` or `~`.
+        static func resolvedPath(_ w: String, cwd: String?) -> String? {
+            let u = w.utf8
+            guard let first = u.first else { return nil }
+            var key = Substring("")
+            var value = Substring(w)
+            if let eq = u.firstIndex(of: 0x3D), eq != u.startIndex,
+                u[..<eq].allSatisfy({ c in
+                    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
+                        || c == 0x2D || c == 0x2E
+                })
+            {
+                key = w[...eq]
+                value = w[w.index(after: eq)...]
+            } else if first == 0x2D || !(first == 0x2E || first == 0x7E || u.contains(0x2F)) {
+                return nil  // an option, or a word that does not look like a path
+            }
+            if value.isEmpty { return nil }
+            let path: String
+            if value.hasPrefix("/") {
+                path = Paths.normalize(String(value))
+            } else if value == "~" || value.hasPrefix("~/") {
+                path = Paths.normalize(Paths.home + value.dropFirst())
+            } else if value.hasPrefix("~") {
+                return nil
+            } else if let cwd {
+                path = Paths.absolute(String(value), cwd: cwd)
+            } else {
+                return nil
+            }
+            let resolved = key.isEmpty ? path : String(key) + path
+            return resolved == w ? nil : resolved
+        }
 
         init(_ ctx: borrowing ExecContext) {
             if let cached = ctx.resolvedNames {
@@ -171,7 +220,9 @@ struct Evaluator {
         {
             return best
         }
-        for payload in Wrappers.unwrap(names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords, stdin: stdin ?? Stdin()) {
+        for payload in Wrappers.unwrap(
+            names: facts.names, argv: ctx.argv, unknown: ctx.unknownWords, stdin: stdin ?? Stdin())
+        {
             switch payload {
             case .exec(let e):
                 if e.unknown.contains(0) || e.argv.isEmpty {
@@ -273,11 +324,25 @@ struct Evaluator {
         if !skipCommand && m.hasCommand && !commandMatches(m, ctx, f) { return false }
         if !m.args.isEmpty {
             let argv = ctx.argv
+            // Glob patterns with a `/` are also tried on each word's path made absolute and normal
+            // (`of=//dev/sda`, `of=sda` run in /dev: `of=/dev/sda`): a rule that acts needs either form to match,
+            // an allow rule both.
+            let resolved = m.argsNamePaths ? f.resolvedArgs(ctx) : nil
             for g in m.args {
                 var hit = false
-                for k in 1..<max(argv.count, 1) where g.matches(argv[k]) {
-                    hit = true
-                    break
+                for k in 1..<max(argv.count, 1) {
+                    let raw = g.matches(argv[k])
+                    guard let r = resolved?[k], g.namesPaths else {
+                        if raw {
+                            hit = true
+                            break
+                        }
+                        continue
+                    }
+                    if m.abbreviatedFlags ? (raw || g.matches(r)) : (raw && g.matches(r)) {
+                        hit = true
+                        break
+                    }
                 }
                 if !hit { return false }
             }

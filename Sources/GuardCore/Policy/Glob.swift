@@ -56,10 +56,13 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         let tokens: [Token]
         let shape: Shape
         let required: [UInt8]
+        /// The pattern has a `/` (or is in path mode): it can be meant for a path.
+        let namesPaths: Bool
 
         init(pattern: String, pathMode: Bool, tokens: [Token], shape: Shape, required: [UInt8]) {
             self.pattern = pattern
             self.pathMode = pathMode
+            self.namesPaths = pathMode || pattern.utf8.contains(0x2F)
             self.tokens = tokens
             self.shape = shape
             self.required = required
@@ -72,6 +75,8 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     public var pattern: String { storage.pattern }
     /// Whether `*` and `?` stop at `/`.
     public var pathMode: Bool { storage.pathMode }
+    /// Whether the pattern has a `/` or is in path mode: it can be meant for a path.
+    var namesPaths: Bool { storage.namesPaths }
     var tokens: [Token] { storage.tokens }
     var shape: Shape { storage.shape }
     /// The longest run of literal bytes every match contains: a cheap test before running the automaton.

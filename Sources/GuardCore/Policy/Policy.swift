@@ -226,6 +226,8 @@ final class CompiledMatch: @unchecked Sendable {
     /// for alert, stop and kill rules. An allow rule needs its flags as written (a prefix the program reads as
     /// another option must not earn an allow).
     @exclusivity(unchecked) var abbreviatedFlags = false
+    /// Some `args` pattern has a `/`: it is also tried on words' resolved paths (set at load).
+    @exclusivity(unchecked) var argsNamePaths = false
 
     init() {}
 
@@ -234,6 +236,13 @@ final class CompiledMatch: @unchecked Sendable {
     func judged(by action: Action) {
         everyPath = action == .allow
         readsAbbreviations(action != .allow)
+    }
+
+    /// Sets `argsNamePaths` here and in its pipeline stages and parent match.
+    func noteArgPaths() {
+        argsNamePaths = args.contains { $0.namesPaths }
+        for m in pipeline { m.noteArgPaths() }
+        for m in parent { m.noteArgPaths() }
     }
 
     private func readsAbbreviations(_ on: Bool) {
