@@ -295,6 +295,17 @@ final class PolicyEvaluationTests: XCTestCase {
         XCTAssertNil(rule("cp -t /etc x"))  // an option is not a path here
     }
 
+    /// `~NAME` is NAME's home directory, as the shell expands it; an unknown NAME leaves a relative word.
+    func testTildeUserPaths() {
+        assertAction("rm ~root/x", .stop, rule: "rm-outside")
+        assertAction("cd ~root && rm x", .stop, rule: "rm-outside")
+        assertAction("rm ~no-such-user-here/x", .allow)
+        XCTAssertEqual(Paths.tildeExpanded("~root/a"), "/root/a")
+        XCTAssertEqual(Paths.tildeExpanded("~"), Paths.home)
+        XCTAssertEqual(Paths.tildeExpanded("~no-such-user-here"), "~no-such-user-here")
+        XCTAssertEqual(Paths.tildeExpanded("a~b"), "a~b")
+    }
+
     /// A shell without `-c` runs its standard input: a here-string or here-document written on the command.
     func testShellsRunTheirHereStringOrHereDocument() {
         for line in [

@@ -91,15 +91,12 @@ struct Evaluator {
                 return nil  // an option, or a word that does not look like a path
             }
             if value.isEmpty { return nil }
+            let v = value.hasPrefix("~") ? Paths.tildeExpanded(String(value)) : String(value)
             let path: String
-            if value.hasPrefix("/") {
-                path = Paths.normalize(String(value))
-            } else if value == "~" || value.hasPrefix("~/") {
-                path = Paths.normalize(Paths.home + value.dropFirst())
-            } else if value.hasPrefix("~") {
-                return nil
+            if v.hasPrefix("/") {
+                path = Paths.normalize(v)
             } else if let cwd {
-                path = Paths.absolute(String(value), cwd: cwd)
+                path = Paths.absolute(v, cwd: cwd)
             } else {
                 return nil
             }
@@ -171,9 +168,7 @@ struct Evaluator {
             let cwd = ctx.cwd ?? ctx.workspace
             for i in parsed.operands {
                 var w = ctx.argv[i]
-                if w.hasPrefix("~") {
-                    if w == "~" || w.hasPrefix("~/") { w = Paths.home + w.dropFirst() } else { continue }
-                }
+                if w.hasPrefix("~") { w = Paths.tildeExpanded(w) }
                 if w.hasPrefix("/") {
                     out.append(Paths.normalize(w))
                 } else if let cwd, !ctx.cwdUnknown {
@@ -535,8 +530,8 @@ struct Evaluator {
                     } else if t.hasPrefix("/") {
                         cwd = Paths.normalize(t)
                         cwdUnknown = false
-                    } else if t == "~" || t.hasPrefix("~/") {
-                        cwd = Paths.normalize(Paths.home + t.dropFirst())
+                    } else if t.hasPrefix("~"), case let e = Paths.tildeExpanded(t), e.hasPrefix("/") {
+                        cwd = Paths.normalize(e)
                         cwdUnknown = false
                     } else if t == "-" {
                         cwdUnknown = true

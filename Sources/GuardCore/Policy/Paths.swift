@@ -306,6 +306,17 @@ enum Paths {
         return p.count == n || p[n] == 0x2F
     }
 
+    /// A word's tilde prefix expanded as the shell expands it: `~` and `~/…` to this user's home, `~NAME…` to
+    /// NAME's home directory when the passwd database knows NAME; otherwise the word as it is (a relative path).
+    static func tildeExpanded(_ w: String) -> String {
+        guard w.hasPrefix("~") else { return w }
+        let slash = w.firstIndex(of: "/") ?? w.endIndex
+        let user = w[w.index(after: w.startIndex)..<slash]
+        if user.isEmpty { return home + w[slash...] }
+        guard let pw = getpwnam(String(user)), let dir = pw.pointee.pw_dir else { return w }
+        return String(cString: dir) + w[slash...]
+    }
+
     /// The home directory of the user running claude-guard (`$HOME`, else the passwd entry, else `/root`).
     static let home: String = {
         if let h = getenv("HOME"), h.pointee != 0 { return normalize(String(cString: h)) }
