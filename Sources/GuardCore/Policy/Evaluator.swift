@@ -508,8 +508,8 @@ struct Evaluator {
         var contexts = [ExecContext?](repeating: nil, count: s.pipelines.isEmpty ? 0 : s.commands.count)
         for i in s.commands.indices {
             // Only argv and its unknown words (shared arrays): the whole command is not copied.
-            let argv = s.commands[i].argv
-            let unknown = s.commands[i].unknown
+            let argv = s.commands[i].expanded?.argv ?? s.commands[i].argv
+            let unknown = s.commands[i].expanded?.unknown ?? s.commands[i].unknown
             guard let name = argv.first else { continue }
             if unknown.first == 0 {
                 best.merge(unknownCommand(name))

@@ -555,6 +555,7 @@ struct ShellParser {
     private mutating func parseSimpleCommand() throws {
         var cmd = SimpleCommand()
         var heredocs: [(pending: Int, redirection: Int)] = []
+        var braces: [(index: Int, words: [String])] = []
         let reads = heredocReads
         cmd.argv.reserveCapacity(8)
         cmd.offset = p + baseOffset
@@ -593,6 +594,7 @@ struct ShellParser {
                 continue
             }
             let before = out.commands.count
+            let wordStart = p
             let (word, isAssignment) = try parseWord(allowAssignment: prefix)
             if isAssignment {
                 cmd.assignments.append(word.text)
@@ -611,6 +613,12 @@ struct ShellParser {
             } else {
                 prefix = false
                 if !word.isKnown { cmd.unknown.append(cmd.argv.count) }
+                // A word with unquoted braces (copied verbatim from the input) is brace-expanded, as bash does.
+                if word.isKnown, word.text.utf8.count == p - wordStart, word.text.utf8.contains(0x7B),
+                    let words = BraceExpansion.expand(word.text)
+                {
+                    braces.append((cmd.argv.count, words))
+                }
                 cmd.argv.append(word.text)
             }
             if out.commands.count > before { feeds.append(contentsOf: before..<out.commands.count) }
@@ -618,6 +626,7 @@ struct ShellParser {
         if cmd.argv.isEmpty && cmd.assignments.isEmpty && cmd.redirections.isEmpty {
             throw fail("expected a command but found \(describe(p))")
         }
+        if !braces.isEmpty { cmd.expanded = ShellParser.expand(cmd, braces) }
         let index = out.commands.count
         out.commands.append(cmd)
         if reads == heredocReads {
@@ -630,6 +639,23 @@ struct ShellParser {
         if !feeds.isEmpty && !cmd.argv.isEmpty {
             out.pipelines.append(ShellPipeline(stages: [feeds, [index]]))
         }
+    }
+
+    /// `cmd`'s argv with the words in `braces` replaced by their expansions, unknown indices moved along.
+    private static func expand(_ cmd: SimpleCommand, _ braces: [(index: Int, words: [String])]) -> ExpandedArgv {
+        var argv: [String] = []
+        var unknown: [Int] = []
+        var next = 0
+        for (k, w) in cmd.argv.enumerated() {
+            if next < braces.count && braces[next].index == k {
+                argv += braces[next].words
+                next += 1
+            } else {
+                if cmd.unknown.contains(k) { unknown.append(argv.count) }
+                argv.append(w)
+            }
+        }
+        return ExpandedArgv(argv: argv, unknown: unknown)
     }
 
     /// Parses a redirection at `p` if there is one.

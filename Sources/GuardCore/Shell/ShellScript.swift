@@ -57,6 +57,8 @@ public struct SimpleCommand: Sendable, Equatable {
     public var argv: [String] = []
     /// Indices in `argv` of the words whose value is unknown statically, ascending.
     public var unknown: [Int] = []
+    /// argv after brace expansion (`{rm,-rf,x}` is `rm -rf x`), when a word expanded; nil otherwise.
+    public var expanded: ExpandedArgv?
     /// Redirections written among the words.
     public var redirections: [ShellRedirection] = []
     /// Byte offset of the command's first token in the parsed text.
@@ -78,6 +80,12 @@ public struct SimpleCommand: Sendable, Equatable {
         }
         return out
     }
+}
+
+/// A command's argv after brace expansion, with the indices of its unknown words.
+public struct ExpandedArgv: Sendable, Equatable {
+    public var argv: [String]
+    public var unknown: [Int]
 }
 
 /// A pipeline of two or more stages; each stage lists the indices of the commands written in it.
