@@ -1,3 +1,5 @@
+import Glibc
+
 /// A recursive-descent parser for POSIX sh plus the bash forms agents write, over UTF-8 bytes.
 ///
 /// It extracts simple commands (argv words, assignments, redirections) from lists, pipelines, compound commands,
@@ -614,8 +616,8 @@ struct ShellParser {
                 prefix = false
                 if !word.isKnown { cmd.unknown.append(cmd.argv.count) }
                 // A word with unquoted braces (copied verbatim from the input) is brace-expanded, as bash does.
-                if word.isKnown, word.text.utf8.count == p - wordStart, word.text.utf8.contains(0x7B),
-                    let words = BraceExpansion.expand(word.text)
+                if word.isKnown, let base = b.baseAddress, memchr(base + wordStart, 0x7B, p - wordStart) != nil,
+                    word.text.utf8.count == p - wordStart, let words = BraceExpansion.expand(word.text)
                 {
                     braces.append((cmd.argv.count, words))
                 }
