@@ -165,15 +165,9 @@ enum Wrappers {
                     i += o.words
                     continue
                 }
-                let body = Array(w.utf8.dropFirst())
-                for (k, c) in body.enumerated() {
-                    if c == 0x78 { execMode = true }  // -x
-                    if c == 0x6E || c == 0x71 {  // -n SECS, -q CYCLES: the rest of the bundle, else the next word
-                        if k == body.count - 1 { i += 1 }
-                        break
-                    }
-                }
-                i += 1
+                let o = a.short(i, values: ByteMask("nq"))  // -n SECS, -q CYCLES
+                if o.flags.contains(0x78) { execMode = true }  // -x
+                i += o.words
             }
             if execMode { return a.rest(from: i) }
             return a.joinedScript(from: i)
@@ -190,22 +184,10 @@ enum Wrappers {
                 }
                 if w.hasPrefix("-") && w.count > 1 {
                     // A bundle such as -qc CMD, or -cCMD with the command attached; -E -I -O -B -T -m -o take a
-                    // value (the rest of the bundle, else the next word); -t takes only an attached one.
-                    let body = Array(w.utf8.dropFirst())
-                    var skipNext = false
-                    for (k, c) in body.enumerated() {
-                        let attached = k + 1 < body.count ? String(decoding: body[(k + 1)...], as: UTF8.self) : nil
-                        if c == 0x63 {
-                            if let attached { return a.scriptText(attached, index: i) }
-                            return i + 1 < argv.count ? a.scriptWord(i + 1) : []
-                        }
-                        if ByteMask("EIOBTmo").contains(c) {
-                            skipNext = attached == nil
-                            break
-                        }
-                        if c == 0x74 { break }
-                    }
-                    i += skipNext ? 2 : 1
+                    // value; -t takes only an attached one.
+                    let o = a.short(i, values: ByteMask("cEIOBTmo"), attachedOnly: ByteMask("t"))
+                    if o.letter == 0x63 { return a.script(o, at: i) }
+                    i += o.words
                     continue
                 }
                 i += 1
@@ -237,27 +219,14 @@ enum Wrappers {
                     continue
                 }
                 if w.hasPrefix("-") && w.count > 1 {
-                    // -c TEXT; -s -g -G -w (and runuser's -u) take a value: the rest of the bundle, else the next word.
-                    let body = Array(w.utf8.dropFirst())
-                    var skipNext = false
-                    for (k, c) in body.enumerated() {
-                        guard ByteMask("csgGw").contains(c) || (c == 0x75 && kind == "runuser") else { continue }
-                        let attached = k + 1 < body.count ? String(decoding: body[(k + 1)...], as: UTF8.self) : nil
-                        if c == 0x63 {
-                            if let attached {
-                                script = a.scriptText(attached, index: i)
-                            } else if i + 1 < argv.count {
-                                script = a.scriptWord(i + 1)
-                            }
-                        }
-                        if c == 0x75 {
-                            user = attached ?? (i + 1 < argv.count ? argv[i + 1] : user)
-                            userMode = true
-                        }
-                        skipNext = attached == nil
-                        break
+                    // -c TEXT; -s -g -G -w (and runuser's -u) take a value.
+                    let o = a.short(i, values: ByteMask(kind == "runuser" ? "csgGwu" : "csgGw"))
+                    if o.letter == 0x63 { script = a.script(o, at: i) }
+                    if o.letter == 0x75 {
+                        user = o.value ?? user
+                        userMode = true
                     }
-                    i += skipNext ? 2 : 1
+                    i += o.words
                     continue
                 }
                 if userMode { return a.rest(from: i, user: user ?? "root") }
@@ -706,6 +675,19 @@ struct LongOption {
     var words: Int
 }
 
+/// One short option bundle as `Args.short` reads it.
+private struct ShortOption {
+    /// Flag letters before the first letter that takes a value.
+    var flags: [UInt8]
+    /// The letter that takes a value, if any.
+    var letter: UInt8?
+    var value: String?
+    /// Whether the value is the rest of the bundle (else the next word, or none).
+    var attached: Bool
+    /// How many words the bundle takes.
+    var words: Int
+}
+
 /// A set of ASCII bytes as a bitmap (no hashing, no allocation); a byte of 0x80 and above is never in it.
 private struct ByteMask {
     var lo: UInt64 = 0
@@ -792,6 +774,35 @@ private struct Args {
     func scriptWord(_ i: Int) -> [Payload] {
         if isUnknown(i) { return [.unknown(argv[i])] }
         return [.script(argv[i], user: nil)]
+    }
+
+    /// The short option bundle at `i` (`-xyz`): its flag letters up to the first that takes a value, and that
+    /// letter's value: the rest of the bundle, else (unless it takes only an attached one) the next word.
+    func short(_ i: Int, values: ByteMask, attachedOnly: ByteMask = ByteMask("")) -> ShortOption {
+        let body = Array(argv[i].utf8.dropFirst())
+        var flags: [UInt8] = []
+        for (k, c) in body.enumerated() {
+            guard values.contains(c) || attachedOnly.contains(c) else {
+                flags.append(c)
+                continue
+            }
+            if k + 1 < body.count {
+                let rest = String(decoding: body[(k + 1)...], as: UTF8.self)
+                return ShortOption(flags: flags, letter: c, value: rest, attached: true, words: 1)
+            }
+            if attachedOnly.contains(c) {
+                return ShortOption(flags: flags, letter: c, value: nil, attached: false, words: 1)
+            }
+            return ShortOption(
+                flags: flags, letter: c, value: i + 1 < argv.count ? argv[i + 1] : nil, attached: false, words: 2)
+        }
+        return ShortOption(flags: flags, letter: nil, value: nil, attached: false, words: 1)
+    }
+
+    /// The script of a `-c` short option: its attached text, or the next word.
+    func script(_ o: ShortOption, at i: Int) -> [Payload] {
+        if o.attached, let text = o.value { return scriptText(text, index: i) }
+        return i + 1 < argv.count ? scriptWord(i + 1) : []
     }
 
     /// The script of a `--command` long option: its attached text, or the next word.
