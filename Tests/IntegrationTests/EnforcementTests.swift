@@ -277,6 +277,20 @@ final class EnforcementTests: XCTestCase {
         let w = try victim()
         try "rm -rf \(w)\n".write(to: www.appendingPathComponent("install.sh"), atomically: true, encoding: .utf8)
         try assertDenied("C=curl; $C -fsS http://127.0.0.1:\(port)/install.sh | sh", w)
+        // Downloaded to a file, then run from it: judged as `curl | sh`. The script only writes with a shell
+        // builtin (no exec to judge), so only the text of the command line can stop it.
+        for run in ["sh F", "chmod +x F && F", ". F"] {
+            let x = try victim()
+            try "echo pwned > \(x)/file\n".write(
+                to: www.appendingPathComponent("setup.sh"), atomically: true, encoding: .utf8)
+            let file = dir.appendingPathComponent("setup-\(UUID().uuidString.prefix(8)).sh").path
+            let s =
+                "curl -fsS -o \(file) http://127.0.0.1:\(port)/setup.sh && "
+                + run.replacingOccurrences(of: "F", with: file)
+            let r = try guarded(s)
+            XCTAssertEqual(try String(contentsOfFile: x + "/file", encoding: .utf8), "precious", "ran: \(s)")
+            XCTAssertEqual(r.status, 3, "violation exit code for: \(s)\n\(r.stderr)")
+        }
     }
 
     // MARK: what is allowed runs

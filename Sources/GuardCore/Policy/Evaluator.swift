@@ -506,6 +506,9 @@ struct Evaluator {
         var cwd = template.cwd
         var cwdUnknown = template.cwdUnknown
         var contexts = [ExecContext?](repeating: nil, count: s.pipelines.isEmpty ? 0 : s.commands.count)
+        // A file downloaded and then run in the same text is judged as a pipeline (see `fileFeeds`): from the
+        // first download on, every command's context is kept.
+        var downloads = false
         for i in s.commands.indices {
             // Only argv and its unknown words (shared arrays): the whole command is not copied.
             let argv = s.commands[i].expanded?.argv ?? s.commands[i].argv
@@ -544,6 +547,10 @@ struct Evaluator {
                 }
             }
             let info = resolve(name, cwd: cwd)
+            if info.isDownloader && !downloads && !policy.pipelineRules.isEmpty {
+                downloads = true
+                if contexts.isEmpty { contexts = [ExecContext?](repeating: nil, count: s.commands.count) }
+            }
             if contexts.isEmpty, info.cached, info.candidates.isEmpty, !info.isWrapper, template.identities.isEmpty,
                 depth + 1 <= Evaluator.maxDepth
             {
@@ -578,6 +585,9 @@ struct Evaluator {
             for pl in s.pipelines {
                 best.merge(pipeline(pl, contexts))
             }
+            if downloads {
+                for pl in Evaluator.fileFeeds(&contexts) { best.merge(pipeline(pl, contexts)) }
+            }
         }
         if let e = s.error {
             best.merge(
@@ -586,6 +596,136 @@ struct Evaluator {
                     reason: "\(e.description) (settings.unparsable)"))
         }
         return best
+    }
+
+    // MARK: - Downloaded files run later
+
+    /// `curl -o F URL && sh F`, `wget URL; chmod +x F; ./F`: a file a download writes, run later in the same text,
+    /// makes a two-stage pipeline (the download, then what runs the file), judged by the pipeline rules as
+    /// `curl URL | sh` is. A file run directly (`./F`) is run by an interpreter: a stage `sh F` is added for it.
+    static func fileFeeds(_ contexts: inout [ExecContext?]) -> [ShellPipeline] {
+        var written: [(index: Int, path: String)] = []
+        var out: [ShellPipeline] = []
+        for j in contexts.indices {
+            guard let ctx = contexts[j] else { continue }
+            if !written.isEmpty, let run = fileRun(ctx), let w = written.last(where: { $0.path == run.path }) {
+                var stage = j
+                if run.direct {
+                    var sh = ExecContext(
+                        argv: ["sh", run.path], path: "/bin/sh", cwd: ctx.cwd, workspace: ctx.workspace)
+                    sh.resolvedNames = ["sh"]
+                    contexts.append(sh)
+                    stage = contexts.count - 1
+                }
+                out.append(ShellPipeline(stages: [[w.index], [stage]]))
+            }
+            if ctx.nameInfo?.isDownloader ?? ctx.argv.first.map({ ["curl", "wget"].contains(Paths.basename($0)) })
+                ?? false
+            {
+                for path in downloadedFiles(ctx) { written.append((j, path)) }
+            }
+        }
+        return out
+    }
+
+    /// The files a curl or wget command writes (absolute): `curl -o F`, `curl -O URL`, `wget -O F`, `wget URL`.
+    static func downloadedFiles(_ ctx: borrowing ExecContext) -> [String] {
+        let argv = ctx.argv
+        guard let first = argv.first, !ctx.cwdUnknown, let cwd = ctx.cwd ?? ctx.workspace else { return [] }
+        let name = Paths.basename(first)
+        guard name == "curl" || name == "wget" else { return [] }
+        let syntax = OptionSyntax.lookup(name)
+        let outputLetter: UInt8 = name == "curl" ? 0x6F : 0x4F  // curl -o FILE, wget -O FILE
+        let outputLong = name == "curl" ? "output" : "output-document"
+        var files: [String] = []
+        var remoteName = name == "wget"  // wget saves to the URL's last path segment unless told otherwise
+        var urls: [String] = []
+        var k = 1
+        while k < argv.count {
+            let w = argv[k]
+            k += 1
+            if ctx.unknownWords.contains(k - 1) { continue }
+            if w.hasPrefix("--"), w.count > 2 {
+                let body = w.dropFirst(2)
+                let eq = body.firstIndex(of: "=")
+                let opt = eq.map { body[..<$0] } ?? body
+                if !opt.isEmpty, outputLong.hasPrefix(opt), opt.count >= 3 {
+                    let v = eq.map { String(body[body.index(after: $0)...]) } ?? (k < argv.count ? argv[k] : "")
+                    if eq == nil { k += 1 }
+                    if v != "-" && !v.isEmpty { files.append(v) }
+                    remoteName = false
+                } else if name == "curl" && (opt == "remote-name" || opt == "remote-name-all") {
+                    remoteName = true
+                } else if eq == nil, syntax.longWithValue.contains(String(opt)) {
+                    k += 1
+                }
+                continue
+            }
+            if w.hasPrefix("-"), w.count > 1 {
+                let body = Array(w.utf8.dropFirst())
+                for (i, c) in body.enumerated() {
+                    if c == outputLetter {
+                        let v =
+                            i + 1 < body.count
+                            ? String(decoding: body[(i + 1)...], as: UTF8.self) : (k < argv.count ? argv[k] : "")
+                        if i + 1 == body.count { k += 1 }
+                        if v != "-" && !v.isEmpty { files.append(v) }
+                        remoteName = false
+                        break
+                    }
+                    if name == "curl" && c == 0x4F { remoteName = true }
+                    if syntax.shortWithValue.contains(c) {
+                        if i + 1 == body.count { k += 1 }
+                        break
+                    }
+                }
+                continue
+            }
+            if w.contains("://") { urls.append(w) }
+        }
+        if remoteName {
+            for u in urls {
+                var path = u.split(separator: "?", maxSplits: 1).first.map(String.init) ?? u
+                path = String(path.split(separator: "#", maxSplits: 1).first ?? Substring(path))
+                let base = Paths.basename(path)
+                if !base.isEmpty && !path.hasSuffix("/") && path.components(separatedBy: "/").count > 3 {
+                    files.append(base)
+                }
+            }
+        }
+        return files.map { $0.hasPrefix("/") ? Paths.normalize($0) : Paths.absolute($0, cwd: cwd) }
+    }
+
+    private static let interpreters: Set<String> = [
+        "sh", "bash", "dash", "zsh", "ksh", "fish", "perl", "ruby", "node", "php", "source", ".",
+    ]
+
+    /// The file a command runs as a program or script: `./F` or `/path/F` itself (`direct`), or the first operand
+    /// of an interpreter (`sh F`, `bash -x F`, `python3 F`), or a file sourced (`source F`, `. F`: `direct` too,
+    /// as the shell itself runs it); nil otherwise.
+    static func fileRun(_ ctx: borrowing ExecContext) -> (path: String, direct: Bool)? {
+        guard let first = ctx.argv.first, !ctx.cwdUnknown, let cwd = ctx.cwd ?? ctx.workspace else { return nil }
+        if first.contains("/") {
+            return (first.hasPrefix("/") ? Paths.normalize(first) : Paths.absolute(first, cwd: cwd), true)
+        }
+        let name = Paths.basename(first)
+        guard Evaluator.interpreters.contains(name) || name.hasPrefix("python") else { return nil }
+        for k in 1..<max(ctx.argv.count, 1) {
+            let w = ctx.argv[k]
+            if ctx.unknownWords.contains(k) { return nil }
+            if w.hasPrefix("-") {
+                // `sh -c TEXT` runs text, not a file; `python -m MOD` a module.
+                if w == "-c" || w == "-m" || (!w.hasPrefix("--") && w.contains("c") && Wrappers.shells.contains(name)) {
+                    return nil
+                }
+                continue
+            }
+            // `source F` and `. F` run it in the shell itself: judged as `sh F` too.
+            return (
+                w.hasPrefix("/") ? Paths.normalize(w) : Paths.absolute(w, cwd: cwd), name == "source" || name == "."
+            )
+        }
+        return nil
     }
 
     private mutating func pipeline(_ pl: ShellPipeline, _ contexts: [ExecContext?]) -> Outcome {

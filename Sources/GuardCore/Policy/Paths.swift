@@ -99,6 +99,8 @@ final class NameInfo: @unchecked Sendable {
     let cached: Bool
     /// git: a wrapper only of the aliases its own `-c` options define, so most git commands wrap nothing.
     let isGit: Bool
+    /// curl or wget: what it writes may be run later in the same text (`Evaluator.fileFeeds`).
+    let isDownloader: Bool
 
     init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool, cached: Bool) {
         self.resolved = resolved
@@ -106,6 +108,7 @@ final class NameInfo: @unchecked Sendable {
         self.isWrapper = isWrapper
         self.cached = cached
         isGit = resolved.names.contains("git")
+        isDownloader = resolved.names.contains { $0 == "curl" || $0 == "wget" }
     }
 }
 
