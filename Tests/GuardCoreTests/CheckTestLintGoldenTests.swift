@@ -190,7 +190,7 @@ final class CheckTestLintGoldenTests: XCTestCase {
     func testLintCleanAndInvalid() throws {
         let ok = PolicyTool.lint(paths: [PolicyShippedTests.policyPath("default.yaml")])
         XCTAssertEqual(ok.exitCode, 0)
-        XCTAssertTrue(ok.stdout.hasSuffix("default.yaml: ok (17 rules, 65 tests)\n"), ok.stdout)
+        XCTAssertTrue(ok.stdout.hasSuffix("default.yaml: ok (18 rules, 67 tests)\n"), ok.stdout)
         let bad = try write("b.yaml", "version: 1\nrules:\n  - id: a\n    match: { comand: rm }\n    action: kill\n")
         let out = PolicyTool.lint(paths: [bad])
         XCTAssertEqual(out.exitCode, 2)
