@@ -306,6 +306,20 @@ final class PolicyEvaluationTests: XCTestCase {
         XCTAssertEqual(Paths.tildeExpanded("a~b"), "a~b")
     }
 
+    /// A shell reading its script from `echo` or `printf` in a pipe runs the printed text.
+    func testShellsRunWhatEchoOrPrintfPipesIntoThem() {
+        for line in [
+            "echo 'rm -rf x' | sh", "echo -e 'ls\\nrm -rf x' | bash", "printf 'rm -rf x\\n' | bash -s",
+            "printf '%s -rf %s' rm x | sh", "echo rm -rf x | sudo sh",
+        ] {
+            assertAction(line, .kill, rule: "rm-rf")
+        }
+        for line in ["echo 'rm -rf x' | cat", "echo 'rm -rf x' | sh script.sh", "echo rm -rf x | sh -c ls"] {
+            XCTAssertNotEqual(eval(line).rule, "rm-rf", line)
+        }
+        XCTAssertEqual(eval("echo \"$X\" | sh").matched, "\"$X\"")
+    }
+
     /// A file a download writes, run later in the same text, is judged as the download piped into what runs it.
     func testDownloadedFileRunLaterIsAPipeline() {
         for line in [

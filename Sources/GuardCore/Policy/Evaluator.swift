@@ -581,6 +581,16 @@ struct Evaluator {
                 break
             }
         }
+        // `echo TEXT | sh`: a shell that reads its script from a pipe whose producer prints known text runs that text.
+        for pl in s.pipelines where pl.stages.count >= 2 {
+            for k in 1..<pl.stages.count {
+                guard pl.stages[k - 1].count == 1, pl.stages[k].count == 1,
+                    let producer = contexts[pl.stages[k - 1][0]], let consumer = contexts[pl.stages[k][0]],
+                    let printed = Evaluator.printed(producer)
+                else { continue }
+                best.merge(command(consumer, depth: depth + 1, skipText: true, stdin: printed))
+            }
+        }
         if !policy.pipelineRules.isEmpty {
             for pl in s.pipelines {
                 best.merge(pipeline(pl, contexts))
@@ -596,6 +606,44 @@ struct Evaluator {
                     reason: "\(e.description) (settings.unparsable)"))
         }
         return best
+    }
+
+    /// What `echo` or `printf` prints: `echo [-neE] WORDS` (escapes with -e), `printf FORMAT [ARGS]` with `%s`
+    /// directives and escapes; unknown (with its source text) when a word is unknown. Nil for other programs.
+    static func printed(_ ctx: borrowing ExecContext) -> Stdin? {
+        let argv = ctx.argv
+        guard let first = argv.first else { return nil }
+        let name = Paths.basename(first)
+        guard name == "echo" || name == "printf" else { return nil }
+        if !ctx.unknownWords.isEmpty { return Stdin(text: argv.dropFirst().joined(separator: " "), unknown: true) }
+        return printedText(argv, name).map { Stdin(text: $0) }
+    }
+
+    private static func printedText(_ argv: [String], _ name: String) -> String? {
+        func unescape(_ s: String) -> String {
+            s.replacingAll("\\n", with: "\n").replacingAll("\\t", with: "\t")
+        }
+        if name == "echo" {
+            var k = 1
+            var escapes = false
+            while k < argv.count, argv[k].hasPrefix("-"), argv[k].count > 1,
+                argv[k].dropFirst().allSatisfy({ $0 == "n" || $0 == "e" || $0 == "E" })
+            {
+                if argv[k].contains("e") { escapes = true }
+                if argv[k].contains("E") { escapes = false }
+                k += 1
+            }
+            let text = argv[min(k, argv.count)...].joined(separator: " ")
+            return escapes ? unescape(text) : text
+        }
+        if name == "printf", argv.count >= 2 {
+            var format = argv[1]
+            var args = argv.dropFirst(2).makeIterator()
+            while let r = format.range(of: "%s") { format.replaceSubrange(r, with: args.next() ?? "") }
+            if format.contains("%") && !format.contains("%%") { return nil }
+            return unescape(format.replacingAll("%%", with: "%"))
+        }
+        return nil
     }
 
     // MARK: - Downloaded files run later
