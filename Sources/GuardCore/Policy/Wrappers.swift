@@ -50,7 +50,7 @@ enum Wrappers {
         guard let kind else { return [] }
         // git is the most common of these by far, and nearly always wraps nothing: test it first.
         if kind == "git" {
-            guard argv.count > 3, argv[1] == "-c" || argv.contains("-c") else { return [] }
+            guard argv.count > 3, argv.contains("-c") else { return [] }
             var a = Args(argv: argv, unknown: unknown)
             return gitAlias(&a)
         }
@@ -321,22 +321,10 @@ enum Wrappers {
                 continue
             }
             if w.hasPrefix("-") && w.count > 1 {
-                let body = Array(w.utf8.dropFirst())
-                var k = 0
-                var consumedNext = false
-                while k < body.count {
-                    let c = body[k]
-                    if c == 0x75 || c == 0x43 || c == 0x53 || c == 0x50 {  // u C S P take a value
-                        let attached = k + 1 < body.count ? String(decoding: body[(k + 1)...], as: UTF8.self) : nil
-                        let value = attached ?? (i + 1 < argv.count ? argv[i + 1] : "")
-                        if attached == nil { consumedNext = true }
-                        if c == 0x43 { chdir = value }
-                        if c == 0x53 { split = value.split(separator: " ").map(String.init) }
-                        break
-                    }
-                    k += 1
-                }
-                i += consumedNext ? 2 : 1
+                let o = a.short(i, values: ByteMask("uCSP"))  // -u NAME -C DIR -S STRING -P PATH
+                if o.letter == 0x43 { chdir = o.value ?? "" }
+                if o.letter == 0x53 { split = (o.value ?? "").split(separator: " ").map(String.init) }
+                i += o.words
                 if !split.isEmpty { break }
                 continue
             }
@@ -373,29 +361,10 @@ enum Wrappers {
                 i += o.words
                 continue
             }
-            let body = Array(w.utf8.dropFirst())
-            var k = 0
-            var skipNext = false
-            while k < body.count {
-                let c = body[k]
-                if c == 0x69 {  // -i[R]
-                    replace = k + 1 < body.count ? String(decoding: body[(k + 1)...], as: UTF8.self) : "{}"
-                    break
-                }
-                if c == 0x65 || c == 0x6C { break }  // -e[EOF] -l[N]
-                if valueShorts.contains(c) {
-                    if c == 0x49 {
-                        replace =
-                            k + 1 < body.count
-                            ? String(decoding: body[(k + 1)...], as: UTF8.self)
-                            : (i + 1 < argv.count ? argv[i + 1] : "{}")
-                    }
-                    if k + 1 == body.count { skipNext = true }
-                    break
-                }
-                k += 1
-            }
-            i += skipNext ? 2 : 1
+            // -i[R] -e[EOF] -l[N] take only an attached value; -I R (and the others) the next word too.
+            let o = a.short(i, values: valueShorts, attachedOnly: ByteMask("iel"))
+            if o.letter == 0x69 || o.letter == 0x49 { replace = o.value ?? "{}" }
+            i += o.words
         }
         var inner = i < argv.count ? Array(argv[i...]) : ["echo"]
         var unknown = a.unknown.filter { $0 >= i }.map { $0 - i }
@@ -434,24 +403,12 @@ enum Wrappers {
                 i += o.words
                 continue
             }
-            let body = Array(w.utf8.dropFirst())
-            var k = 0
-            var skipNext = false
-            while k < body.count {
-                let c = body[k]
-                if c == 0x73 || c == 0x69 { shellMode = true }
-                if c == 0x65 || c == 0x6C || c == 0x76 || c == 0x56 || c == 0x4B { return [] }  // e l v V K
-                if valueShorts.contains(c) {
-                    let attached = k + 1 < body.count ? String(decoding: body[(k + 1)...], as: UTF8.self) : nil
-                    let v = attached ?? (i + 1 < argv.count ? argv[i + 1] : "")
-                    if c == 0x75 { user = v }
-                    if c == 0x44 { chdir = v }
-                    if attached == nil { skipNext = true }
-                    break
-                }
-                k += 1
-            }
-            i += skipNext ? 2 : 1
+            let o = a.short(i, values: valueShorts)
+            if o.flags.intersects(ByteMask("elvVK")) { return [] }  // runs no command
+            if o.flags.contains(0x73) || o.flags.contains(0x69) { shellMode = true }  // -s -i
+            if o.letter == 0x75 { user = o.value ?? "" }
+            if o.letter == 0x44 { chdir = o.value ?? "" }
+            i += o.words
         }
         // VAR=value assignments may precede the command.
         while i < argv.count, let eq = argv[i].firstIndex(of: "="),
@@ -678,7 +635,7 @@ struct LongOption {
 /// One short option bundle as `Args.short` reads it.
 private struct ShortOption {
     /// Flag letters before the first letter that takes a value.
-    var flags: [UInt8]
+    var flags: ByteMask
     /// The letter that takes a value, if any.
     var letter: UInt8?
     var value: String?
@@ -694,10 +651,14 @@ private struct ByteMask {
     var hi: UInt64 = 0
 
     @inline(__always) init(_ s: String) {
-        for c in s.utf8 where c < 128 {
-            if c < 64 { lo |= 1 << UInt64(c) } else { hi |= 1 << UInt64(c - 64) }
-        }
+        for c in s.utf8 { insert(c) }
     }
+
+    @inline(__always) mutating func insert(_ c: UInt8) {
+        if c < 64 { lo |= 1 << UInt64(c) } else if c < 128 { hi |= 1 << UInt64(c - 64) }
+    }
+
+    @inline(__always) func intersects(_ other: ByteMask) -> Bool { lo & other.lo != 0 || hi & other.hi != 0 }
 
     @inline(__always) func contains(_ c: UInt8) -> Bool {
         if c < 64 { return lo & (1 << UInt64(c)) != 0 }
@@ -739,13 +700,7 @@ private struct Args {
                 i += long(i, longs).words
                 continue
             }
-            let body = Array(w.utf8.dropFirst())
-            var skipNext = false
-            for (k, c) in body.enumerated() where shorts.contains(c) {
-                if k == body.count - 1 { skipNext = true }
-                break
-            }
-            i += skipNext ? 2 : 1
+            i += short(i, values: shorts).words
         }
         return nil
     }
@@ -780,10 +735,10 @@ private struct Args {
     /// letter's value: the rest of the bundle, else (unless it takes only an attached one) the next word.
     func short(_ i: Int, values: ByteMask, attachedOnly: ByteMask = ByteMask("")) -> ShortOption {
         let body = Array(argv[i].utf8.dropFirst())
-        var flags: [UInt8] = []
+        var flags = ByteMask("")
         for (k, c) in body.enumerated() {
             guard values.contains(c) || attachedOnly.contains(c) else {
-                flags.append(c)
+                flags.insert(c)
                 continue
             }
             if k + 1 < body.count {
