@@ -559,11 +559,7 @@ struct Evaluator {
                 continue
             }
             // What it reads as its script when it is a shell without -c (or wraps one).
-            var stdin: Stdin?
-            if !info.cached || (info.isWrapper && !info.isGit) {
-                let (text, unknownText) = s.commands[i].stdinText()
-                stdin = Stdin(text: text, unknown: unknownText)
-            }
+            let stdin = !info.cached || (info.isWrapper && !info.isGit) ? s.commands[i].stdinText() : nil
             let ctx = ExecContext(
                 command: argv, path: info.resolved.real, filename: info.resolved.located, cwd: cwd,
                 cwdUnknown: cwdUnknown, unknownWords: unknown, resolvedNames: info.resolved.names,
@@ -667,11 +663,7 @@ struct Evaluator {
                 }
                 out.append(ShellPipeline(stages: [[w.index], [stage]]))
             }
-            if ctx.nameInfo?.isDownloader ?? ctx.argv.first.map({ ["curl", "wget"].contains(Paths.basename($0)) })
-                ?? false
-            {
-                for path in downloadedFiles(ctx) { written.append((j, path)) }
-            }
+            for path in downloadedFiles(ctx) { written.append((j, path)) }
         }
         return out
     }
@@ -741,7 +733,7 @@ struct Evaluator {
                 }
             }
         }
-        return files.map { $0.hasPrefix("/") ? Paths.normalize($0) : Paths.absolute($0, cwd: cwd) }
+        return files.map { Paths.absolute($0, cwd: cwd) }
     }
 
     private static let interpreters: Set<String> = [
@@ -753,9 +745,7 @@ struct Evaluator {
     /// as the shell itself runs it); nil otherwise.
     static func fileRun(_ ctx: borrowing ExecContext) -> (path: String, direct: Bool)? {
         guard let first = ctx.argv.first, !ctx.cwdUnknown, let cwd = ctx.cwd ?? ctx.workspace else { return nil }
-        if first.contains("/") {
-            return (first.hasPrefix("/") ? Paths.normalize(first) : Paths.absolute(first, cwd: cwd), true)
-        }
+        if first.contains("/") { return (Paths.absolute(first, cwd: cwd), true) }
         let name = Paths.basename(first)
         guard Evaluator.interpreters.contains(name) || name.hasPrefix("python") else { return nil }
         for k in 1..<max(ctx.argv.count, 1) {
@@ -769,9 +759,7 @@ struct Evaluator {
                 continue
             }
             // `source F` and `. F` run it in the shell itself: judged as `sh F` too.
-            return (
-                w.hasPrefix("/") ? Paths.normalize(w) : Paths.absolute(w, cwd: cwd), name == "source" || name == "."
-            )
+            return (Paths.absolute(w, cwd: cwd), name == "source" || name == ".")
         }
         return nil
     }

@@ -231,24 +231,19 @@ final class CompiledMatch: @unchecked Sendable {
 
     init() {}
 
-    /// Sets what depends on the rule's action: `everyPath` for this match, `abbreviatedFlags` also for its
-    /// pipeline stages and parent match.
+    /// Sets what is known once the rule is loaded: `everyPath` (from its action) for this match,
+    /// `abbreviatedFlags` (from its action) and `argsNamePaths` (from its args) also for its pipeline stages and
+    /// parent match.
     func judged(by action: Action) {
         everyPath = action == .allow
-        readsAbbreviations(action != .allow)
+        prepare(acts: action != .allow)
     }
 
-    /// Sets `argsNamePaths` here and in its pipeline stages and parent match.
-    func noteArgPaths() {
+    private func prepare(acts: Bool) {
+        abbreviatedFlags = acts
         argsNamePaths = args.contains { $0.namesPaths }
-        for m in pipeline { m.noteArgPaths() }
-        for m in parent { m.noteArgPaths() }
-    }
-
-    private func readsAbbreviations(_ on: Bool) {
-        abbreviatedFlags = on
-        for m in pipeline { m.readsAbbreviations(on) }
-        for m in parent { m.readsAbbreviations(on) }
+        for m in pipeline { m.prepare(acts: acts) }
+        for m in parent { m.prepare(acts: acts) }
     }
 
     var hasCommand: Bool { !commandNames.isEmpty || !commandPaths.isEmpty || !commandGlobs.isEmpty }

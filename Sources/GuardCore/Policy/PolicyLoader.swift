@@ -297,7 +297,6 @@ struct PolicyLoader {
         }
         guard errors.count == before, let act else { return nil }
         compiled.judged(by: act)
-        compiled.noteArgPaths()
         return Policy.Rule(id: id, description: desc, action: act, severity: sev, location: loc(node), match: compiled)
     }
 

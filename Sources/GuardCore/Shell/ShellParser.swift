@@ -37,26 +37,18 @@ struct ShellParser {
     private var heredocReads = 0
     private var wbuf: [UInt8] = []
 
-    private init(
-        _ buffer: UnsafeBufferPointer<UInt8>, depth: Int, inSubstitution: Bool, baseOffset: Int, reserve: Bool = true
-    ) {
+    private init(_ buffer: UnsafeBufferPointer<UInt8>, depth: Int, inSubstitution: Bool, baseOffset: Int) {
         self.b = buffer
         self.depth = depth
         self.inSubstitution = inSubstitution
         self.baseOffset = baseOffset
         // No word buffer up front: most words are copied verbatim from the input and never use it.
-        if reserve { out.commands.reserveCapacity(4) }
     }
 
     static func parse(_ buffer: UnsafeBufferPointer<UInt8>) -> ShellScript {
-        if buffer.count > maxLength {
-            var s = ShellScript()
-            s.error = ShellParseError(message: "text longer than \(maxLength) bytes", offset: maxLength)
-            return s
-        }
-        var parser = ShellParser(buffer, depth: 0, inSubstitution: false, baseOffset: 0)
-        parser.run()
-        return parser.out
+        var script = ShellScript()
+        parse(buffer, into: &script)
+        return script
     }
 
     /// Parses into `script`, reusing its storage: its commands and pipelines are replaced (a caller that
@@ -69,7 +61,7 @@ struct ShellParser {
             script.error = ShellParseError(message: "text longer than \(maxLength) bytes", offset: maxLength)
             return
         }
-        var parser = ShellParser(buffer, depth: 0, inSubstitution: false, baseOffset: 0, reserve: false)
+        var parser = ShellParser(buffer, depth: 0, inSubstitution: false, baseOffset: 0)
         swap(&parser.out, &script)
         parser.run()
         swap(&parser.out, &script)

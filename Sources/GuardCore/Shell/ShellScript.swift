@@ -34,13 +34,13 @@ extension SimpleCommand {
     /// The text the command reads as its standard input from a here-string or here-document, when known: the
     /// script a shell run without `-c` executes (`bash <<< 'cmd'`, `sh <<'EOF' ... EOF`). A here-string whose
     /// word is not known statically sets `unknown` (and `text` is its source text).
-    func stdinText() -> (text: String?, unknown: Bool) {
-        var result: (String?, Bool) = (nil, false)
+    func stdinText() -> Stdin {
+        var result = Stdin()
         for r in redirections where r.fd == nil || r.fd == 0 {
             switch r.op {
-            case "<<<": result = (r.target.text, !r.target.isKnown)
-            case "<<", "<<-": result = (r.body, false)
-            case "<", "<>", "<&": result = (nil, false)
+            case "<<<": result = Stdin(text: r.target.text, unknown: !r.target.isKnown)
+            case "<<", "<<-": result = Stdin(text: r.body)
+            case "<", "<>", "<&": result = Stdin()
             default: break
             }
         }
