@@ -71,6 +71,11 @@ struct Check: ParsableCommand {
     @Flag(name: .customLong("no-line-cache"), help: .hidden)
     var noLineCache = false
 
+    /// Evaluates every line in full, without the prefilter that proves most lines allowed from their bytes
+    /// (engine benchmark and differential tests).
+    @Flag(name: .customLong("no-prefilter"), help: .hidden)
+    var noPrefilter = false
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after '--'.")
     var command: [String] = []
 
@@ -109,7 +114,8 @@ struct Check: ParsableCommand {
         }
         let code = data.withUnsafeBufferPointer { buf in
             PolicyTool.checkLines(
-                policy: policy, text: buf, workspace: workspace, format: fmt, memo: !noLineCache
+                policy: policy, text: buf, workspace: workspace, format: fmt, memo: !noLineCache,
+                prefilter: !noPrefilter
             ) { chunk in
                 writeAll(1, chunk)
             }

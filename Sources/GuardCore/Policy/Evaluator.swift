@@ -22,7 +22,7 @@ struct Evaluator {
     /// Returns the name's info: `cached` only when it came from (or went into) the cache; the caller reads the
     /// resolution from it in place, so nothing is copied on a hit.
     @inline(__always)
-    private func resolve(_ name: String, cwd: String?) -> NameInfo {
+    func resolve(_ name: String, cwd: String?) -> NameInfo {
         guard caching, !Paths.withBytes(name, { $0.contains(0x2F) }) else {
             return NameInfo(resolved: Paths.resolve(name, cwd: cwd), candidates: [], isWrapper: false, cached: false)
         }
@@ -41,6 +41,16 @@ struct Evaluator {
         let info = NameInfo(
             resolved: r, candidates: candidates,
             isWrapper: r.names.contains { Wrappers.names.contains($0) }, cached: true)
+        info.stageBits = policy.pipelineRules.map { r in
+            var bits: UInt64 = 0
+            for (j, stage) in policy.rules[r].match.pipeline.enumerated()
+            where j >= 64 || !stage.hasCommand || commandMatches(stage, probeCtx, probe) {
+                bits |= 1 << UInt64(min(j, 63))
+            }
+            return bits
+        }
+        info.runsFiles = Evaluator.interpreters.contains(name) || name.hasPrefix("python")
+        info.isShell = r.names.first.map { Wrappers.shells.contains($0) } ?? false
         cache.insert(name, info)
         return info
     }
@@ -736,7 +746,7 @@ struct Evaluator {
         return files.map { Paths.absolute($0, cwd: cwd) }
     }
 
-    private static let interpreters: Set<String> = [
+    static let interpreters: Set<String> = [
         "sh", "bash", "dash", "zsh", "ksh", "fish", "perl", "ruby", "node", "php", "source", ".",
     ]
 

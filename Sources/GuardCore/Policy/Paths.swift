@@ -36,6 +36,24 @@ final class ResolveCache {
         }
     }
 
+    /// What was remembered about the ASCII name `bytes`, if anything (no `String` made).
+    func lookup(bytes: UnsafeBufferPointer<UInt8>) -> NameInfo? {
+        if keys.isEmpty { return nil }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for c in bytes { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
+        let mask = keys.count - 1
+        var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+        while let v = values[i] {
+            if Paths.withBytes(
+                keys[i], { $0.count == bytes.count && memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
+            {
+                return v
+            }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
     /// What was remembered about `name`, if anything.
     func lookup(_ name: String) -> NameInfo? {
         guard let h = ResolveCache.hash(name) else { return other[name] }
@@ -101,6 +119,13 @@ final class NameInfo: @unchecked Sendable {
     let isGit: Bool
     /// curl or wget: what it writes may be run later in the same text (`Evaluator.fileFeeds`).
     let isDownloader: Bool
+    /// Per pipeline rule (in `Policy.pipelineRules` order), bit `j` set when the rule's stage `j` names this
+    /// command (or names none); set with `candidates`.
+    var stageBits: [UInt64] = []
+    /// The name's program is a shell (`Wrappers.unwrap` reads it as one): `sh -c TEXT` runs TEXT.
+    var isShell = false
+    /// The name runs a file it is given (`python3 F`, `perl F`, `source F`): see `Evaluator.fileRun`.
+    var runsFiles = true
 
     init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool, cached: Bool) {
         self.resolved = resolved
@@ -219,6 +244,48 @@ enum Paths {
             }
             return String(decoding: UnsafeBufferPointer(rebasing: out[0..<n]), as: UTF8.self)
         }
+    }
+
+    /// `normalize` of an absolute ASCII path in place (the result is never longer); its new length, or nil when
+    /// a byte is not ASCII or the path is not absolute.
+    static func normalizeInPlace(_ b: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        let count = b.count
+        guard count > 0, b[0] == 0x2F else { return nil }
+        var n = 1
+        var i = 0
+        while i < count {
+            let c = b[i]
+            if c >= 0x80 { return nil }
+            if c == 0x2F {
+                i += 1
+                continue
+            }
+            var j = i + 1
+            while j < count && b[j] != 0x2F {
+                if b[j] >= 0x80 { return nil }
+                j += 1
+            }
+            let len = j - i
+            if len == 1 && c == 0x2E {
+                // "." stays here
+            } else if len == 2 && c == 0x2E && b[i + 1] == 0x2E {
+                if n > 1 {
+                    var k = n - 1
+                    while b[k] != 0x2F { k -= 1 }
+                    n = k == 0 ? 1 : k
+                }
+            } else {
+                if n > 1 {
+                    b[n] = 0x2F
+                    n += 1
+                }
+                // n <= i: the component moves left (or stays).
+                for k in i..<j { b[n + k - i] = b[k] }
+                n += len
+            }
+            i = j
+        }
+        return n
     }
 
     /// Whether `path` is already absolute and normal: no `//`, `/./`, `/../`, trailing `/`, `/.` or `/..`.

@@ -1,0 +1,641 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A prefilter for `check --file`: proves, from the line's bytes alone, that a command line gets the plain
+/// `allow` the full evaluation would give it, or says it cannot (and the line is evaluated in full).
+///
+/// It reads only the shell a command line of plain words is made of (words of safe characters, quotes without
+/// expansions, `&&` `||` `|` `;`, output redirections to plain words), looks each command name up in the run's
+/// resolver cache by its bytes, and for each rule the name is a candidate for tests *necessary* conditions on the
+/// words: every `args` pattern matches some word (or a word's resolved path), every wanted flag could be in some
+/// option word, some word resolves under (or outside) the rule's path prefixes. A rule that could match, a
+/// wrapper, a shell text rule that could match, a pipeline stage a pipeline rule names, a download in a line with
+/// more commands, a `cd` it cannot follow: each sends the line to the full evaluator. So it never decides
+/// anything the evaluator would not: it only skips the work for lines no rule comes near (≈95% of an agent's
+/// lines). `QuickCheckTests` runs both over the benchmark corpora, the shfmt corpus, fuzzed lines and every
+/// shipped policy's tests and requires the same output.
+///
+/// Written by hand: it is a few byte loops over the run's compiled rules, which no library provides.
+final class QuickScratch {
+    static let maxLength = 4096
+    static let maxWords = 256
+
+    /// Word values (after quote removal), concatenated: never longer than the line.
+    let vals = UnsafeMutablePointer<UInt8>.allocate(capacity: maxLength)
+    /// Word `k`'s value is `vals[wordStart[k]..<wordEnd[k]]`.
+    let wordStart = UnsafeMutablePointer<Int32>.allocate(capacity: maxWords + 1)
+    let wordEnd = UnsafeMutablePointer<Int32>.allocate(capacity: maxWords + 1)
+    /// Command `c` is words `cmdFirst[c]..<cmdFirst[c + 1]`, followed by `|` when `pipeNext[c]`.
+    let cmdFirst = UnsafeMutablePointer<Int32>.allocate(capacity: maxWords + 2)
+    let pipeNext = UnsafeMutablePointer<Bool>.allocate(capacity: maxWords + 1)
+    /// Commands in the last line lexed.
+    var commands = 0
+    /// The working directory as it changes with `cd`, and a buffer for paths made absolute.
+    var cwd: [UInt8] = []
+    var path: [UInt8] = []
+    /// The run's directory, and its workspace (empty: none), as ASCII normal bytes; nil when they are not (the
+    /// evaluator then judges every line, or every path).
+    let baseCwd: [UInt8]?
+    let workspace: [UInt8]?
+    /// `workspace` as text (nil for none).
+    let workspaceString: String?
+
+    /// The same for what a wrapper runs, made when first needed.
+    fileprivate var inner: QuickScratch?
+
+    /// Scratch space for lines run in `template`'s directory and workspace.
+    convenience init(template: borrowing ExecContext) {
+        func plain(_ s: String) -> [UInt8]? {
+            Paths.withBytes(s) { b in Paths.isASCII(b) && Paths.isNormalBytes(b) ? Array(b) : nil }
+        }
+        self.init(
+            baseCwd: template.cwdUnknown ? nil : template.cwd.flatMap(plain),
+            workspace: template.workspace.map(plain) ?? [])
+    }
+
+    init(baseCwd: [UInt8]?, workspace: [UInt8]?) {
+        self.baseCwd = baseCwd
+        self.workspace = workspace
+        workspaceString = workspace.flatMap { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
+        path.reserveCapacity(2 * QuickScratch.maxLength)
+    }
+
+    deinit {
+        vals.deallocate()
+        wordStart.deallocate()
+        wordEnd.deallocate()
+        cmdFirst.deallocate()
+        pipeNext.deallocate()
+    }
+
+    @inline(__always)
+    func word(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: vals + Int(wordStart[k]), count: Int(wordEnd[k] &- wordStart[k]))
+    }
+
+    /// Byte classes for the lexer.
+    enum Class: UInt8 {
+        case other = 0, safe, blank, and, pipe, semicolon, greater, single, double, tilde
+    }
+
+    /// Letters, digits and `_ . / : = @ % + , -` are plain unquoted; the rest sends the line to the evaluator.
+    static let classes: [UInt8] = {
+        var t = [UInt8](repeating: Class.other.rawValue, count: 256)
+        for c in UInt8(0x30)...0x39 { t[Int(c)] = Class.safe.rawValue }
+        for c in UInt8(0x41)...0x5A { t[Int(c)] = Class.safe.rawValue }
+        for c in UInt8(0x61)...0x7A { t[Int(c)] = Class.safe.rawValue }
+        for c in "_./:=@%+,-".utf8 { t[Int(c)] = Class.safe.rawValue }
+        t[0x20] = Class.blank.rawValue
+        t[0x09] = Class.blank.rawValue
+        t[0x26] = Class.and.rawValue
+        t[0x7C] = Class.pipe.rawValue
+        t[0x3B] = Class.semicolon.rawValue
+        t[0x3E] = Class.greater.rawValue
+        t[0x27] = Class.single.rawValue
+        t[0x22] = Class.double.rawValue
+        t[0x7E] = Class.tilde.rawValue
+        return t
+    }()
+
+    /// Whether a word of at most 8 bytes is shell syntax in a command name's place (`if`, `then`, ... `coproc`):
+    /// its bytes packed into one integer and compared with each keyword's.
+    @inline(__always)
+    static func isReserved(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+        var v: UInt64 = 0
+        for (k, c) in w.enumerated() { v |= UInt64(c) << UInt64(8 * k) }
+        return QuickScratch.keywords.contains(v)
+    }
+
+    static let keywords: Set<UInt64> = Set(
+        [
+            "if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "in",
+            "function", "select", "time", "coproc",
+        ].map { word in
+            var v: UInt64 = 0
+            for (k, c) in word.utf8.enumerated() { v |= UInt64(c) << UInt64(8 * k) }
+            return v
+        })
+
+    /// Splits `b` into commands of known words; false for anything else.
+    func lex(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count > 0, b.count <= QuickScratch.maxLength, let base = b.baseAddress else { return false }
+        var l = Lexer(
+            b: base, n: b.count, vals: vals, ws: wordStart, we: wordEnd, cf: cmdFirst, pn: pipeNext)
+        let ok = QuickScratch.classes.withUnsafeBufferPointer { l.run($0.baseAddress!) }
+        commands = l.nc
+        guard ok else { return false }
+        // Each command's name: a plain program name (not syntax, an assignment or a path).
+        for c in 0..<commands {
+            let w = word(Int(cmdFirst[c]))
+            if w.isEmpty { return false }
+            for x in w where x == 0x3D || x == 0x2F { return false }
+            if w.count <= 8 && QuickScratch.isReserved(w) { return false }
+        }
+        return true
+    }
+
+    /// The lexer's state over raw pointers (no bounds checks or reference counting in its loops).
+    struct Lexer {
+        let b: UnsafePointer<UInt8>
+        let n: Int
+        let vals: UnsafeMutablePointer<UInt8>
+        let ws: UnsafeMutablePointer<Int32>
+        let we: UnsafeMutablePointer<Int32>
+        let cf: UnsafeMutablePointer<Int32>
+        let pn: UnsafeMutablePointer<Bool>
+        var i = 0, nv = 0, nw = 0, nc = 0
+
+        init(
+            b: UnsafePointer<UInt8>, n: Int, vals: UnsafeMutablePointer<UInt8>, ws: UnsafeMutablePointer<Int32>,
+            we: UnsafeMutablePointer<Int32>, cf: UnsafeMutablePointer<Int32>, pn: UnsafeMutablePointer<Bool>
+        ) {
+            self.b = b
+            self.n = n
+            self.vals = vals
+            self.ws = ws
+            self.we = we
+            self.cf = cf
+            self.pn = pn
+        }
+
+        @inline(__always) mutating func endCommand(piped: Bool) {
+            pn[nc] = piped
+            nc += 1
+            cf[nc] = Int32(nw)
+        }
+
+        mutating func run(_ t: UnsafePointer<UInt8>) -> Bool {
+            cf[0] = 0
+            var lastSemicolon = false
+            while true {
+                while i < n && (b[i] == 0x20 || b[i] == 0x09) { i += 1 }
+                let words = nw - Int(cf[nc])
+                if i == n {
+                    if words == 0 {
+                        // Only `cmd;` may end without a command (its `endCommand` marked the end already).
+                        return lastSemicolon
+                    }
+                    endCommand(piped: false)
+                    return true
+                }
+                lastSemicolon = false
+                switch t[Int(b[i])] {
+                case Class.and.rawValue:  // &&
+                    guard words > 0, i + 1 < n, b[i + 1] == 0x26 else { return false }
+                    i += 2
+                    endCommand(piped: false)
+                case Class.pipe.rawValue:  // | or ||
+                    guard words > 0 else { return false }
+                    if i + 1 < n && b[i + 1] == 0x7C {
+                        i += 2
+                        endCommand(piped: false)
+                    } else {
+                        if i + 1 < n && b[i + 1] == 0x26 { return false }
+                        i += 1
+                        endCommand(piped: true)
+                    }
+                case Class.semicolon.rawValue:
+                    guard words > 0, !(i + 1 < n && b[i + 1] == 0x3B) else { return false }
+                    i += 1
+                    lastSemicolon = true
+                    endCommand(piped: false)
+                case Class.greater.rawValue:  // > after a word
+                    guard words > 0, redirection(t) else { return false }
+                default:
+                    guard nw < QuickScratch.maxWords, word(t) else { return false }
+                    // `2>file`: digits right before `>` are a descriptor, not a word.
+                    if i < n && b[i] == 0x3E {
+                        let s = Int(ws[nw - 1]), e = Int(we[nw - 1])
+                        guard words > 0, s < e else { return false }
+                        for k in s..<e where vals[k] < 0x30 || vals[k] > 0x39 { return false }
+                        nw -= 1
+                        nv = s
+                        guard redirection(t) else { return false }
+                    }
+                }
+            }
+        }
+
+        /// One word at `i`: safe bytes, `'...'` and `"..."` without expansions, joined.
+        mutating func word(_ t: UnsafePointer<UInt8>) -> Bool {
+            let start = nv
+            while i < n {
+                let c = b[i]
+                switch t[Int(c)] {
+                case Class.safe.rawValue:
+                    vals[nv] = c
+                    nv += 1
+                    i += 1
+                case Class.tilde.rawValue:
+                    // `HEAD~3`: a tilde after a letter or digit is literal; elsewhere it may expand.
+                    guard nv > start, case let last = vals[nv - 1],
+                        (last >= 0x30 && last <= 0x39) || (last | 0x20 >= 0x61 && last | 0x20 <= 0x7A)
+                    else { return false }
+                    vals[nv] = c
+                    nv += 1
+                    i += 1
+                case Class.single.rawValue, Class.double.rawValue:
+                    var j = i + 1
+                    while j < n && b[j] != c {
+                        let q = b[j]
+                        if q >= 0x7F || (q < 0x20 && q != 0x09) { return false }
+                        // In double quotes `$`, backquote, backslash and `!` are not plain text.
+                        if c == 0x22 && (q == 0x24 || q == 0x60 || q == 0x5C || q == 0x21) { return false }
+                        vals[nv] = q
+                        nv += 1
+                        j += 1
+                    }
+                    if j == n { return false }
+                    i = j + 1
+                case Class.blank.rawValue, Class.and.rawValue, Class.pipe.rawValue, Class.semicolon.rawValue,
+                    Class.greater.rawValue:
+                    ws[nw] = Int32(start)
+                    we[nw] = Int32(nv)
+                    nw += 1
+                    return true
+                default:
+                    return false
+                }
+            }
+            ws[nw] = Int32(start)
+            we[nw] = Int32(nv)
+            nw += 1
+            return true
+        }
+
+        /// `>FILE`, `>>FILE`, `>&N`: output goes elsewhere; nothing the evaluator reads. The target is dropped.
+        mutating func redirection(_ t: UnsafePointer<UInt8>) -> Bool {
+            i += 1
+            if i < n && b[i] == 0x3E { i += 1 }
+            if i < n && b[i] == 0x26 {
+                i += 1
+                let d = i
+                while i < n && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                return i > d && (i == n || b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x3B || b[i] == 0x7C || b[i] == 0x26)
+            }
+            while i < n && (b[i] == 0x20 || b[i] == 0x09) { i += 1 }
+            guard i < n, b[i] != 0x7C, b[i] != 0x3E, b[i] != 0x26, b[i] != 0x3B else { return false }
+            let mark = nv
+            guard nw < QuickScratch.maxWords, word(t) else { return false }
+            nw -= 1
+            guard we[nw] > ws[nw] else { return false }
+            nv = mark
+            return i == n || b[i] != 0x3E
+        }
+    }
+}
+
+extension Evaluator {
+    /// Whether `line` provably gets a plain `allow` (no rule, nothing acted on) under `template` (a `check --file`
+    /// run's directory, workspace and user, the same `s` was made for); false when it may not, or when this
+    /// cannot tell.
+    mutating func provablyAllowed(
+        _ line: UnsafeBufferPointer<UInt8>, template: borrowing ExecContext, scratch s: QuickScratch
+    ) -> Bool {
+        guard caching, policy.defaultAction == .allow, template.identities.isEmpty, template.parent == nil,
+            let base = s.baseCwd, s.lex(line)
+        else { return false }
+        s.cwd.removeAll(keepingCapacity: true)
+        s.cwd.append(contentsOf: base)
+        return script(s, text: line, depth: 0)
+    }
+
+    /// The lexed script in `s` (run in `s.cwd`) with its text: its commands, pipelines and text rules.
+    private mutating func script(_ s: QuickScratch, text: UnsafeBufferPointer<UInt8>, depth: Int) -> Bool {
+        let commands = s.commands
+        var downloads = false
+        for k in 0..<commands {
+            let first = Int(s.cmdFirst[k]), end = Int(s.cmdFirst[k + 1])
+            let name = s.word(first)
+            if QuickScratch.equals(name, "cd") || QuickScratch.equals(name, "pushd") {
+                guard changeDirectory(s, first + 1, end) else { return false }
+            }
+            guard let info = lookup(name) else { return false }
+            // A download is judged with what later runs the file (`curl -o f URL && sh f`).
+            if info.isDownloader && !policy.pipelineRules.isEmpty { downloads = true }
+            if downloads && info.runsFiles { return false }
+            // A wrapper reading a pipe may run what it reads (`echo 'rm -rf x' | sh`).
+            if info.isWrapper && k > 0 && s.pipeNext[k - 1] { return false }
+            guard command(s, info, first, end, depth: depth, skipText: true) else { return false }
+        }
+        // A pipeline rule needs its stages, in order, among a pipeline's commands.
+        if !policy.pipelineRules.isEmpty {
+            var k = 0
+            while k < commands {
+                var e = k
+                while e < commands && s.pipeNext[e] { e += 1 }
+                if e > k {
+                    for p in policy.pipelineRules.indices {
+                        let stages = policy.rules[policy.pipelineRules[p]].match.pipeline.count
+                        var j = 0
+                        for c in k...e where j < stages {
+                            guard let info = lookup(s.word(Int(s.cmdFirst[c]))) else { return false }
+                            if info.stageBits[p] & (1 << UInt64(min(j, 63))) != 0 { j += 1 }
+                        }
+                        if j == stages { return false }
+                    }
+                }
+                k = e + 1
+            }
+        }
+        // Rules on the whole text (a shell's command line): their cheap tests decide, else the evaluator does.
+        for r in policy.scriptRules where QuickScratch.mayMatchText(policy.rules[r].match, text) { return false }
+        return true
+    }
+
+    /// The run's cached facts about a plain command name.
+    @inline(__always)
+    private func lookup(_ name: UnsafeBufferPointer<UInt8>) -> NameInfo? {
+        if let hit = cache.lookup(bytes: name) { return hit }
+        let info = resolve(String(decoding: name, as: UTF8.self), cwd: nil)
+        return info.cached ? info : nil
+    }
+
+    /// One command (words `first..<end` of `s`) and what it wraps: no rule may match.
+    private mutating func command(
+        _ s: QuickScratch, _ info: NameInfo, _ first: Int, _ end: Int, depth: Int, skipText: Bool
+    ) -> Bool {
+        for c in info.candidates {
+            let m = policy.rules[c].match
+            if skipText && m.isTextOnly { continue }
+            if mayMatch(m, s, first, end) { return false }
+        }
+        guard info.isWrapper else { return true }
+        // git wraps only what its own `-c alias.X=...` defines.
+        if info.isGit {
+            for w in (first + 1)..<end where QuickScratch.equals(s.word(w), "-c") { return false }
+            return true
+        }
+        guard depth < QuickScratch.maxDepth else { return false }
+        let inner = s.nested
+        if info.isShell && end - first == 3 && QuickScratch.equals(s.word(first + 1), "-c") {
+            // `sh -c TEXT`: what `Wrappers.unwrap` gives, read from the bytes in place.
+            let text = s.word(first + 2)
+            inner.cwd.removeAll(keepingCapacity: true)
+            inner.cwd.append(contentsOf: s.cwd)
+            return inner.lex(text) && script(inner, text: text, depth: depth + 1)
+        }
+        var argv: [String] = []
+        argv.reserveCapacity(end - first)
+        for k in first..<end { argv.append(String(decoding: s.word(k), as: UTF8.self)) }
+        let payloads = Wrappers.unwrap(names: info.resolved.names, argv: argv, unknown: [])
+        if payloads.isEmpty { return true }
+        for payload in payloads {
+            inner.cwd.removeAll(keepingCapacity: true)
+            inner.cwd.append(contentsOf: s.cwd)
+            switch payload {
+            case .exec(let e):
+                guard e.unknown.isEmpty, e.chdir == nil, e.user == nil, inner.load(e.argv),
+                    let info = lookup(inner.word(0))
+                else { return false }
+                guard command(inner, info, 0, inner.wordCount, depth: depth + 1, skipText: false) else { return false }
+            case .script(var text, let user):
+                guard user == nil else { return false }
+                let ok = text.withUTF8 { t in inner.lex(t) && script(inner, text: t, depth: depth + 1) }
+                guard ok else { return false }
+            case .unknown:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Follows `cd DIR` / `pushd DIR` as `script` does; false where the directory is not plain.
+    private func changeDirectory(_ s: QuickScratch, _ from: Int, _ end: Int) -> Bool {
+        var target: Int?
+        for k in from..<end {
+            let w = s.word(k)
+            if !(w.count > 1 && w[0] == 0x2D) {
+                target = k
+                break
+            }
+        }
+        guard let k = target else { return false }  // `cd` alone: home
+        let t = s.word(k)
+        guard let f = t.first, f != 0x7E, !(t.count == 1 && f == 0x2D) else { return false }
+        guard let n = QuickScratch.absolute(t, cwd: s.cwd, into: &s.path) else { return false }
+        s.cwd.removeAll(keepingCapacity: true)
+        s.cwd.append(contentsOf: s.path[0..<n])
+        return true
+    }
+
+    /// Whether rule `m` could match the command of words `first..<end`: false only when one of its conditions
+    /// provably fails.
+    private func mayMatch(_ m: CompiledMatch, _ s: QuickScratch, _ first: Int, _ end: Int) -> Bool {
+        if m.hasUser || !m.parent.isEmpty || !m.pipeline.isEmpty { return true }
+        let args = (first + 1)..<end
+        for g in m.args {
+            var hit = false
+            for k in args {
+                let w = s.word(k)
+                if g.matches(bytes: w) {
+                    hit = true
+                    break
+                }
+                if g.namesPaths {
+                    // `of=//dev/sda`, `of=sda` in /dev: also the word's resolved path.
+                    switch QuickScratch.resolvedArg(w, cwd: s.cwd, into: &s.path) {
+                    case .unknown: return true
+                    case .none: break
+                    case .path(let n):
+                        hit = s.path.withUnsafeBufferPointer {
+                            g.matches(bytes: UnsafeBufferPointer(rebasing: $0[0..<n]))
+                        }
+                    }
+                    if hit { break }
+                }
+            }
+            if !hit { return false }
+        }
+        for alt in m.flags {
+            var hit = false
+            for k in args where QuickScratch.mayBeFlag(alt, s.word(k)) {
+                hit = true
+                break
+            }
+            if !hit { return false }
+        }
+        if m.hasPaths {
+            // Every operand is one of the words (option values are words too): a rule needs some word under one
+            // of `under` (when given) and some word outside all of `outside` (when given).
+            if args.isEmpty { return false }
+            guard let ws = s.workspace else { return true }
+            var underHit = m.under.isEmpty, outsideHit = m.outside.isEmpty
+            for k in args where !(underHit && outsideHit) {
+                let w = s.word(k)
+                if w.first == 0x7E { return true }
+                guard let n = QuickScratch.absolute(w, cwd: s.cwd, into: &s.path) else { return true }
+                let verdict: (Bool, Bool)? = s.path.withUnsafeBufferPointer { buf in
+                    let p = UnsafeBufferPointer(rebasing: buf[0..<n])
+                    return ws.withUnsafeBufferPointer { wsb -> (Bool, Bool)? in
+                        let wsp: UnsafeBufferPointer<UInt8>? = wsb.isEmpty ? nil : wsb
+                        var u = false, o = false
+                        var general: String?
+                        // A pattern the bytes cannot decide (a glob, `**`) is tested as `pathsMatch` does.
+                        func contains(_ pat: PathPattern) -> Bool {
+                            if let c = pat.contains(ascii: p, workspace: wsp) { return c }
+                            if general == nil { general = String(decoding: p, as: UTF8.self) }
+                            return pat.contains(general!, workspace: s.workspaceString) == true
+                        }
+                        for pat in m.under where !u && contains(pat) { u = true }
+                        for pat in m.outside where !o && contains(pat) { o = true }
+                        return (u, !o)
+                    }
+                }
+                guard let (u, out) = verdict else { return true }
+                if u { underHit = true }
+                if out { outsideHit = true }
+            }
+            if !(underHit && outsideHit) { return false }
+        }
+        if !m.cmdline.isEmpty || !m.regexes.isEmpty {
+            // The command line: argv joined by spaces.
+            s.path.removeAll(keepingCapacity: true)
+            for k in first..<end {
+                if k > first { s.path.append(0x20) }
+                s.path.append(contentsOf: s.word(k))
+            }
+            if !s.path.withUnsafeBufferPointer({ QuickScratch.mayMatchText(m, $0) }) { return false }
+        }
+        return true
+    }
+}
+
+extension QuickScratch {
+    static let maxDepth = 6
+
+    /// Scratch space for what a wrapper runs.
+    var nested: QuickScratch {
+        if let n = inner { return n }
+        let n = QuickScratch(baseCwd: baseCwd, workspace: workspace)
+        inner = n
+        return n
+    }
+
+    /// Words in the last line lexed or argv loaded.
+    var wordCount: Int { Int(cmdFirst[commands]) }
+
+    /// Loads `argv` as one command; false when it does not fit or a word is not ASCII.
+    func load(_ argv: [String]) -> Bool {
+        guard !argv.isEmpty, argv.count <= QuickScratch.maxWords else { return false }
+        var nv = 0
+        for (k, w) in argv.enumerated() {
+            let ok = Paths.withBytes(w) { b -> Bool in
+                guard nv + b.count <= QuickScratch.maxLength, Paths.isASCII(b) else { return false }
+                if let base = b.baseAddress { (vals + nv).update(from: base, count: b.count) }
+                wordStart[k] = Int32(nv)
+                nv += b.count
+                wordEnd[k] = Int32(nv)
+                return true
+            }
+            if !ok { return false }
+        }
+        cmdFirst[0] = 0
+        cmdFirst[1] = Int32(argv.count)
+        pipeNext[0] = false
+        commands = 1
+        // A name the lexer would not take (a path, syntax) is left to the evaluator.
+        let name = word(0)
+        return !name.isEmpty && !name.contains(0x2F)
+    }
+
+    /// Whether a rule's `cmdline` and `regex` tests could hold for `text`: a glob that matches, a regex whose
+    /// required literals (when known) occur.
+    static func mayMatchText(_ m: CompiledMatch, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        if !m.cmdline.isEmpty && !m.cmdline.contains(where: { $0.matches(bytes: text) }) { return false }
+        if !m.regexes.isEmpty
+            && m.regexes.allSatisfy({ re in re.required.map { !$0.contains { Glob.contains(text, $0) } } ?? false })
+        {
+            return false
+        }
+        return true
+    }
+
+    static func equals(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        b.count == s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, b.count) == 0
+    }
+
+    /// Whether `w` could carry one of `alt`'s flags: a `--` word naming (or abbreviating) one of its long names,
+    /// a `-` bundle holding one of its letters, or a single-dash long option.
+    static func mayBeFlag(_ alt: FlagAlternatives, _ w: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard w.count >= 2, w[0] == 0x2D else { return false }
+        if w[1] == 0x2D {
+            if w.count == 2 { return false }
+            var e = 2
+            while e < w.count && w[e] != 0x3D { e += 1 }
+            let body = UnsafeBufferPointer(rebasing: w[2..<e])
+            for l in alt.longs where !body.isEmpty && isPrefix(body, of: l) { return true }
+            return false
+        }
+        for c in w.dropFirst() where alt.shorts.contains(c) { return true }
+        var e = 1
+        while e < w.count && w[e] != 0x3D { e += 1 }
+        let body = UnsafeBufferPointer(rebasing: w[1..<e])
+        for l in alt.longs where l.utf8.count == body.count && isPrefix(body, of: l) { return true }
+        return false
+    }
+
+    private static func isPrefix(_ b: UnsafeBufferPointer<UInt8>, of s: String) -> Bool {
+        Paths.withBytes(s) { l in b.count <= l.count && memcmp(l.baseAddress!, b.baseAddress!, b.count) == 0 }
+    }
+
+    /// `w` made absolute against `cwd` and normalised into `out` (its length returned); nil when not ASCII.
+    static func absolute(_ w: UnsafeBufferPointer<UInt8>, cwd: [UInt8], into out: inout [UInt8]) -> Int? {
+        out.removeAll(keepingCapacity: true)
+        if w.first != 0x2F {
+            out.append(contentsOf: cwd)
+            out.append(0x2F)
+        }
+        out.append(contentsOf: w)
+        return out.withUnsafeMutableBufferPointer { Paths.normalizeInPlace($0) }
+    }
+
+    enum Resolved {
+        case none, unknown
+        case path(Int)
+    }
+
+    /// `Facts.resolvedPath` over bytes: the word (or the value of `name=value`) as an absolute normal path when it
+    /// names one and that differs from the word.
+    static func resolvedArg(_ w: UnsafeBufferPointer<UInt8>, cwd: [UInt8], into out: inout [UInt8]) -> Resolved {
+        guard let first = w.first else { return .none }
+        var valueStart = 0
+        var eq = 0
+        while eq < w.count && w[eq] != 0x3D { eq += 1 }
+        if eq < w.count, eq != 0,
+            w[0..<eq].allSatisfy({ c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
+                    || c == 0x2D || c == 0x2E
+            })
+        {
+            valueStart = eq + 1
+        } else if first == 0x2D || !(first == 0x2E || first == 0x7E || w.contains(0x2F)) {
+            return .none
+        }
+        let value = UnsafeBufferPointer(rebasing: w[valueStart...])
+        if value.isEmpty { return .none }
+        if value.first == 0x7E { return .unknown }
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: w[0..<valueStart])
+        if value.first != 0x2F {
+            out.append(contentsOf: cwd)
+            out.append(0x2F)
+        }
+        out.append(contentsOf: value)
+        let n: Int? = out.withUnsafeMutableBufferPointer { buf in
+            guard let base = buf.baseAddress else { return nil }
+            let tail = UnsafeMutableBufferPointer(start: base + valueStart, count: buf.count - valueStart)
+            return Paths.normalizeInPlace(tail).map { $0 + valueStart }
+        }
+        guard let n else { return .unknown }
+        if n == w.count && out.withUnsafeBufferPointer({ memcmp($0.baseAddress!, w.baseAddress!, n) == 0 }) {
+            return .none
+        }
+        return .path(n)
+    }
+}
