@@ -82,7 +82,7 @@ public enum PolicyTool {
         let cache = ResolveCache()
         let template = ExecContext(argv: [], path: "", cwd: dir, uid: uid, workspace: ws)
         var evaluator = Evaluator(policy: policy, cache: cache)
-        let quick = QuickScratch(template: template)
+        let scratch = QuickScratch(template: template)
         var memo = LineMemo()
         var out: [UInt8] = []
         out.reserveCapacity(1 << 17)
@@ -113,7 +113,7 @@ public enum PolicyTool {
                 } else {
                     let mark = out.count
                     var allowed = false
-                    if prefilter && evaluator.provablyAllowed(key, template: template, scratch: quick) {
+                    if prefilter && evaluator.provablyAllowed(key, template: template, scratch: scratch) {
                         // The prefilter only passes printable ASCII: the line's bytes are its text.
                         renderAllowTail(key, format: format, into: &out)
                         allowed = true

@@ -31,7 +31,14 @@ struct Evaluator {
     }
 
     private func resolveMiss(_ name: String, cwd: String?, cache: ResolveCache) -> NameInfo {
-        let r = Paths.resolve(name, cwd: cwd)
+        let info = nameInfo(name, Paths.resolve(name, cwd: cwd))
+        cache.insert(name, info)
+        return info
+    }
+
+    /// What a run remembers about a command name resolved to `r`: the rules whose command condition it meets
+    /// (and rules without one), the pipeline stages that name it, whether it wraps, is a shell or runs files.
+    func nameInfo(_ name: String, _ r: Paths.Resolved) -> NameInfo {
         let probeCtx = ExecContext(argv: [name], path: r.real, filename: r.located)
         let probe = Facts(probeCtx)
         var candidates: [Int] = []
@@ -49,9 +56,8 @@ struct Evaluator {
             }
             return bits
         }
-        info.runsFiles = Evaluator.interpreters.contains(name) || name.hasPrefix("python")
+        info.runsFiles = Evaluator.interpreters.contains(name) || name.hasPrefix("python") || name.contains("/")
         info.isShell = r.names.first.map { Wrappers.shells.contains($0) } ?? false
-        cache.insert(name, info)
         return info
     }
 

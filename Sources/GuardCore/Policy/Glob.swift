@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A compiled glob pattern over UTF-8 bytes: `*`, `?`, `[...]` (ranges, `!`/`^` negation, `[:class:]`), `**`,
 /// and `\` escapes.
 ///
@@ -200,26 +208,26 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         if run.count > best.count { best = run }
         storage = Storage(
             pattern: pattern, pathMode: pathMode, tokens: tokens, shape: Glob.classify(tokens),
-            required: best.count >= 2 ? best : [])
+            required: best)
     }
 
-    /// Whether `needle` occurs in `hay`.
+    /// Whether `needle` occurs in `hay` (`memchr` for its first byte, then `memcmp`).
     static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
         let n = needle.count
         if n == 0 { return true }
-        if hay.count < n { return false }
-        let first = needle[0]
-        var i = 0
-        let last = hay.count - n
-        while i <= last {
-            if hay[i] == first {
-                var k = 1
-                while k < n && hay[i + k] == needle[k] { k += 1 }
-                if k == n { return true }
+        guard hay.count >= n, let base = hay.baseAddress else { return false }
+        return needle.withUnsafeBufferPointer { nd -> Bool in
+            let first = Int32(nd[0])
+            let end = base + (hay.count - n + 1)
+            var p = base
+            while p < end {
+                guard let hit = memchr(p, first, end - p) else { return false }
+                let q = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self))
+                if n == 1 || memcmp(q + 1, nd.baseAddress! + 1, n - 1) == 0 { return true }
+                p = q + 1
             }
-            i += 1
+            return false
         }
-        return false
     }
 
     private static func find(_ needle: [UInt8], in b: [UInt8], from: Int) -> Int? {

@@ -15,6 +15,10 @@ final class ResolveCache {
     @exclusivity(unchecked) private var keys: [String] = []
     @exclusivity(unchecked) private var values: [NameInfo?] = []
     @exclusivity(unchecked) private var count = 0
+    /// Each slot's key as bytes (`keyBytes[keyStart[i]...]`), for `lookup(bytes:)`.
+    @exclusivity(unchecked) private var keyBytes: [UInt8] = []
+    @exclusivity(unchecked) private var keyStart: [Int32] = []
+    @exclusivity(unchecked) private var keyLength: [Int32] = []
     /// Names with a byte above ASCII, keyed as `String`s (canonical equivalence), as before the table.
     @exclusivity(unchecked) private var other: [String: NameInfo] = [:]
 
@@ -76,11 +80,16 @@ final class ResolveCache {
         if keys.isEmpty {
             keys = [String](repeating: "", count: 256)
             values = [NameInfo?](repeating: nil, count: 256)
+            keyStart = [Int32](repeating: 0, count: 256)
+            keyLength = [Int32](repeating: -1, count: 256)
         }
         if (count + 1) * 2 > keys.count {
             let oldKeys = keys, oldValues = values
             keys = [String](repeating: "", count: oldKeys.count * 2)
             values = [NameInfo?](repeating: nil, count: oldKeys.count * 2)
+            keyStart = [Int32](repeating: 0, count: oldKeys.count * 2)
+            keyLength = [Int32](repeating: -1, count: oldKeys.count * 2)
+            keyBytes.removeAll(keepingCapacity: true)
             count = 0
             for k in oldKeys.indices { if let v = oldValues[k] { put(oldKeys[k], v) } }
         }
@@ -99,6 +108,9 @@ final class ResolveCache {
         }
         keys[i] = name
         values[i] = info
+        keyStart[i] = Int32(keyBytes.count)
+        keyLength[i] = Int32(name.utf8.count)
+        keyBytes.append(contentsOf: name.utf8)
         count += 1
     }
 }

@@ -34,10 +34,10 @@ final class QuickScratch {
     let cmdFirst = UnsafeMutablePointer<Int32>.allocate(capacity: maxWords + 2)
     let pipeNext = UnsafeMutablePointer<Bool>.allocate(capacity: maxWords + 1)
     /// Commands in the last line lexed.
-    var commands = 0
+    @exclusivity(unchecked) var commands = 0
     /// The working directory as it changes with `cd`, and a buffer for paths made absolute.
-    var cwd: [UInt8] = []
-    var path: [UInt8] = []
+    @exclusivity(unchecked) var cwd: [UInt8] = []
+    @exclusivity(unchecked) var path: [UInt8] = []
     /// The run's directory, and its workspace (empty: none), as ASCII normal bytes; nil when they are not (the
     /// evaluator then judges every line, or every path).
     let baseCwd: [UInt8]?
@@ -46,7 +46,11 @@ final class QuickScratch {
     let workspaceString: String?
 
     /// The same for what a wrapper runs, made when first needed.
-    fileprivate var inner: QuickScratch?
+    @exclusivity(unchecked) fileprivate var inner: QuickScratch?
+    /// A path made absolute (`absolute`): the directory, `/`, the word.
+    let pbuf = UnsafeMutablePointer<UInt8>.allocate(capacity: 3 * maxLength + 2)
+    /// Command names with a `/`, resolved against `baseCwd`.
+    let paths = ResolveCache()
 
     /// Scratch space for lines run in `template`'s directory and workspace.
     convenience init(template: borrowing ExecContext) {
@@ -71,6 +75,48 @@ final class QuickScratch {
         wordEnd.deallocate()
         cmdFirst.deallocate()
         pipeNext.deallocate()
+        pbuf.deallocate()
+    }
+
+    /// `w` as an absolute normal path (made absolute against `cwd`): `w` itself when it is one already, else
+    /// built in `pbuf`; nil when it does not fit or is not ASCII.
+    func absolute(_ w: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        if w.first == 0x2F && Paths.isNormalBytes(w) { return w }
+        var n = 0
+        if w.first != 0x2F {
+            guard cwd.count <= 2 * QuickScratch.maxLength else { return nil }
+            cwd.withUnsafeBufferPointer { c in if let b = c.baseAddress { pbuf.update(from: b, count: c.count) } }
+            n = cwd.count
+            pbuf[n] = 0x2F
+            n += 1
+        }
+        if let b = w.baseAddress { (pbuf + n).update(from: b, count: w.count) }
+        n += w.count
+        let joined = UnsafeMutableBufferPointer(start: pbuf, count: n)
+        // A relative word with no `.`, `..` or empty segment joins a normal directory into a normal path.
+        if w.first != 0x2F && QuickScratch.isPlainRelative(w) && cwd.count > 1 {
+            return UnsafeBufferPointer(joined)
+        }
+        guard let m = Paths.normalizeInPlace(joined) else { return nil }
+        return UnsafeBufferPointer(start: pbuf, count: m)
+    }
+
+    /// A relative path whose segments are all neither empty nor `.` nor `..` (`src/a.rs`, not `a//b`, `./a`,
+    /// `a/`).
+    static func isPlainRelative(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
+        var seg = 0
+        var dots = 0
+        for c in w {
+            if c == 0x2F {
+                if seg == 0 || seg == dots && dots <= 2 { return false }
+                seg = 0
+                dots = 0
+            } else {
+                seg += 1
+                if c == 0x2E { dots += 1 }
+            }
+        }
+        return seg > 0 && !(seg == dots && dots <= 2)
     }
 
     @inline(__always)
@@ -80,7 +126,7 @@ final class QuickScratch {
 
     /// Byte classes for the lexer.
     enum Class: UInt8 {
-        case other = 0, safe, blank, and, pipe, semicolon, greater, single, double, tilde
+        case other = 0, safe, blank, and, pipe, semicolon, greater, single, double, tilde, bracket
     }
 
     /// Letters, digits and `_ . / : = @ % + , -` are plain unquoted; the rest sends the line to the evaluator.
@@ -99,27 +145,42 @@ final class QuickScratch {
         t[0x27] = Class.single.rawValue
         t[0x22] = Class.double.rawValue
         t[0x7E] = Class.tilde.rawValue
+        t[0x5B] = Class.bracket.rawValue
+        t[0x5D] = Class.bracket.rawValue
         return t
     }()
 
-    /// Whether a word of at most 8 bytes is shell syntax in a command name's place (`if`, `then`, ... `coproc`):
-    /// its bytes packed into one integer and compared with each keyword's.
+    /// Whether a word of at most 8 bytes is shell syntax in a command name's place (`if`, `then`, `else`, `elif`,
+    /// `fi`, `do`, `done`, `case`, `esac`, `while`, `until`, `for`, `in`, `function`, `select`, `time`,
+    /// `coproc`): its bytes packed little-endian into one integer and compared with each keyword's.
     @inline(__always)
     static func isReserved(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
         var v: UInt64 = 0
         for (k, c) in w.enumerated() { v |= UInt64(c) << UInt64(8 * k) }
-        return QuickScratch.keywords.contains(v)
+        switch v {
+        case 0x6669, 0x6E656874, 0x65736C65, 0x66696C65, 0x6966, 0x6F64, 0x656E6F64, 0x65736163, 0x63617365,
+            0x656C696877, 0x6C69746E75, 0x726F66, 0x6E69, 0x6E6F6974636E7566, 0x7463656C6573, 0x656D6974,
+            0x636F72706F63:
+            return true
+        default: return false
+        }
     }
 
-    static let keywords: Set<UInt64> = Set(
-        [
-            "if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "in",
-            "function", "select", "time", "coproc",
-        ].map { word in
-            var v: UInt64 = 0
-            for (k, c) in word.utf8.enumerated() { v |= UInt64(c) << UInt64(8 * k) }
-            return v
-        })
+    /// 0 `if`, 1 `then`, 2 `elif`, 3 `else`, 4 `fi`; nil for any other word.
+    @inline(__always)
+    static func ifKeyword(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard w.count >= 2 && w.count <= 4 else { return nil }
+        var v: UInt32 = 0
+        for (k, c) in w.enumerated() { v |= UInt32(c) << UInt32(8 * k) }
+        switch v {
+        case 0x6669: return 0
+        case 0x6E656874: return 1
+        case 0x66696C65: return 2
+        case 0x65736C65: return 3
+        case 0x6966: return 4
+        default: return nil
+        }
+    }
 
     /// Splits `b` into commands of known words; false for anything else.
     func lex(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -129,11 +190,11 @@ final class QuickScratch {
         let ok = QuickScratch.classes.withUnsafeBufferPointer { l.run($0.baseAddress!) }
         commands = l.nc
         guard ok else { return false }
-        // Each command's name: a plain program name (not syntax, an assignment or a path).
+        // Each command's name: a program name or path (not syntax, or a word with `=`).
         for c in 0..<commands {
             let w = word(Int(cmdFirst[c]))
             if w.isEmpty { return false }
-            for x in w where x == 0x3D || x == 0x2F { return false }
+            for x in w where x == 0x3D { return false }
             if w.count <= 8 && QuickScratch.isReserved(w) { return false }
         }
         return true
@@ -169,45 +230,114 @@ final class QuickScratch {
             cf[nc] = Int32(nw)
         }
 
+        /// Open `if` commands (at most 8): each one's part, two bits in `states` (0 condition, 1 `then` body,
+        /// 2 `else` body), and in `parts` the command count when that part began (every part needs a command).
+        var ifDepth = 0
+
         mutating func run(_ t: UnsafePointer<UInt8>) -> Bool {
             cf[0] = 0
             var lastSemicolon = false
+            var lastPipe = false
+            var assigned = false
+            // An `if ... fi` just ended: an operator or the end may follow, not a word.
+            var compoundEnded = false
+            var parts = (Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0), Int32(0))
+            var states: UInt32 = 0
             while true {
                 while i < n && (b[i] == 0x20 || b[i] == 0x09) { i += 1 }
                 let words = nw - Int(cf[nc])
                 if i == n {
+                    guard ifDepth == 0 else { return false }
                     if words == 0 {
-                        // Only `cmd;` may end without a command (its `endCommand` marked the end already).
-                        return lastSemicolon
+                        // Only `cmd;` or `fi` may end without a command (`endCommand` marked the end already).
+                        return lastSemicolon || compoundEnded
                     }
                     endCommand(piped: false)
                     return true
                 }
+                let ended = compoundEnded
+                let afterSemicolon = lastSemicolon
+                compoundEnded = false
                 lastSemicolon = false
                 switch t[Int(b[i])] {
                 case Class.and.rawValue:  // &&
-                    guard words > 0, i + 1 < n, b[i + 1] == 0x26 else { return false }
+                    guard words > 0 || ended, i + 1 < n, b[i + 1] == 0x26 else { return false }
                     i += 2
-                    endCommand(piped: false)
+                    if words > 0 { endCommand(piped: false) }
+                    lastPipe = false
+                    assigned = false
                 case Class.pipe.rawValue:  // | or ||
-                    guard words > 0 else { return false }
                     if i + 1 < n && b[i + 1] == 0x7C {
+                        guard words > 0 || ended else { return false }
                         i += 2
-                        endCommand(piped: false)
+                        if words > 0 { endCommand(piped: false) }
+                        lastPipe = false
                     } else {
-                        if i + 1 < n && b[i + 1] == 0x26 { return false }
+                        guard words > 0, !(i + 1 < n && b[i + 1] == 0x26) else { return false }
                         i += 1
                         endCommand(piped: true)
+                        lastPipe = true
                     }
+                    assigned = false
                 case Class.semicolon.rawValue:
-                    guard words > 0, !(i + 1 < n && b[i + 1] == 0x3B) else { return false }
+                    guard words > 0 || ended, !(i + 1 < n && b[i + 1] == 0x3B) else { return false }
                     i += 1
                     lastSemicolon = true
-                    endCommand(piped: false)
+                    if words > 0 { endCommand(piped: false) }
+                    lastPipe = false
+                    assigned = false
                 case Class.greater.rawValue:  // > after a word
                     guard words > 0, redirection(t) else { return false }
                 default:
-                    guard nw < QuickScratch.maxWords, word(t) else { return false }
+                    guard !ended, nw < QuickScratch.maxWords, word(t) else { return false }
+                    if words == 0 && !assigned && firstQuote == Int.max,
+                        let k = QuickScratch.ifKeyword(
+                            UnsafeBufferPointer(start: vals + Int(ws[nw - 1]), count: Int(we[nw - 1] - ws[nw - 1])))
+                    {
+                        // `if`, `then`, `elif`, `else`, `fi` in a command name's place: the commands between them
+                        // are commands like any other.
+                        nw -= 1
+                        nv = Int(ws[nw])
+                        let top = ifDepth - 1
+                        let state = top >= 0 ? (states >> UInt32(2 * top)) & 3 : 3
+                        let part =
+                            top >= 0
+                            ? withUnsafeBytes(of: &parts) { $0.load(fromByteOffset: 4 * top, as: Int32.self) } : 0
+                        let partNonEmpty = Int32(nc) > part
+                        switch k {
+                        case 0:  // if
+                            guard !lastPipe, ifDepth < 8 else { return false }
+                            ifDepth += 1
+                            states &= ~(3 << UInt32(2 * (ifDepth - 1)))
+                        case 1:  // then
+                            guard afterSemicolon, state == 0, partNonEmpty else { return false }
+                            states = (states & ~(3 << UInt32(2 * top))) | (1 << UInt32(2 * top))
+                        case 2:  // elif
+                            guard afterSemicolon, state == 1, partNonEmpty else { return false }
+                            states &= ~(3 << UInt32(2 * top))
+                        case 3:  // else
+                            guard afterSemicolon, state == 1, partNonEmpty else { return false }
+                            states = (states & ~(3 << UInt32(2 * top))) | (2 << UInt32(2 * top))
+                        default:  // fi
+                            guard afterSemicolon, state == 1 || state == 2, partNonEmpty else { return false }
+                            ifDepth -= 1
+                            compoundEnded = true
+                            continue
+                        }
+                        let at = ifDepth - 1
+                        withUnsafeMutableBytes(of: &parts) {
+                            $0.storeBytes(of: Int32(nc), toByteOffset: 4 * at, as: Int32.self)
+                        }
+                        continue
+                    }
+                    // `NAME=value` before the command name is an assignment, not a word (the evaluator reads
+                    // none).
+                    if words == 0 && assignment(nw - 1) {
+                        nw -= 1
+                        nv = Int(ws[nw])
+                        assigned = true
+                        continue
+                    }
                     // `2>file`: digits right before `>` are a descriptor, not a word.
                     if i < n && b[i] == 0x3E {
                         let s = Int(ws[nw - 1]), e = Int(we[nw - 1])
@@ -221,16 +351,37 @@ final class QuickScratch {
             }
         }
 
+        /// Whether word `k` is `NAME=...` with an unquoted name (`firstQuote` is where its first quote began).
+        func assignment(_ k: Int) -> Bool {
+            let s = Int(ws[k]), e = Int(we[k])
+            var j = s
+            while j < e && j < firstQuote {
+                let c = vals[j]
+                if c == 0x3D { return j > s }
+                let letter = (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x5F
+                if !(letter || (j > s && c >= 0x30 && c <= 0x39)) { return false }
+                j += 1
+            }
+            return false
+        }
+
+        /// Where in `vals` the last word's first quote began (`Int.max`: none).
+        var firstQuote = Int.max
+
         /// One word at `i`: safe bytes, `'...'` and `"..."` without expansions, joined.
         mutating func word(_ t: UnsafePointer<UInt8>) -> Bool {
             let start = nv
+            firstQuote = Int.max
             while i < n {
                 let c = b[i]
                 switch t[Int(c)] {
                 case Class.safe.rawValue:
-                    vals[nv] = c
-                    nv += 1
-                    i += 1
+                    // A run of plain bytes, copied at once.
+                    var j = i + 1
+                    while j < n && t[Int(b[j])] == Class.safe.rawValue { j += 1 }
+                    (vals + nv).update(from: b + i, count: j - i)
+                    nv += j - i
+                    i = j
                 case Class.tilde.rawValue:
                     // `HEAD~3`: a tilde after a letter or digit is literal; elsewhere it may expand.
                     guard nv > start, case let last = vals[nv - 1],
@@ -240,6 +391,7 @@ final class QuickScratch {
                     nv += 1
                     i += 1
                 case Class.single.rawValue, Class.double.rawValue:
+                    if firstQuote == Int.max { firstQuote = nv }
                     var j = i + 1
                     while j < n && b[j] != c {
                         let q = b[j]
@@ -252,6 +404,15 @@ final class QuickScratch {
                     }
                     if j == n { return false }
                     i = j + 1
+                case Class.bracket.rawValue:
+                    // `[` and `]` alone (the test command and its last argument); in a word they may glob.
+                    guard nv == start, firstQuote == Int.max,
+                        i + 1 == n || b[i + 1] == 0x20 || b[i + 1] == 0x09
+                            || b[i + 1] == 0x3B
+                    else { return false }
+                    vals[nv] = c
+                    nv += 1
+                    i += 1
                 case Class.blank.rawValue, Class.and.rawValue, Class.pipe.rawValue, Class.semicolon.rawValue,
                     Class.greater.rawValue:
                     ws[nw] = Int32(start)
@@ -315,7 +476,7 @@ extension Evaluator {
             if QuickScratch.equals(name, "cd") || QuickScratch.equals(name, "pushd") {
                 guard changeDirectory(s, first + 1, end) else { return false }
             }
-            guard let info = lookup(name) else { return false }
+            guard let info = lookup(name, s) else { return false }
             // A download is judged with what later runs the file (`curl -o f URL && sh f`).
             if info.isDownloader && !policy.pipelineRules.isEmpty { downloads = true }
             if downloads && info.runsFiles { return false }
@@ -334,7 +495,7 @@ extension Evaluator {
                         let stages = policy.rules[policy.pipelineRules[p]].match.pipeline.count
                         var j = 0
                         for c in k...e where j < stages {
-                            guard let info = lookup(s.word(Int(s.cmdFirst[c]))) else { return false }
+                            guard let info = lookup(s.word(Int(s.cmdFirst[c])), s) else { return false }
                             if info.stageBits[p] & (1 << UInt64(min(j, 63))) != 0 { j += 1 }
                         }
                         if j == stages { return false }
@@ -348,9 +509,18 @@ extension Evaluator {
         return true
     }
 
-    /// The run's cached facts about a plain command name.
+    /// The run's cached facts about a command name; a path (`./run.sh`, `/bin/ls`) resolved against the run's
+    /// directory, when `s` is still there (the evaluator resolves it the same way on every line of the run).
     @inline(__always)
-    private func lookup(_ name: UnsafeBufferPointer<UInt8>) -> NameInfo? {
+    private func lookup(_ name: UnsafeBufferPointer<UInt8>, _ s: QuickScratch) -> NameInfo? {
+        if name.contains(0x2F) {
+            if name.first != 0x2F && s.cwd != s.baseCwd! { return nil }
+            if let hit = s.paths.lookup(bytes: name) { return hit }
+            let text = String(decoding: name, as: UTF8.self)
+            let info = nameInfo(text, Paths.resolve(text, cwd: String(decoding: s.baseCwd!, as: UTF8.self)))
+            s.paths.insert(text, info)
+            return info
+        }
         if let hit = cache.lookup(bytes: name) { return hit }
         let info = resolve(String(decoding: name, as: UTF8.self), cwd: nil)
         return info.cached ? info : nil
@@ -391,7 +561,7 @@ extension Evaluator {
             switch payload {
             case .exec(let e):
                 guard e.unknown.isEmpty, e.chdir == nil, e.user == nil, inner.load(e.argv),
-                    let info = lookup(inner.word(0))
+                    let info = lookup(inner.word(0), inner)
                 else { return false }
                 guard command(inner, info, 0, inner.wordCount, depth: depth + 1, skipText: false) else { return false }
             case .script(var text, let user):
@@ -469,23 +639,20 @@ extension Evaluator {
             for k in args where !(underHit && outsideHit) {
                 let w = s.word(k)
                 if w.first == 0x7E { return true }
-                guard let n = QuickScratch.absolute(w, cwd: s.cwd, into: &s.path) else { return true }
-                let verdict: (Bool, Bool)? = s.path.withUnsafeBufferPointer { buf in
-                    let p = UnsafeBufferPointer(rebasing: buf[0..<n])
-                    return ws.withUnsafeBufferPointer { wsb -> (Bool, Bool)? in
-                        let wsp: UnsafeBufferPointer<UInt8>? = wsb.isEmpty ? nil : wsb
-                        var u = false, o = false
-                        var general: String?
-                        // A pattern the bytes cannot decide (a glob, `**`) is tested as `pathsMatch` does.
-                        func contains(_ pat: PathPattern) -> Bool {
-                            if let c = pat.contains(ascii: p, workspace: wsp) { return c }
-                            if general == nil { general = String(decoding: p, as: UTF8.self) }
-                            return pat.contains(general!, workspace: s.workspaceString) == true
-                        }
-                        for pat in m.under where !u && contains(pat) { u = true }
-                        for pat in m.outside where !o && contains(pat) { o = true }
-                        return (u, !o)
+                guard let p = s.absolute(w) else { return true }
+                let verdict: (Bool, Bool)? = ws.withUnsafeBufferPointer { wsb -> (Bool, Bool)? in
+                    let wsp: UnsafeBufferPointer<UInt8>? = wsb.isEmpty ? nil : wsb
+                    var u = false, o = false
+                    var general: String?
+                    // A pattern the bytes cannot decide (a glob, `**`) is tested as `pathsMatch` does.
+                    func contains(_ pat: PathPattern) -> Bool {
+                        if let c = pat.contains(ascii: p, workspace: wsp) { return c }
+                        if general == nil { general = String(decoding: p, as: UTF8.self) }
+                        return pat.contains(general!, workspace: s.workspaceString) == true
                     }
+                    for pat in m.under where !u && contains(pat) { u = true }
+                    for pat in m.outside where !o && contains(pat) { o = true }
+                    return (u, !o)
                 }
                 guard let (u, out) = verdict else { return true }
                 if u { underHit = true }
