@@ -106,7 +106,7 @@ public enum PolicyTool {
             if s < e && text[s] != 0x23 {
                 let key = UnsafeBufferPointer(start: base + s, count: e - s)
                 if format == .json { renderNumber(number, into: &out) }
-                let h = LineMemo.hash(key)
+                let h = useMemo ? LineMemo.hash(key) : 0
                 if useMemo, let i = memo.find(key, hash: h) {
                     if memo.entries[i].acted { acted = true }
                     memo.appendOutput(i, into: &out)

@@ -126,7 +126,7 @@ final class QuickScratch {
 
     /// Byte classes for the lexer.
     enum Class: UInt8 {
-        case other = 0, safe, blank, and, pipe, semicolon, greater, single, double, tilde, bracket
+        case other = 0, safe, blank, and, pipe, semicolon, greater, single, double, tilde, bracket, less
     }
 
     /// Letters, digits and `_ . / : = @ % + , -` are plain unquoted; the rest sends the line to the evaluator.
@@ -146,6 +146,7 @@ final class QuickScratch {
         t[0x22] = Class.double.rawValue
         t[0x7E] = Class.tilde.rawValue
         t[0x5B] = Class.bracket.rawValue
+        t[0x3C] = Class.less.rawValue
         t[0x5D] = Class.bracket.rawValue
         return t
     }()
@@ -288,6 +289,10 @@ final class QuickScratch {
                     assigned = false
                 case Class.greater.rawValue:  // > after a word
                     guard words > 0, redirection(t) else { return false }
+                case Class.less.rawValue:  // < FILE after a word: standard input from a file (`stdinText` reads none)
+                    guard words > 0, i + 1 < n, b[i + 1] != 0x3C, b[i + 1] != 0x26, b[i + 1] != 0x3E,
+                        b[i + 1] != 0x28, redirection(t)
+                    else { return false }
                 default:
                     guard !ended, nw < QuickScratch.maxWords, word(t) else { return false }
                     if words == 0 && !assigned && firstQuote == Int.max,
@@ -338,6 +343,7 @@ final class QuickScratch {
                         assigned = true
                         continue
                     }
+                    if i < n && b[i] == 0x3C { return false }  // `0<file`
                     // `2>file`: digits right before `>` are a descriptor, not a word.
                     if i < n && b[i] == 0x3E {
                         let s = Int(ws[nw - 1]), e = Int(we[nw - 1])
@@ -414,7 +420,7 @@ final class QuickScratch {
                     nv += 1
                     i += 1
                 case Class.blank.rawValue, Class.and.rawValue, Class.pipe.rawValue, Class.semicolon.rawValue,
-                    Class.greater.rawValue:
+                    Class.greater.rawValue, Class.less.rawValue:
                     ws[nw] = Int32(start)
                     we[nw] = Int32(nv)
                     nw += 1
@@ -429,10 +435,12 @@ final class QuickScratch {
             return true
         }
 
-        /// `>FILE`, `>>FILE`, `>&N`: output goes elsewhere; nothing the evaluator reads. The target is dropped.
+        /// `>FILE`, `>>FILE`, `>&N`, `<FILE`: output goes elsewhere, input comes from a file; nothing the evaluator
+        /// reads (`SimpleCommand.stdinText` gives no text for `<`). The target is dropped.
         mutating func redirection(_ t: UnsafePointer<UInt8>) -> Bool {
+            let input = b[i] == 0x3C
             i += 1
-            if i < n && b[i] == 0x3E { i += 1 }
+            if !input && i < n && b[i] == 0x3E { i += 1 }
             if i < n && b[i] == 0x26 {
                 i += 1
                 let d = i
@@ -480,8 +488,14 @@ extension Evaluator {
             // A download is judged with what later runs the file (`curl -o f URL && sh f`).
             if info.isDownloader && !policy.pipelineRules.isEmpty { downloads = true }
             if downloads && info.runsFiles { return false }
-            // A wrapper reading a pipe may run what it reads (`echo 'rm -rf x' | sh`).
-            if info.isWrapper && k > 0 && s.pipeNext[k - 1] { return false }
+            // A wrapper reading a pipe from `echo` or `printf` may run what they print (`echo 'rm -rf x' | sh`).
+            if info.isWrapper && k > 0 && s.pipeNext[k - 1] {
+                let producer = s.word(Int(s.cmdFirst[k - 1]))
+                var base = producer.count
+                while base > 0 && producer[base - 1] != 0x2F { base -= 1 }
+                let tail = UnsafeBufferPointer(rebasing: producer[base...])
+                if QuickScratch.equals(tail, "echo") || QuickScratch.equals(tail, "printf") { return false }
+            }
             guard command(s, info, first, end, depth: depth, skipText: true) else { return false }
         }
         // A pipeline rule needs its stages, in order, among a pipeline's commands.
