@@ -228,6 +228,9 @@ final class CompiledMatch: @unchecked Sendable {
     @exclusivity(unchecked) var abbreviatedFlags = false
     /// Some `args` pattern has a `/`: it is also tried on words' resolved paths (set at load).
     @exclusivity(unchecked) var argsNamePaths = false
+    /// The bytes every `under` prefix starts with, when all are literal and absolute (`~/.ssh`, `/etc`): a path
+    /// without them is under none (set at load).
+    @exclusivity(unchecked) var underLead: [UInt8]?
 
     init() {}
 
@@ -242,6 +245,17 @@ final class CompiledMatch: @unchecked Sendable {
     private func prepare(acts: Bool) {
         abbreviatedFlags = acts
         argsNamePaths = args.contains { $0.namesPaths }
+        underLead = nil
+        if !under.isEmpty && under.allSatisfy({ !$0.workspaceRelative && !($0.literalBytes?.isEmpty ?? true) }) {
+            var lead = under[0].literalBytes ?? []
+            for p in under.dropFirst() {
+                let l = p.literalBytes ?? []
+                var k = 0
+                while k < lead.count && k < l.count && lead[k] == l[k] { k += 1 }
+                lead.removeSubrange(k...)
+            }
+            underLead = lead
+        }
         for m in pipeline { m.prepare(acts: acts) }
         for m in parent { m.prepare(acts: acts) }
     }

@@ -654,6 +654,12 @@ extension Evaluator {
                 let w = s.word(k)
                 if w.first == 0x7E { return true }
                 guard let p = s.absolute(w) else { return true }
+                if outsideHit, let lead = m.underLead, !lead.isEmpty,
+                    p.count < lead.count
+                        || lead.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p.baseAddress!, $0.count) }) != 0
+                {
+                    continue  // under none of the prefixes, and `outside` holds already
+                }
                 let verdict: (Bool, Bool)? = ws.withUnsafeBufferPointer { wsb -> (Bool, Bool)? in
                     let wsp: UnsafeBufferPointer<UInt8>? = wsb.isEmpty ? nil : wsb
                     var u = false, o = false
