@@ -61,6 +61,10 @@ final class QuickCheckTests: XCTestCase {
         "find . -print0 | xargs -0 rm -f", "find . | xargs rm -rf", "echo / | xargs rm -rf",
         "printf '/\\n' | xargs rm -rf", "/bin/echo 'rm -rf /' | sh", "echo x | timeout 5 sh",
         "ls | xargs -I{} sh -c 'rm -rf {}'", "ls | xargs echo", "echo x | env bash",
+        "timeout -s KILL 5 rm -rf /", "timeout 5", "timeout 5 timeout 6 rm -rf /", "env", "env A=1",
+        "env A=1 -i rm -rf /", "env A=1 B=2 rm -rf /", "env A=1 sh -c 'rm -rf /'", "nohup", "nohup -- rm -rf /",
+        "nohup nice rm -rf /", "find . -execdir rm {} +", "find . -ok rm {} ;", "find -exec", "find . -delete",
+        "find /etc -name x", "timeout 5 find . -exec rm {} ;", "timeout 5 ./x.sh", "env ./x.sh", "nohup /bin/rm -rf /",
     ]
 
     /// The shfmt corpus, the edges, and seeded random combinations (joined by operators, nested in `sh -c`,

@@ -58,6 +58,13 @@ struct Evaluator {
         }
         info.runsFiles = Evaluator.interpreters.contains(name) || name.hasPrefix("python") || name.contains("/")
         info.isShell = r.names.first.map { Wrappers.shells.contains($0) } ?? false
+        switch r.names.first {
+        case "timeout": info.wrapperKind = .timeout
+        case "nohup": info.wrapperKind = .nohup
+        case "env": info.wrapperKind = .env
+        case "find": info.wrapperKind = .find
+        default: break
+        }
         return info
     }
 

@@ -136,6 +136,9 @@ final class NameInfo: @unchecked Sendable {
     var stageBits: [UInt64] = []
     /// The name's program is a shell (`Wrappers.unwrap` reads it as one): `sh -c TEXT` runs TEXT.
     var isShell = false
+    /// The wrappers whose plain forms the prefilter reads itself (`QuickScratch.plainPayload`).
+    enum WrapperKind { case none, timeout, nohup, env, find }
+    var wrapperKind = WrapperKind.none
     /// The name runs a file it is given (`python3 F`, `perl F`, `source F`): see `Evaluator.fileRun`.
     var runsFiles = true
 

@@ -564,6 +564,15 @@ extension Evaluator {
             inner.cwd.append(contentsOf: s.cwd)
             return inner.lex(text) && script(inner, text: text, depth: depth + 1)
         }
+        if let start = QuickScratch.plainPayload(s, info.wrapperKind, first, end) {
+            // `timeout 5 CMD`, `nohup CMD`, `env A=1 CMD`, `find` without `-exec`: what `Wrappers.unwrap` gives
+            // for these plain forms, without making argv `String`s.
+            guard start < end else { return true }
+            inner.cwd.removeAll(keepingCapacity: true)
+            inner.cwd.append(contentsOf: s.cwd)
+            guard inner.load(s, start, end), let info = lookup(inner.word(0), inner) else { return false }
+            return command(inner, info, 0, inner.wordCount, depth: depth + 1, skipText: false)
+        }
         var argv: [String] = []
         argv.reserveCapacity(end - first)
         for k in first..<end { argv.append(String(decoding: s.word(k), as: UTF8.self)) }
@@ -706,6 +715,51 @@ extension QuickScratch {
 
     /// Words in the last line lexed or argv loaded.
     var wordCount: Int { Int(cmdFirst[commands]) }
+
+    /// Loads words `from..<end` of `s` as one command; false when its name is a path.
+    func load(_ s: QuickScratch, _ from: Int, _ end: Int) -> Bool {
+        var nv = 0
+        for k in from..<end {
+            let w = s.word(k)
+            if let b = w.baseAddress { (vals + nv).update(from: b, count: w.count) }
+            wordStart[k - from] = Int32(nv)
+            nv += w.count
+            wordEnd[k - from] = Int32(nv)
+        }
+        cmdFirst[0] = 0
+        cmdFirst[1] = Int32(end - from)
+        pipeNext[0] = false
+        commands = 1
+        let name = word(0)
+        return !name.isEmpty && !name.contains(0x2F)
+    }
+
+    /// For a wrapper in one of its plain forms, where its payload starts (`end`: none); nil for any other form,
+    /// which `Wrappers.unwrap` reads. `timeout DURATION CMD` and `nohup CMD` with no option, `env NAME=VALUE...
+    /// CMD` with no option, `find` with no `-exec`, `-execdir`, `-ok` or `-okdir`.
+    static func plainPayload(_ s: QuickScratch, _ kind: NameInfo.WrapperKind, _ first: Int, _ end: Int) -> Int? {
+        @inline(__always) func option(_ k: Int) -> Bool { s.word(k).first == 0x2D }
+        switch kind {
+        case .none: return nil
+        case .timeout:
+            guard first + 1 < end, !option(first + 1) else { return nil }
+            return min(first + 2, end)
+        case .nohup:
+            guard first + 1 < end, !option(first + 1) else { return nil }
+            return first + 1
+        case .env:
+            var k = first + 1
+            while k < end && !option(k) && s.word(k).contains(0x3D) { k += 1 }
+            if k < end && option(k) { return nil }
+            return k
+        case .find:
+            for k in (first + 1)..<end {
+                let w = s.word(k)
+                if equals(w, "-exec") || equals(w, "-execdir") || equals(w, "-ok") || equals(w, "-okdir") { return nil }
+            }
+            return end
+        }
+    }
 
     /// Loads `argv` as one command; false when it does not fit or a word is not ASCII.
     func load(_ argv: [String]) -> Bool {
