@@ -48,6 +48,11 @@ final class GlobTests: XCTestCase {
         XCTAssertTrue(m("/home/**/id_rsa", "/home/u/.ssh/id_rsa", path: true))
         XCTAssertTrue(m("/home/**/id_rsa", "/home/id_rsa", path: true))
         XCTAssertFalse(m("/home/**/id_rsa", "/home/u/id_rsa.pub", path: true))
+        // The `/` of `**/` may be absent: it is no literal every match must contain.
+        XCTAssertTrue(m("**/id_rsa", "id_rsa", path: true))
+        XCTAssertTrue(m("**/.ssh/*", ".ssh/k", path: true))
+        XCTAssertTrue(m("*(*", "f(x", path: false))
+        XCTAssertFalse(m("*(*", "fx", path: false))
         XCTAssertFalse(m("/usr/?in", "/usr//in", path: true))
         XCTAssertTrue(m("/usr/[bs]in/rm", "/usr/bin/rm", path: true))
     }

@@ -66,6 +66,9 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         let required: [UInt8]
         /// The pattern has a `/` (or is in path mode): it can be meant for a path.
         let namesPaths: Bool
+        /// A literal byte every match contains that is neither a letter nor a digit (rare in text: found by
+        /// `memchr` before anything else is tried); 0 when there is none.
+        let rareByte: UInt8
 
         init(pattern: String, pathMode: Bool, tokens: [Token], shape: Shape, required: [UInt8]) {
             self.pattern = pattern
@@ -74,6 +77,18 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
             self.tokens = tokens
             self.shape = shape
             self.required = required
+            var rare: UInt8 = 0
+            var optionalSlash = false
+            for t in tokens {
+                if case .byte(let c) = t, !(optionalSlash && c == 0x2F),
+                    !((c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A)), c != 0
+                {
+                    rare = c
+                    break
+                }
+                if case .globstar(let skips) = t { optionalSlash = skips } else { optionalSlash = false }
+            }
+            rareByte = rare
         }
     }
 
@@ -197,10 +212,13 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         }
         var best: [UInt8] = []
         var run: [UInt8] = []
+        var optionalSlash = false  // the `/` of `**/` may be absent: not part of a required literal
         for t in tokens {
-            if case .byte(let c) = t {
+            if case .byte(let c) = t, !(optionalSlash && c == 0x2F) {
                 run.append(c)
+                optionalSlash = false
             } else {
+                if case .globstar(let skips) = t { optionalSlash = skips } else { optionalSlash = false }
                 if run.count > best.count { best = run }
                 run = []
             }
@@ -313,6 +331,8 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
             }
             return true
         case .general:
+            let rare = storage.rareByte
+            if rare != 0, let base = bytes.baseAddress, memchr(base, Int32(rare), bytes.count) == nil { return false }
             if !required.isEmpty && !Glob.contains(bytes, required) { return false }
             return simulate(bytes)
         }

@@ -25,8 +25,9 @@ final class QuickScratch {
     static let maxLength = 4096
     static let maxWords = 256
 
-    /// Word values (after quote removal), concatenated: never longer than the line.
-    let vals = UnsafeMutablePointer<UInt8>.allocate(capacity: maxLength)
+    /// The line, then the values of words with quotes (after quote removal): a word of plain bytes is read in
+    /// place in the line's copy, the others are copied after it.
+    let vals = UnsafeMutablePointer<UInt8>.allocate(capacity: 2 * maxLength)
     /// Word `k`'s value is `vals[wordStart[k]..<wordEnd[k]]`.
     let wordStart = UnsafeMutablePointer<Int32>.allocate(capacity: maxWords + 1)
     let wordEnd = UnsafeMutablePointer<Int32>.allocate(capacity: maxWords + 1)
@@ -49,6 +50,13 @@ final class QuickScratch {
     @exclusivity(unchecked) fileprivate var inner: QuickScratch?
     /// A path made absolute (`absolute`): the directory, `/`, the word.
     let pbuf = UnsafeMutablePointer<UInt8>.allocate(capacity: 3 * maxLength + 2)
+    /// Names of up to 8 bytes packed into an integer (`Evaluator.lookup`), 512 slots, and their facts.
+    let shortKeys: UnsafeMutablePointer<UInt64> = {
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 512)
+        p.initialize(repeating: 0, count: 512)
+        return p
+    }()
+    @exclusivity(unchecked) var shortInfos = [NameInfo?](repeating: nil, count: 512)
     /// Command names with a `/`, resolved against `baseCwd`.
     let paths = ResolveCache()
 
@@ -76,6 +84,7 @@ final class QuickScratch {
         cmdFirst.deallocate()
         pipeNext.deallocate()
         pbuf.deallocate()
+        shortKeys.deallocate()
     }
 
     /// `w` as an absolute normal path (made absolute against `cwd`): `w` itself when it is one already, else
@@ -186,8 +195,10 @@ final class QuickScratch {
     /// Splits `b` into commands of known words; false for anything else.
     func lex(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count > 0, b.count <= QuickScratch.maxLength, let base = b.baseAddress else { return false }
+        vals.update(from: base, count: b.count)
         var l = Lexer(
-            b: base, n: b.count, vals: vals, ws: wordStart, we: wordEnd, cf: cmdFirst, pn: pipeNext)
+            b: UnsafePointer(vals), n: b.count, vals: vals, ws: wordStart, we: wordEnd, cf: cmdFirst, pn: pipeNext)
+        l.nv = b.count
         let ok = QuickScratch.classes.withUnsafeBufferPointer { l.run($0.baseAddress!) }
         commands = l.nc
         guard ok else { return false }
@@ -301,8 +312,7 @@ final class QuickScratch {
                     {
                         // `if`, `then`, `elif`, `else`, `fi` in a command name's place: the commands between them
                         // are commands like any other.
-                        nw -= 1
-                        nv = Int(ws[nw])
+                        drop()
                         let top = ifDepth - 1
                         let state = top >= 0 ? (states >> UInt32(2 * top)) & 3 : 3
                         let part =
@@ -338,8 +348,7 @@ final class QuickScratch {
                     // `NAME=value` before the command name is an assignment, not a word (the evaluator reads
                     // none).
                     if words == 0 && assignment(nw - 1) {
-                        nw -= 1
-                        nv = Int(ws[nw])
+                        drop()
                         assigned = true
                         continue
                     }
@@ -349,12 +358,17 @@ final class QuickScratch {
                         let s = Int(ws[nw - 1]), e = Int(we[nw - 1])
                         guard words > 0, s < e else { return false }
                         for k in s..<e where vals[k] < 0x30 || vals[k] > 0x39 { return false }
-                        nw -= 1
-                        nv = s
+                        drop()
                         guard redirection(t) else { return false }
                     }
                 }
             }
+        }
+
+        /// Forgets the last word (its value too, when it was copied after the line).
+        @inline(__always) mutating func drop() {
+            nw -= 1
+            if Int(ws[nw]) >= n { nv = Int(ws[nw]) }
         }
 
         /// Whether word `k` is `NAME=...` with an unquoted name (`firstQuote` is where its first quote began).
@@ -376,8 +390,34 @@ final class QuickScratch {
 
         /// One word at `i`: safe bytes, `'...'` and `"..."` without expansions, joined.
         mutating func word(_ t: UnsafePointer<UInt8>) -> Bool {
+            // Plain bytes up to a blank or an operator: the word is its own text, in place in the line's copy.
+            var j = self.i
+            while j < n && t[Int(b[j])] == Class.safe.rawValue { j += 1 }
+            if j > self.i {
+                let after = j < n ? t[Int(b[j])] : Class.blank.rawValue
+                if after == Class.blank.rawValue || after == Class.and.rawValue || after == Class.pipe.rawValue
+                    || after == Class.semicolon.rawValue || after == Class.greater.rawValue
+                    || after == Class.less.rawValue
+                {
+                    ws[nw] = Int32(self.i)
+                    we[nw] = Int32(j)
+                    nw += 1
+                    self.i = j
+                    firstQuote = Int.max
+                    return true
+                }
+            }
+            // Position and length in locals: stores through `vals` do not make the compiler reload them.
+            var i = self.i
+            var nv = self.nv
+            let b = self.b, n = self.n, vals = self.vals
             let start = nv
-            firstQuote = Int.max
+            var quote = Int.max
+            defer {
+                self.i = i
+                self.nv = nv
+                firstQuote = quote
+            }
             while i < n {
                 let c = b[i]
                 switch t[Int(c)] {
@@ -397,24 +437,23 @@ final class QuickScratch {
                     nv += 1
                     i += 1
                 case Class.single.rawValue, Class.double.rawValue:
-                    if firstQuote == Int.max { firstQuote = nv }
+                    if quote == Int.max { quote = nv }
                     var j = i + 1
                     while j < n && b[j] != c {
                         let q = b[j]
                         if q >= 0x7F || (q < 0x20 && q != 0x09) { return false }
                         // In double quotes `$`, backquote, backslash and `!` are not plain text.
                         if c == 0x22 && (q == 0x24 || q == 0x60 || q == 0x5C || q == 0x21) { return false }
-                        vals[nv] = q
-                        nv += 1
                         j += 1
                     }
                     if j == n { return false }
+                    (vals + nv).update(from: b + i + 1, count: j - i - 1)
+                    nv += j - i - 1
                     i = j + 1
                 case Class.bracket.rawValue:
                     // `[` and `]` alone (the test command and its last argument); in a word they may glob.
-                    guard nv == start, firstQuote == Int.max,
-                        i + 1 == n || b[i + 1] == 0x20 || b[i + 1] == 0x09
-                            || b[i + 1] == 0x3B
+                    guard nv == start, quote == Int.max,
+                        i + 1 == n || b[i + 1] == 0x20 || b[i + 1] == 0x09 || b[i + 1] == 0x3B
                     else { return false }
                     vals[nv] = c
                     nv += 1
@@ -527,6 +566,23 @@ extension Evaluator {
     /// directory, when `s` is still there (the evaluator resolves it the same way on every line of the run).
     @inline(__always)
     private func lookup(_ name: UnsafeBufferPointer<UInt8>, _ s: QuickScratch) -> NameInfo? {
+        // A name of up to 8 bytes without `/` (nearly every one) is one integer: a direct-mapped slot.
+        if name.count <= 8 {
+            var v: UInt64 = 0
+            var slash = false
+            for (k, c) in name.enumerated() {
+                v |= UInt64(c) << UInt64(8 * k)
+                slash = slash || c == 0x2F
+            }
+            if !slash {
+                let slot = Int(truncatingIfNeeded: (v &* 0x9E37_79B9_7F4A_7C15) >> 55)
+                if s.shortKeys[slot] == v, let hit = s.shortInfos[slot] { return hit }
+                guard let info = cache.lookup(bytes: name) ?? cachedResolve(name) else { return nil }
+                s.shortKeys[slot] = v
+                s.shortInfos[slot] = info
+                return info
+            }
+        }
         if name.contains(0x2F) {
             if name.first != 0x2F && s.cwd != s.baseCwd! { return nil }
             if let hit = s.paths.lookup(bytes: name) { return hit }
@@ -536,6 +592,11 @@ extension Evaluator {
             return info
         }
         if let hit = cache.lookup(bytes: name) { return hit }
+        return cachedResolve(name)
+    }
+
+    /// The run's facts about a name without `/`, resolved and cached on first sight.
+    private func cachedResolve(_ name: UnsafeBufferPointer<UInt8>) -> NameInfo? {
         let info = resolve(String(decoding: name, as: UTF8.self), cwd: nil)
         return info.cached ? info : nil
     }
