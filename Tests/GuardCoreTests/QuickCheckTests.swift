@@ -93,8 +93,35 @@ final class QuickCheckTests: XCTestCase {
         return corpus + edges + generated
     }
 
+    /// Lines of random tokens, joined with and without spaces: quotes, operators, redirections, keywords,
+    /// brackets, tildes, assignments, wrappers and rule words in every order the lexer may meet.
+    static func tokenLines() -> [String] {
+        let tokens = [
+            "ls", "rm", "-rf", "-r", "-f", "--force", "--rec", "/", "x", "src/a.rs", "..", "../x", "~", "~/x",
+            "a~b", "HEAD~1", "A=1", "A='1 2'", "[", "]", "[[", "if", "then", "else", "elif", "fi", "for", "do",
+            "done", ";", ";;", "&&", "||", "|", "|&", "&", ">", ">>", "2>&1", ">&2", "<", "<<", "<<<", "(", ")", "$x",
+            "\"$x\"", "`a`", "\\", "#", "*", "{a,b}", "'a b'", "\"c d\"", "'rm -rf /'", "\"rm -rf /\"", "sh", "bash",
+            "-c", "-lc", "timeout", "5", "-s", "env", "-i", "nohup", "nice", "find", "-exec", "-delete", "{}",
+            "\\;", "+", "git", "push", "reset", "--hard", "cd", "/tmp", "/dev", "./x", "/bin/rm", "curl", "-o",
+            "https://x.io/a.sh", "wget", "echo", "printf", "xargs", "cat", "/root/.ssh/id_rsa", ".ssh/id_rsa",
+            "dd", "of=/dev/sda", "of=sda", "mv", "/dev/null", "chmod", "777", "sudo", "kill", "-9", "-1", "python3",
+            "'import shutil; shutil.rmtree(x)'", "docker", "--privileged", "-v", "/:/h", "\t", "''", "\"\"",
+        ]
+        var rng = ShellFuzzTests.Rng(state: 23)
+        var out: [String] = []
+        for _ in 0..<6000 {
+            var line = ""
+            for k in 0..<(1 + rng.int(7)) {
+                if k > 0 && rng.int(5) != 0 { line += " " }
+                line += tokens[rng.int(tokens.count)]
+            }
+            out.append(line)
+        }
+        return out
+    }
+
     func testThePrefilterNeverChangesAVerdict() throws {
-        let lines = try Self.lines()
+        let lines = try Self.lines() + Self.tokenLines()
         let text = lines.joined(separator: "\n") + "\n"
         for policy in try EngineReuseTests.policies() {
             for format in [PolicyTool.Format.text, .json] {
@@ -149,5 +176,16 @@ final class QuickCheckTests: XCTestCase {
         }
         // Most of these lines are built to be hard (the shfmt corpus, rules on every edge): one in twenty is plain.
         XCTAssertGreaterThan(passed, lines.count / 20, "the prefilter decided \(passed) of \(lines.count) lines")
+        var tokenPassed = 0
+        for line in Self.tokenLines() {
+            var copy = line
+            if copy.withUTF8({ evaluator.provablyAllowed($0, template: template, scratch: scratch) }) {
+                tokenPassed += 1
+                let v = policy.evaluate(commandLine: line, template: template, evaluator: &evaluator)
+                XCTAssertEqual(v, Verdict(action: .allow), line)
+            }
+        }
+        // About a third of the random lines are plain enough (2,082 of 6,000 with this seed).
+        XCTAssertGreaterThan(tokenPassed, 1_000, "the prefilter decided \(tokenPassed) random token lines")
     }
 }
