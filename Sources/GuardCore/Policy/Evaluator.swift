@@ -48,6 +48,7 @@ struct Evaluator {
         let info = NameInfo(
             resolved: r, candidates: candidates,
             isWrapper: r.names.contains { Wrappers.names.contains($0) }, cached: true)
+        info.candidateMatches = candidates.map { policy.rules[$0].match }
         info.stageBits = policy.pipelineRules.map { r in
             var bits: UInt64 = 0
             for (j, stage) in policy.rules[r].match.pipeline.enumerated()

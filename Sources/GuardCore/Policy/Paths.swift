@@ -136,6 +136,8 @@ final class NameInfo: @unchecked Sendable {
     var stageBits: [UInt64] = []
     /// The name's program is a shell (`Wrappers.unwrap` reads it as one): `sh -c TEXT` runs TEXT.
     var isShell = false
+    /// The candidates' compiled matches, in `candidates` order (the prefilter reads them without copying rules).
+    var candidateMatches: [CompiledMatch] = []
     /// The wrappers whose plain forms the prefilter reads itself (`QuickScratch.plainPayload`).
     enum WrapperKind { case none, timeout, nohup, env, find }
     var wrapperKind = WrapperKind.none

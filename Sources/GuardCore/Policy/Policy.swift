@@ -228,6 +228,9 @@ final class CompiledMatch: @unchecked Sendable {
     @exclusivity(unchecked) var abbreviatedFlags = false
     /// Some `args` pattern has a `/`: it is also tried on words' resolved paths (set at load).
     @exclusivity(unchecked) var argsNamePaths = false
+    /// Every `args` pattern as its literal text packed into an integer, when each is a literal of 1 to 8 bytes
+    /// without `/` (`push`, `-delete`, `-1`): the prefilter compares them with words packed the same way.
+    @exclusivity(unchecked) var argsPacked: [UInt64]?
     /// The bytes every `under` prefix starts with, when all are literal and absolute (`~/.ssh`, `/etc`): a path
     /// without them is under none (set at load).
     @exclusivity(unchecked) var underLead: [UInt8]?
@@ -245,6 +248,20 @@ final class CompiledMatch: @unchecked Sendable {
     private func prepare(acts: Bool) {
         abbreviatedFlags = acts
         argsNamePaths = args.contains { $0.namesPaths }
+        argsPacked = nil
+        if !args.isEmpty {
+            var packed: [UInt64] = []
+            for g in args {
+                guard case .literal(let l) = g.shape, (1...8).contains(l.count), !g.namesPaths else {
+                    packed = []
+                    break
+                }
+                var v: UInt64 = 0
+                for (k, c) in l.enumerated() { v |= UInt64(c) << UInt64(8 * k) }
+                packed.append(v)
+            }
+            if packed.count == args.count { argsPacked = packed }
+        }
         underLead = nil
         if !under.isEmpty && under.allSatisfy({ !$0.workspaceRelative && !($0.literalBytes?.isEmpty ?? true) }) {
             var lead = under[0].literalBytes ?? []

@@ -50,6 +50,19 @@ final class QuickScratch {
     @exclusivity(unchecked) fileprivate var inner: QuickScratch?
     /// A path made absolute (`absolute`): the directory, `/`, the word.
     let pbuf = UnsafeMutablePointer<UInt8>.allocate(capacity: 3 * maxLength + 2)
+    /// Each word of the command being judged packed into an integer (`pack`): its bytes when it has 1 to 8, else 0.
+    let packed = UnsafeMutablePointer<UInt64>.allocate(capacity: maxWords + 1)
+
+    /// Packs words `from..<end` for `CompiledMatch.argsPacked`.
+    func pack(_ from: Int, _ end: Int) {
+        for k in from..<max(from, end) {
+            let w = word(k)
+            var v: UInt64 = 0
+            if w.count <= 8 { for (j, c) in w.enumerated() { v |= UInt64(c) << UInt64(8 * j) } }
+            packed[k] = v
+        }
+    }
+
     /// Names of up to 8 bytes packed into an integer (`Evaluator.lookup`), 512 slots, and their facts.
     let shortKeys: UnsafeMutablePointer<UInt64> = {
         let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 512)
@@ -85,6 +98,7 @@ final class QuickScratch {
         pipeNext.deallocate()
         pbuf.deallocate()
         shortKeys.deallocate()
+        packed.deallocate()
     }
 
     /// `w` as an absolute normal path (made absolute against `cwd`): `w` itself when it is one already, else
@@ -605,10 +619,12 @@ extension Evaluator {
     private mutating func command(
         _ s: QuickScratch, _ info: NameInfo, _ first: Int, _ end: Int, depth: Int, skipText: Bool
     ) -> Bool {
-        for c in info.candidates {
-            let m = policy.rules[c].match
-            if skipText && m.isTextOnly { continue }
-            if mayMatch(m, s, first, end) { return false }
+        if !info.candidateMatches.isEmpty {
+            s.pack(first + 1, end)
+            for m in info.candidateMatches {
+                if skipText && m.isTextOnly { continue }
+                if mayMatch(m, s, first, end) { return false }
+            }
         }
         guard info.isWrapper else { return true }
         // git wraps only what its own `-c alias.X=...` defines.
@@ -683,28 +699,40 @@ extension Evaluator {
     private func mayMatch(_ m: CompiledMatch, _ s: QuickScratch, _ first: Int, _ end: Int) -> Bool {
         if m.hasUser || !m.parent.isEmpty || !m.pipeline.isEmpty { return true }
         let args = (first + 1)..<end
-        for g in m.args {
-            var hit = false
-            for k in args {
-                let w = s.word(k)
-                if g.matches(bytes: w) {
+        if let lits = m.argsPacked {
+            // Literal patterns of up to 8 bytes: integer compares with the words packed by `pack`.
+            for p in lits {
+                var hit = false
+                for k in args where s.packed[k] == p {
                     hit = true
                     break
                 }
-                if g.namesPaths {
-                    // `of=//dev/sda`, `of=sda` in /dev: also the word's resolved path.
-                    switch QuickScratch.resolvedArg(w, cwd: s.cwd, into: &s.path) {
-                    case .unknown: return true
-                    case .none: break
-                    case .path(let n):
-                        hit = s.path.withUnsafeBufferPointer {
-                            g.matches(bytes: UnsafeBufferPointer(rebasing: $0[0..<n]))
-                        }
-                    }
-                    if hit { break }
-                }
+                if !hit { return false }
             }
-            if !hit { return false }
+        } else {
+            for g in m.args {
+                var hit = false
+                for k in args {
+                    let w = s.word(k)
+                    if g.matches(bytes: w) {
+                        hit = true
+                        break
+                    }
+                    if g.namesPaths {
+                        // `of=//dev/sda`, `of=sda` in /dev: also the word's resolved path.
+                        switch QuickScratch.resolvedArg(w, cwd: s.cwd, into: &s.path) {
+                        case .unknown: return true
+                        case .none: break
+                        case .path(let n):
+                            hit = s.path.withUnsafeBufferPointer {
+                                g.matches(bytes: UnsafeBufferPointer(rebasing: $0[0..<n]))
+                            }
+                        }
+                        if hit { break }
+                    }
+                }
+                if !hit { return false }
+            }
         }
         for alt in m.flags {
             var hit = false
@@ -737,6 +765,10 @@ extension Evaluator {
                     // A pattern the bytes cannot decide (a glob, `**`) is tested as `pathsMatch` does.
                     func contains(_ pat: PathPattern) -> Bool {
                         if let c = pat.contains(ascii: p, workspace: wsp) { return c }
+                        // A glob holds a path or an ancestor of it (or `/`): its required literal is in the path.
+                        if let g = pat.glob, !g.required.isEmpty, g.required != [0x2F], !Glob.contains(p, g.required) {
+                            return false
+                        }
                         if general == nil { general = String(decoding: p, as: UTF8.self) }
                         return pat.contains(general!, workspace: s.workspaceString) == true
                     }
