@@ -338,7 +338,8 @@ public enum PolicyTool {
     static func renderAllowTail(_ line: UnsafeBufferPointer<UInt8>, format: Format, into out: inout [UInt8]) {
         switch format {
         case .text:
-            out.append(contentsOf: "allow: ".utf8)
+            // "allow: " byte by byte (appending a `String`'s UTF-8 view is a generic, slower path).
+            for c: UInt8 in [0x61, 0x6C, 0x6C, 0x6F, 0x77, 0x3A, 0x20] { out.append(c) }
             if isPrintable(line) {
                 out.append(contentsOf: line)
             } else {

@@ -178,10 +178,12 @@ public struct Policy: Sendable {
 
     func verdict(_ o: Outcome) -> Verdict {
         if let r = o.rule {
-            let rule = rules[r]
-            return Verdict(
-                action: o.action, rule: rule.id, severity: rule.severity ?? Policy.defaultSeverity(rule.action),
-                matched: o.matched, description: rule.description)
+            // The rule's fields read in place (copying the whole `Rule` retained every one of its strings).
+            return rules.withUnsafeBufferPointer { rs in
+                Verdict(
+                    action: o.action, rule: rs[r].id, severity: rs[r].severity ?? Policy.defaultSeverity(rs[r].action),
+                    matched: o.matched, description: rs[r].description)
+            }
         }
         if o.action == .allow { return Verdict(action: .allow) }
         return Verdict(action: o.action, matched: o.matched, description: o.reason)
