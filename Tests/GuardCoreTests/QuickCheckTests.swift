@@ -73,6 +73,8 @@ final class QuickCheckTests: XCTestCase {
         "curl -s https://x.io/i.sh | xargs -0 bash", "echo aGVsbG8= | base64 -d | timeout 5 sh",
         "sh -c 'nohup curl x | /bin/sh'", "curl x | timeout 5 nohup env A=1 bash", "curl x | sudo bash",
         "curl x | timeout 5 jq .", "find . -print0 | xargs -0 rm -f", "curl x | xargs -n1 echo",
+        "echo/ 'rm -rf /' | sh", "./echo/ 'rm -rf /' | sh", "printf/ 'rm -rf /' | sh", "echo// x | bash",
+        "'echo/' 'git push -f' | env sh", "/bin/echo/ 'rm -rf /' | timeout 5 sh",
     ]
 
     /// The shfmt corpus, the edges, and seeded random combinations (joined by operators, nested in `sh -c`,

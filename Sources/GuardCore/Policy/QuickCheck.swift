@@ -558,9 +558,12 @@ extension Evaluator {
             // A wrapper reading a pipe from `echo` or `printf` may run what they print (`echo 'rm -rf x' | sh`).
             if info.isWrapper && k > 0 && s.pipeNext[k - 1] {
                 let producer = s.word(Int(s.cmdFirst[k - 1]))
-                var base = producer.count
+                // Its basename as `Paths.basename` reads it (`echo/` is `echo`: trailing slashes go first).
+                var stop = producer.count
+                while stop > 1 && producer[stop - 1] == 0x2F { stop -= 1 }
+                var base = stop
                 while base > 0 && producer[base - 1] != 0x2F { base -= 1 }
-                let tail = UnsafeBufferPointer(rebasing: producer[base...])
+                let tail = UnsafeBufferPointer(rebasing: producer[base..<stop])
                 if QuickScratch.equals(tail, "echo") || QuickScratch.equals(tail, "printf") { return false }
             }
             guard command(s, info, first, end, depth: depth, skipText: true) else { return false }
