@@ -13,30 +13,26 @@ corpus="$out/engine-corpus-$count.txt"
 varied="$out/engine-corpus-varied-$count.txt"
 [ -s "$corpus" ] || python3 "$here/gen_corpus.py" "$count" > "$corpus"
 [ -s "$varied" ] || python3 "$here/gen_corpus.py" --varied "$count" > "$varied"
-# Warm-up (page cache, PATH lookups), then the best of 5 timed runs on one core, in three configurations:
+# Warm-up (page cache, PATH lookups), then 7 rounds on one core, each timing the three configurations in turn
+# (interleaved, so that a slow minute of a shared machine slows all three alike), reporting each one's best:
 #   as shipped      the prefilter (plain lines proved allowed from their bytes) and the per-run line cache;
 #   line cache off  the prefilter, every line judged afresh (--no-line-cache): the engine's own speed;
 #   evaluator only  neither (--no-line-cache --no-prefilter): every line parsed and evaluated in full.
 # The three outputs must be identical.
-best_of_5() {
-  local file="$1" dest="$2"
+ROUNDS=7
+run_once() {
+  local file="$1" dest="$2" start end
   shift 2
-  taskset -c 0 "$bin" check --policy "$root/policies/strict.yaml" --workspace /home/agent/project --file "$file" "$@" > /dev/null || true
-  local best="" start end ns
-  for _ in 1 2 3 4 5; do
-    start=$(date +%s%N)
-    taskset -c 0 "$bin" check --policy "$root/policies/strict.yaml" --workspace /home/agent/project --file "$file" "$@" > "$dest" || true
-    end=$(date +%s%N)
-    ns=$((end - start))
-    if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then best=$ns; fi
-  done
-  echo "$best"
+  start=$(date +%s%N)
+  taskset -c 0 "$bin" check --policy "$root/policies/strict.yaml" --workspace /home/agent/project --file "$file" "$@" > "$dest" || true
+  end=$(date +%s%N)
+  echo $((end - start))
 }
 report() {
   local label="$1" best="$2" lines="$3"
   local rate
   rate=$(awk -v l="$lines" -v ns="$best" 'BEGIN { printf "%.0f", l / (ns / 1e9) }')
-  echo "engine ($label): $lines command lines in $(awk -v ns="$best" 'BEGIN { printf "%.3f", ns / 1e9 }') s (best of 5, 1 core, process start included)"
+  echo "engine ($label): $lines command lines in $(awk -v ns="$best" 'BEGIN { printf "%.3f", ns / 1e9 }') s (best of $ROUNDS interleaved rounds, 1 core, process start included)"
   echo "engine ($label): $rate command lines/second/core"
 }
 for c in "$corpus" "$varied"; do
@@ -44,9 +40,16 @@ for c in "$corpus" "$varied"; do
   distinct=$(grep -v '^[[:space:]]*$' "$c" | sort -u | wc -l)
   name=templated
   [ "$c" = "$varied" ] && name=varied
-  full=$(best_of_5 "$c" "$out/engine-verdicts-evaluator.txt" --no-line-cache --no-prefilter)
-  uncached=$(best_of_5 "$c" "$out/engine-verdicts-uncached.txt" --no-line-cache)
-  cached=$(best_of_5 "$c" "$out/engine-verdicts.txt")
+  run_once "$c" /dev/null > /dev/null
+  full="" uncached="" cached=""
+  for _ in $(seq "$ROUNDS"); do
+    ns=$(run_once "$c" "$out/engine-verdicts-evaluator.txt" --no-line-cache --no-prefilter)
+    if [ -z "$full" ] || [ "$ns" -lt "$full" ]; then full=$ns; fi
+    ns=$(run_once "$c" "$out/engine-verdicts-uncached.txt" --no-line-cache)
+    if [ -z "$uncached" ] || [ "$ns" -lt "$uncached" ]; then uncached=$ns; fi
+    ns=$(run_once "$c" "$out/engine-verdicts.txt")
+    if [ -z "$cached" ] || [ "$ns" -lt "$cached" ]; then cached=$ns; fi
+  done
   for f in engine-verdicts-uncached.txt engine-verdicts-evaluator.txt; do
     if ! cmp -s "$out/engine-verdicts.txt" "$out/$f"; then
       echo "engine: verdicts differ between configurations ($name corpus, $f)" >&2

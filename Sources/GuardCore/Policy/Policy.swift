@@ -233,6 +233,9 @@ final class CompiledMatch: @unchecked Sendable {
     /// Every `args` pattern as its literal text packed into an integer, when each is a literal of 1 to 8 bytes
     /// without `/` (`push`, `-delete`, `-1`): the prefilter compares them with words packed the same way.
     @exclusivity(unchecked) var argsPacked: [UInt64]?
+    /// One byte per `cmdline` pattern that every text it matches contains (`Glob.rareByte`), when each has one: a
+    /// text with none of them matches no pattern (set at load).
+    @exclusivity(unchecked) var cmdlineNeeds: [UInt8]?
     /// The bytes every `under` prefix starts with, when all are literal and absolute (`~/.ssh`, `/etc`): a path
     /// without them is under none (set at load).
     @exclusivity(unchecked) var underLead: [UInt8]?
@@ -250,6 +253,8 @@ final class CompiledMatch: @unchecked Sendable {
     private func prepare(acts: Bool) {
         abbreviatedFlags = acts
         argsNamePaths = args.contains { $0.namesPaths }
+        cmdlineNeeds = nil
+        if !cmdline.isEmpty && cmdline.allSatisfy({ $0.rareByte != 0 }) { cmdlineNeeds = cmdline.map(\.rareByte) }
         argsPacked = nil
         if !args.isEmpty {
             var packed: [UInt64] = []

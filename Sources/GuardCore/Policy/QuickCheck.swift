@@ -944,6 +944,11 @@ extension QuickScratch {
     /// Whether a rule's `cmdline` and `regex` tests could hold for `text`: a glob that matches, a regex whose
     /// required literals (when known) occur.
     static func mayMatchText(_ m: CompiledMatch, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let needs = m.cmdlineNeeds, let base = text.baseAddress,
+            !needs.contains(where: { memchr(base, Int32($0), text.count) != nil })
+        {
+            return false  // no pattern's rare byte: no pattern matches
+        }
         if !m.cmdline.isEmpty && !m.cmdline.contains(where: { $0.matches(bytes: text) }) { return false }
         if !m.regexes.isEmpty
             && m.regexes.allSatisfy({ re in re.required.map { !$0.contains { Glob.contains(text, $0) } } ?? false })
