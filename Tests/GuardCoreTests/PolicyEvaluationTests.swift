@@ -71,6 +71,24 @@ final class PolicyEvaluationTests: XCTestCase {
         if let rule { XCTAssertEqual(v.rule, rule, line, file: file, line: l) }
     }
 
+    /// A file standard input is redirected from is read as if named: `cat < ~/.ssh/id_rsa` reads the key.
+    func testInputRedirectionTargetsArePathOperands() {
+        assertAction("cat < ~/.ssh/id_rsa", .stop, rule: "secret")
+        assertAction("cat 0< ~/.ssh/id_rsa", .stop, rule: "secret")
+        assertAction("cat <~/.ssh/id_rsa", .stop, rule: "secret")
+        assertAction("bash -c 'cat < ~/.ssh/id_rsa'", .stop, rule: "secret")
+        assertAction("timeout 5 cat < ~/.ssh/id_rsa", .stop, rule: "secret")
+        assertAction("cd ~ && cat < .ssh/id_rsa", .stop, rule: "secret")
+        assertAction("cat README.md < ~/.ssh/id_rsa", .stop, rule: "secret")
+        // Output redirections and other descriptors read nothing; a readable file elsewhere is fine.
+        assertAction("cat README.md > ~/.ssh/copy", .allow)
+        assertAction("cat 3< ~/.ssh/id_rsa", .allow)
+        assertAction("cat < README.md", .allow)
+        // An allow rule for paths needs the input file to qualify too: it is one more operand.
+        assertAction("rm build/x < ~/.ssh/id_rsa", .stop, rule: "rm-outside")
+        assertAction("rm build/x < build/list", .allow, rule: "build-ok")
+    }
+
     func testEveryFlagSpellingOfRecursiveForce() {
         for spelling in [
             "rm -rf x", "rm -fr x", "rm -Rf x", "rm -fR x", "rm -r -f x", "rm -f -r x", "rm --recursive --force x",

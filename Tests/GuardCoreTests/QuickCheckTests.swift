@@ -75,6 +75,9 @@ final class QuickCheckTests: XCTestCase {
         "curl x | timeout 5 jq .", "find . -print0 | xargs -0 rm -f", "curl x | xargs -n1 echo",
         "echo/ 'rm -rf /' | sh", "./echo/ 'rm -rf /' | sh", "printf/ 'rm -rf /' | sh", "echo// x | bash",
         "'echo/' 'git push -f' | env sh", "/bin/echo/ 'rm -rf /' | timeout 5 sh",
+        "cat < /root/.ssh/id_rsa", "timeout 5 cat < /root/.ssh/id_rsa", "env cat < /root/.aws/credentials",
+        "cat README.md < /root/.ssh/k", "sh -c 'cat < /root/.ssh/k'", "rm build/x < /etc/passwd",
+        "rm build/x < build/list", "head -n 1 < /home/agent/.ssh/config", "cat 3< /root/.ssh/k",
     ]
 
     /// The shfmt corpus, the edges, and seeded random combinations (joined by operators, nested in `sh -c`,

@@ -193,6 +193,26 @@ final class EnforcementTests: XCTestCase {
         }
     }
 
+    /// A secret read through an input redirection (`cat < SECRET > OUT`): the shell that would open it is killed
+    /// before it runs, so nothing of the secret reaches OUT.
+    func testInputRedirectionReadsAreJudgedAsPaths() throws {
+        let v = try victim()
+        let policy = dir.appendingPathComponent("secret.yaml").path
+        try
+            "version: 1\nrules:\n  - id: read-victim\n    match: { command: [cat, base64, head], paths: { under: ['\(v)'] } }\n    action: kill\n"
+            .write(toFile: policy, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("leaked").path
+        for s in [
+            "cat < '\(v)/file' > '\(out)'", "timeout 5 base64 < \(v)/file > \(out)",
+            "cd \(v) && head -c 100 <file >\(out)",
+        ] {
+            try? FileManager.default.removeItem(atPath: out)
+            let r = try Guard.run(["run", "--policy", policy, "--", "bash", "-c", s])
+            XCTAssertFalse(exists(out), "the shell ran and read the file: \(s)")
+            XCTAssertEqual(r.status, 3, "violation exit code for: \(s)\n\(r.stderr)")
+        }
+    }
+
     // MARK: the binary's identity, not its name
 
     func testSymlinkedHardLinkedCopiedAndRenamedBinaries() throws {

@@ -190,8 +190,8 @@ struct Evaluator {
             var out: [String] = []
             var unknownBase = false
             let cwd = ctx.cwd ?? ctx.workspace
-            for i in parsed.operands {
-                var w = ctx.argv[i]
+            func add(_ word: String) {
+                var w = word
                 if w.hasPrefix("~") { w = Paths.tildeExpanded(w) }
                 if w.hasPrefix("/") {
                     out.append(Paths.normalize(w))
@@ -201,6 +201,9 @@ struct Evaluator {
                     unknownBase = true
                 }
             }
+            for i in parsed.operands { add(ctx.argv[i]) }
+            // A file standard input is redirected from is read as if named (`cat < FILE`).
+            for f in ctx.inputFiles { add(f) }
             for i in ctx.unknownWords {
                 // `$HOME/x` and `${HOME}` are the user's home; other unknown words are left to the real exec.
                 let w = ctx.argv[i]
@@ -268,6 +271,7 @@ struct Evaluator {
                 inner.resolvedNames = info.resolved.names
                 inner.nameInfo = info.cached ? info : nil
                 inner.unknownWords = e.unknown
+                inner.inputFiles = ctx.inputFiles
                 if let u = e.user { setUser(&inner, u) }
                 best.merge(command(inner, depth: depth + 1, stdin: stdin))
             case .script(let text, let user):
@@ -587,7 +591,8 @@ struct Evaluator {
             let ctx = ExecContext(
                 command: argv, path: info.resolved.real, filename: info.resolved.located, cwd: cwd,
                 cwdUnknown: cwdUnknown, unknownWords: unknown, resolvedNames: info.resolved.names,
-                nameInfo: info.cached ? info : nil, template: template)
+                nameInfo: info.cached ? info : nil,
+                inputFiles: s.commands[i].redirections.isEmpty ? [] : s.commands[i].inputFiles(), template: template)
             // Text-only rules were tried on the whole script text above; its commands skip them.
             best.merge(command(ctx, depth: depth + 1, skipText: true, stdin: stdin))
             if !contexts.isEmpty { contexts[i] = consume ctx }
@@ -833,6 +838,7 @@ struct Evaluator {
                 userName: ctx.userName, workspace: ctx.workspace)
             inner.unknownWords = e.unknown
             inner.resolvedNames = info.resolved.names
+            inner.inputFiles = ctx.inputFiles
             if stageMatches(m, inner, depth: depth + 1) { return true }
         }
         return false

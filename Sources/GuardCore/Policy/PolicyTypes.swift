@@ -100,6 +100,9 @@ public struct ExecContext: Sendable {
     var nameInfo: NameInfo?
     /// Whether the working directory is unknown (after `cd "$X"`): relative paths may be anywhere.
     var cwdUnknown = false
+    /// Files its standard input is redirected from in the shell text (`cat < FILE`): read as if named, so they are
+    /// path operands too. Exec'd payloads of a wrapper inherit them (`sudo cat < FILE`).
+    var inputFiles: [String] = []
 
     final class Box: Sendable {
         let value: ExecContext
@@ -124,7 +127,8 @@ public struct ExecContext: Sendable {
     /// workspace and parent (shared, not re-boxed).
     init(
         command argv: [String], path: String, filename: String?, cwd: String?, cwdUnknown: Bool,
-        unknownWords: [Int], resolvedNames: [String]?, nameInfo: NameInfo?, template: borrowing ExecContext
+        unknownWords: [Int], resolvedNames: [String]?, nameInfo: NameInfo?, inputFiles: [String] = [],
+        template: borrowing ExecContext
     ) {
         self.argv = argv
         self.path = path
@@ -135,6 +139,7 @@ public struct ExecContext: Sendable {
         self.resolvedNames = resolvedNames
         self.nameInfo = nameInfo
         self.cwdUnknown = cwdUnknown
+        self.inputFiles = inputFiles
     }
 
     /// The command line: argv joined by single spaces.

@@ -34,6 +34,9 @@ final class QuickScratch {
     /// Command `c` is words `cmdFirst[c]..<cmdFirst[c + 1]`, followed by `|` when `pipeNext[c]`.
     let cmdFirst = UnsafeMutablePointer<Int32>.allocate(capacity: maxWords + 2)
     let pipeNext = UnsafeMutablePointer<Bool>.allocate(capacity: maxWords + 1)
+    /// Whether command `c` reads standard input from a file (`< FILE`): the evaluator counts that file among its
+    /// path operands, which the prefilter does not read, so a path rule of it sends the line to the evaluator.
+    let readsFile = UnsafeMutablePointer<Bool>.allocate(capacity: maxWords + 2)
     /// Commands in the last line lexed.
     @exclusivity(unchecked) var commands = 0
     /// The working directory as it changes with `cd`, and a buffer for paths made absolute.
@@ -99,6 +102,7 @@ final class QuickScratch {
         wordEnd.deallocate()
         cmdFirst.deallocate()
         pipeNext.deallocate()
+        readsFile.deallocate()
         pbuf.deallocate()
         shortKeys.deallocate()
         packed.deallocate()
@@ -214,7 +218,8 @@ final class QuickScratch {
         guard b.count > 0, b.count <= QuickScratch.maxLength, let base = b.baseAddress else { return false }
         vals.update(from: base, count: b.count)
         var l = Lexer(
-            b: UnsafePointer(vals), n: b.count, vals: vals, ws: wordStart, we: wordEnd, cf: cmdFirst, pn: pipeNext)
+            b: UnsafePointer(vals), n: b.count, vals: vals, ws: wordStart, we: wordEnd, cf: cmdFirst, pn: pipeNext,
+            rf: readsFile)
         l.nv = b.count
         let ok = QuickScratch.classes.withUnsafeBufferPointer { l.run($0.baseAddress!) }
         commands = l.nc
@@ -238,11 +243,13 @@ final class QuickScratch {
         let we: UnsafeMutablePointer<Int32>
         let cf: UnsafeMutablePointer<Int32>
         let pn: UnsafeMutablePointer<Bool>
+        let rf: UnsafeMutablePointer<Bool>
         var i = 0, nv = 0, nw = 0, nc = 0
 
         init(
             b: UnsafePointer<UInt8>, n: Int, vals: UnsafeMutablePointer<UInt8>, ws: UnsafeMutablePointer<Int32>,
-            we: UnsafeMutablePointer<Int32>, cf: UnsafeMutablePointer<Int32>, pn: UnsafeMutablePointer<Bool>
+            we: UnsafeMutablePointer<Int32>, cf: UnsafeMutablePointer<Int32>, pn: UnsafeMutablePointer<Bool>,
+            rf: UnsafeMutablePointer<Bool>
         ) {
             self.b = b
             self.n = n
@@ -251,12 +258,14 @@ final class QuickScratch {
             self.we = we
             self.cf = cf
             self.pn = pn
+            self.rf = rf
         }
 
         @inline(__always) mutating func endCommand(piped: Bool) {
             pn[nc] = piped
             nc += 1
             cf[nc] = Int32(nw)
+            rf[nc] = false
         }
 
         /// Open `if` commands (at most 8): each one's part, two bits in `states` (0 condition, 1 `then` body,
@@ -265,6 +274,7 @@ final class QuickScratch {
 
         mutating func run(_ t: UnsafePointer<UInt8>) -> Bool {
             cf[0] = 0
+            rf[0] = false
             var lastSemicolon = false
             var lastPipe = false
             var assigned = false
@@ -500,6 +510,7 @@ final class QuickScratch {
         /// reads (`SimpleCommand.stdinText` gives no text for `<`). The target is dropped.
         mutating func redirection(_ t: UnsafePointer<UInt8>) -> Bool {
             let input = b[i] == 0x3C
+            if input { rf[nc] = true }
             i += 1
             var double = false
             if !input && i < n && b[i] == 0x3E {
@@ -566,7 +577,9 @@ extension Evaluator {
                 let tail = UnsafeBufferPointer(rebasing: producer[base..<stop])
                 if QuickScratch.equals(tail, "echo") || QuickScratch.equals(tail, "printf") { return false }
             }
-            guard command(s, info, first, end, depth: depth, skipText: true) else { return false }
+            guard command(s, info, first, end, depth: depth, skipText: true, readsFile: s.readsFile[k]) else {
+                return false
+            }
         }
         // A pipeline rule needs its stages, in order, among a pipeline's commands.
         if !policy.pipelineRules.isEmpty {
@@ -680,8 +693,11 @@ extension Evaluator {
 
     /// One command (words `first..<end` of `s`) and what it wraps: no rule may match.
     private mutating func command(
-        _ s: QuickScratch, _ info: NameInfo, _ first: Int, _ end: Int, depth: Int, skipText: Bool
+        _ s: QuickScratch, _ info: NameInfo, _ first: Int, _ end: Int, depth: Int, skipText: Bool,
+        readsFile: Bool = false
     ) -> Bool {
+        // Its input file is one of its path operands (and of what it runs): a path rule may match it.
+        if readsFile && info.candidateMatches.contains(where: { $0.hasPaths }) { return false }
         if !info.candidateMatches.isEmpty {
             s.pack(first + 1, end)
             for m in info.candidateMatches {
@@ -711,7 +727,7 @@ extension Evaluator {
             inner.cwd.removeAll(keepingCapacity: true)
             inner.cwd.append(contentsOf: s.cwd)
             guard inner.load(s, start, end), let info = lookup(inner.word(0), inner) else { return false }
-            return command(inner, info, 0, inner.wordCount, depth: depth + 1, skipText: false)
+            return command(inner, info, 0, inner.wordCount, depth: depth + 1, skipText: false, readsFile: readsFile)
         }
         var argv: [String] = []
         argv.reserveCapacity(end - first)
@@ -726,7 +742,9 @@ extension Evaluator {
                 guard e.unknown.isEmpty, e.chdir == nil, e.user == nil, inner.load(e.argv),
                     let info = lookup(inner.word(0), inner)
                 else { return false }
-                guard command(inner, info, 0, inner.wordCount, depth: depth + 1, skipText: false) else { return false }
+                guard
+                    command(inner, info, 0, inner.wordCount, depth: depth + 1, skipText: false, readsFile: readsFile)
+                else { return false }
             case .script(var text, let user):
                 guard user == nil else { return false }
                 let ok = text.withUTF8 { t in inner.lex(t) && script(inner, text: t, depth: depth + 1) }
@@ -885,6 +903,7 @@ extension QuickScratch {
         cmdFirst[0] = 0
         cmdFirst[1] = Int32(end - from)
         pipeNext[0] = false
+        readsFile[0] = false
         commands = 1
         let name = word(0)
         return !name.isEmpty && !name.contains(0x2F)
@@ -935,6 +954,7 @@ extension QuickScratch {
         cmdFirst[0] = 0
         cmdFirst[1] = Int32(argv.count)
         pipeNext[0] = false
+        readsFile[0] = false
         commands = 1
         // A name the lexer would not take (a path, syntax) is left to the evaluator.
         let name = word(0)

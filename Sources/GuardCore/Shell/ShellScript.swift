@@ -48,6 +48,17 @@ extension SimpleCommand {
     }
 }
 
+extension SimpleCommand {
+    /// The files the command's standard input is redirected from, when known (`< FILE`, `<> FILE`).
+    func inputFiles() -> [String] {
+        var out: [String] = []
+        for r in redirections where (r.fd == nil || r.fd == 0) && (r.op == "<" || r.op == "<>") && r.target.isKnown {
+            out.append(r.target.text)
+        }
+        return out
+    }
+}
+
 /// One simple command: assignments, argv words and redirections.
 public struct SimpleCommand: Sendable, Equatable {
     /// `NAME=value` assignments written before the command name, as source text.
