@@ -769,9 +769,9 @@ extension Evaluator {
         guard let k = target else { return false }  // `cd` alone: home
         let t = s.word(k)
         guard let f = t.first, f != 0x7E, !(t.count == 1 && f == 0x2D) else { return false }
-        guard let n = QuickScratch.absolute(t, cwd: s.cwd, into: &s.path) else { return false }
+        guard let p = s.absolute(t) else { return false }
         s.cwd.removeAll(keepingCapacity: true)
-        s.cwd.append(contentsOf: s.path[0..<n])
+        s.cwd.append(contentsOf: p)
         return true
     }
 
@@ -1004,17 +1004,6 @@ extension QuickScratch {
 
     private static func isPrefix(_ b: UnsafeBufferPointer<UInt8>, of s: String) -> Bool {
         Paths.withBytes(s) { l in b.count <= l.count && memcmp(l.baseAddress!, b.baseAddress!, b.count) == 0 }
-    }
-
-    /// `w` made absolute against `cwd` and normalised into `out` (its length returned); nil when not ASCII.
-    static func absolute(_ w: UnsafeBufferPointer<UInt8>, cwd: [UInt8], into out: inout [UInt8]) -> Int? {
-        out.removeAll(keepingCapacity: true)
-        if w.first != 0x2F {
-            out.append(contentsOf: cwd)
-            out.append(0x2F)
-        }
-        out.append(contentsOf: w)
-        return out.withUnsafeMutableBufferPointer { Paths.normalizeInPlace($0) }
     }
 
     enum Resolved {
