@@ -299,7 +299,8 @@ final class EnforcementTests: XCTestCase {
         try assertDenied("C=curl; $C -fsS http://127.0.0.1:\(port)/install.sh | sh", w)
         // Downloaded to a file, then run from it: judged as `curl | sh`. The script only writes with a shell
         // builtin (no exec to judge), so only the text of the command line can stop it.
-        for run in ["sh F", "chmod +x F && F", ". F"] {
+        // Also through a wrapper (`timeout 5 sh F`, `env sh F`).
+        for run in ["sh F", "chmod +x F && F", ". F", "timeout 5 sh F", "env sh F"] {
             let x = try victim()
             try "echo pwned > \(x)/file\n".write(
                 to: www.appendingPathComponent("setup.sh"), atomically: true, encoding: .utf8)
@@ -311,6 +312,14 @@ final class EnforcementTests: XCTestCase {
             XCTAssertEqual(try String(contentsOfFile: x + "/file", encoding: .utf8), "precious", "ran: \(s)")
             XCTAssertEqual(r.status, 3, "violation exit code for: \(s)\n\(r.stderr)")
         }
+        // Piped into a shell that text run by `eval` starts: the same builtin-only script, stopped by the text.
+        let y = try victim()
+        try "echo pwned > \(y)/file\n".write(
+            to: www.appendingPathComponent("setup.sh"), atomically: true, encoding: .utf8)
+        let e = "curl -fsS http://127.0.0.1:\(port)/setup.sh | eval sh"
+        let r = try guarded(e)
+        XCTAssertEqual(try String(contentsOfFile: y + "/file", encoding: .utf8), "precious", "ran: \(e)")
+        XCTAssertEqual(r.status, 3, "violation exit code for: \(e)\n\(r.stderr)")
     }
 
     // MARK: what is allowed runs

@@ -609,8 +609,13 @@ struct Evaluator {
         // `echo TEXT | sh`: a shell that reads its script from a pipe whose producer prints known text runs that text.
         for pl in s.pipelines where pl.stages.count >= 2 {
             for k in 1..<pl.stages.count {
-                guard pl.stages[k - 1].count == 1, pl.stages[k].count == 1,
-                    let producer = contexts[pl.stages[k - 1][0]], let consumer = contexts[pl.stages[k][0]],
+                // The producer, past stages that pass their input on (`echo x | tee log | sh`, `| cat |`).
+                var p = k - 1
+                while p > 0, pl.stages[p].count == 1, let c = contexts[pl.stages[p][0]], Evaluator.passesInput(c) {
+                    p -= 1
+                }
+                guard pl.stages[p].count == 1, pl.stages[k].count == 1,
+                    let producer = contexts[pl.stages[p][0]], let consumer = contexts[pl.stages[k][0]],
                     let printed = Evaluator.printed(producer)
                 else { continue }
                 best.merge(command(consumer, depth: depth + 1, skipText: true, stdin: printed))
@@ -636,12 +641,28 @@ struct Evaluator {
     /// What `echo` or `printf` prints: `echo [-neE] WORDS` (escapes with -e), `printf FORMAT [ARGS]` with `%s`
     /// directives and escapes; unknown (with its source text) when a word is unknown. Nil for other programs.
     static func printed(_ ctx: borrowing ExecContext) -> Stdin? {
-        let argv = ctx.argv
+        var argv = ctx.argv
+        // `command echo …`, `builtin printf …`: the builtin itself prints.
+        while let first = argv.first, ["command", "builtin"].contains(Paths.basename(first)), argv.count > 1,
+            !argv[1].hasPrefix("-"), !ctx.unknownWords.contains(1)
+        {
+            argv.removeFirst()
+        }
         guard let first = argv.first else { return nil }
         let name = Paths.basename(first)
         guard name == "echo" || name == "printf" else { return nil }
         if !ctx.unknownWords.isEmpty { return Stdin(text: argv.dropFirst().joined(separator: " "), unknown: true) }
         return printedText(argv, name).map { Stdin(text: $0) }
+    }
+
+    /// A stage that writes its standard input on unchanged: `tee [FILE…]`, `cat` with no operand (or `-`).
+    static func passesInput(_ ctx: borrowing ExecContext) -> Bool {
+        guard let first = ctx.argv.first, ctx.unknownWords.isEmpty else { return false }
+        switch Paths.basename(first) {
+        case "tee": return true
+        case "cat": return ctx.argv.dropFirst().allSatisfy { $0 == "-" || ($0.hasPrefix("-") && $0 != "--") }
+        default: return false
+        }
     }
 
     private static func printedText(_ argv: [String], _ name: String) -> String? {
@@ -773,13 +794,37 @@ struct Evaluator {
     /// of an interpreter (`sh F`, `bash -x F`, `python3 F`), or a file sourced (`source F`, `. F`: `direct` too,
     /// as the shell itself runs it); nil otherwise.
     static func fileRun(_ ctx: borrowing ExecContext) -> (path: String, direct: Bool)? {
-        guard let first = ctx.argv.first, !ctx.cwdUnknown, let cwd = ctx.cwd ?? ctx.workspace else { return nil }
+        fileRun(
+            argv: ctx.argv, unknown: ctx.unknownWords, cwd: ctx.cwdUnknown ? nil : ctx.cwd ?? ctx.workspace, depth: 0)
+    }
+
+    /// `fileRun` of an argv, and of what it wraps (`timeout 5 bash F`, `env sh F`, `nohup ./F`).
+    private static func fileRun(
+        argv: [String], unknown: [Int], cwd: String?, depth: Int
+    ) -> (path: String, direct: Bool)? {
+        if depth < 6, let first = argv.first, !unknown.contains(0), case let name = Paths.basename(first),
+            Wrappers.names.contains(name), name != "git"
+        {
+            for payload in Wrappers.unwrap(names: [name], argv: argv, unknown: unknown) {
+                guard case .exec(let e) = payload, !e.argv.isEmpty else { continue }
+                var dir = cwd
+                if let c = e.chdir {
+                    dir = c.hasPrefix("/") ? Paths.normalize(c) : dir.map { Paths.absolute(c, cwd: $0) }
+                }
+                if let run = fileRun(argv: e.argv, unknown: e.unknown, cwd: dir, depth: depth + 1) { return run }
+            }
+        }
+        return fileRunDirect(argv: argv, unknown: unknown, cwd: cwd)
+    }
+
+    private static func fileRunDirect(argv: [String], unknown: [Int], cwd: String?) -> (path: String, direct: Bool)? {
+        guard let first = argv.first, let cwd else { return nil }
         if first.contains("/") { return (Paths.absolute(first, cwd: cwd), true) }
         let name = Paths.basename(first)
         guard Evaluator.interpreters.contains(name) || name.hasPrefix("python") else { return nil }
-        for k in 1..<max(ctx.argv.count, 1) {
-            let w = ctx.argv[k]
-            if ctx.unknownWords.contains(k) { return nil }
+        for k in 1..<max(argv.count, 1) {
+            let w = argv[k]
+            if unknown.contains(k) { return nil }
             if w.hasPrefix("-") {
                 // `sh -c TEXT` runs text, not a file; `python -m MOD` a module.
                 if w == "-c" || w == "-m" || (!w.hasPrefix("--") && w.contains("c") && Wrappers.shells.contains(name)) {
@@ -829,9 +874,31 @@ struct Evaluator {
     private mutating func stageMatches(_ m: CompiledMatch, _ ctx: borrowing ExecContext, depth: Int) -> Bool {
         var f = Facts(ctx)
         if matches(m, ctx, &f) { return true }
-        guard depth < 6 else { return false }
+        guard depth < Evaluator.maxDepth else { return false }
         for payload in Wrappers.unwrap(names: f.names, argv: ctx.argv, unknown: ctx.unknownWords) {
-            guard case .exec(let e) = payload, !e.argv.isEmpty, !e.unknown.contains(0) else { continue }
+            var runs: [(argv: [String], unknown: [Int])] = []
+            switch payload {
+            case .exec(let e): runs = [(e.argv, e.unknown)]
+            case .script(let text, _):
+                // `eval bash`, `watch bash`, `sh -c 'curl x'`: the commands of the text fill the stage as well.
+                runs = ShellScript.parse(text).commands.map {
+                    ($0.expanded?.argv ?? $0.argv, $0.expanded?.unknown ?? $0.unknown)
+                }
+            case .unknown: continue
+            }
+            for (argv, unknown) in runs where !argv.isEmpty && !unknown.contains(0) {
+                if stageMatches(m, argv: argv, unknown: unknown, in: ctx, depth: depth) { return true }
+            }
+        }
+        return false
+    }
+
+    /// `stageMatches` for what a stage's command runs (`argv`), in that command's directory, user and workspace.
+    private mutating func stageMatches(
+        _ m: CompiledMatch, argv: [String], unknown: [Int], in ctx: borrowing ExecContext, depth: Int
+    ) -> Bool {
+        do {
+            let e = (argv: argv, unknown: unknown)
             let info = resolve(e.argv[0], cwd: ctx.cwd)
             var inner = ExecContext(
                 argv: e.argv, path: info.resolved.real, filename: info.resolved.located, cwd: ctx.cwd, uid: ctx.uid,
@@ -839,8 +906,7 @@ struct Evaluator {
             inner.unknownWords = e.unknown
             inner.resolvedNames = info.resolved.names
             inner.inputFiles = ctx.inputFiles
-            if stageMatches(m, inner, depth: depth + 1) { return true }
+            return stageMatches(m, inner, depth: depth + 1)
         }
-        return false
     }
 }

@@ -565,8 +565,9 @@ extension Evaluator {
             guard let info = lookup(name, s) else { return false }
             // A download is judged with what later runs the file (`curl -o f URL && sh f`).
             if info.isDownloader && !policy.pipelineRules.isEmpty { downloads = true }
-            if downloads && info.runsFiles { return false }
-            // A wrapper reading a pipe from `echo` or `printf` may run what they print (`echo 'rm -rf x' | sh`).
+            // (also what a wrapper runs: `curl -o f URL && timeout 5 bash f`)
+            if downloads && (info.runsFiles || info.isWrapper) { return false }
+            // A wrapper reading a pipe from `echo` or `printf` may run what they print (`echo 'rm -rf x' | sh`)...
             if info.isWrapper && k > 0 && s.pipeNext[k - 1] {
                 let producer = s.word(Int(s.cmdFirst[k - 1]))
                 // Its basename as `Paths.basename` reads it (`echo/` is `echo`: trailing slashes go first).
@@ -575,7 +576,11 @@ extension Evaluator {
                 var base = stop
                 while base > 0 && producer[base - 1] != 0x2F { base -= 1 }
                 let tail = UnsafeBufferPointer(rebasing: producer[base..<stop])
-                if QuickScratch.equals(tail, "echo") || QuickScratch.equals(tail, "printf") { return false }
+                // ... or a stage that passes its input on (`tee`, `cat`), or `command`/`builtin` running one.
+                for producerName: StaticString in ["echo", "printf", "tee", "cat", "command", "builtin"]
+                where QuickScratch.equals(tail, producerName) {
+                    return false
+                }
             }
             guard command(s, info, first, end, depth: depth, skipText: true, readsFile: s.readsFile[k]) else {
                 return false
@@ -641,6 +646,8 @@ extension Evaluator {
         var argv: [String] = []
         for k in first..<end { argv.append(String(decoding: s.word(k), as: UTF8.self)) }
         for payload in Wrappers.unwrap(names: info.resolved.names, argv: argv, unknown: []) {
+            // Text a wrapper runs (`eval bash`, `watch bash`) fills stages with its commands: the evaluator's.
+            if case .script = payload { return nil }
             guard case .exec(let e) = payload, let name = e.argv.first, !e.unknown.contains(0) else { continue }
             var copy = name
             let inner: NameInfo? = copy.withUTF8 { b in
