@@ -221,44 +221,13 @@ enum Paths {
         return copy.withUTF8(body)
     }
 
-    /// `normalize` for ASCII bytes; nil when a byte is not ASCII.
+    /// `normalize` for ASCII bytes (a relative path is taken from `/`); nil when a byte is not ASCII.
     private static func normalizeASCII(_ b: UnsafeBufferPointer<UInt8>) -> String? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: b.count + 1) { out -> String? in
             out[0] = 0x2F
-            var n = 1
-            var i = 0
-            let count = b.count
-            while i < count {
-                let c = b[i]
-                if c >= 0x80 { return nil }
-                if c == 0x2F {
-                    i += 1
-                    continue
-                }
-                var j = i + 1
-                while j < count && b[j] != 0x2F {
-                    if b[j] >= 0x80 { return nil }
-                    j += 1
-                }
-                let len = j - i
-                if len == 1 && c == 0x2E {
-                    // "." stays here
-                } else if len == 2 && c == 0x2E && b[i + 1] == 0x2E {
-                    if n > 1 {
-                        var k = n - 1
-                        while out[k] != 0x2F { k -= 1 }
-                        n = k == 0 ? 1 : k
-                    }
-                } else {
-                    if n > 1 {
-                        out[n] = 0x2F
-                        n += 1
-                    }
-                    for k in i..<j { out[n + k - i] = b[k] }
-                    n += len
-                }
-                i = j
-            }
+            if let base = b.baseAddress, let o = out.baseAddress { (o + 1).update(from: base, count: b.count) }
+            let whole = UnsafeMutableBufferPointer(rebasing: out[0..<(b.count + 1)])
+            guard let n = normalizeInPlace(whole) else { return nil }
             return String(decoding: UnsafeBufferPointer(rebasing: out[0..<n]), as: UTF8.self)
         }
     }
