@@ -897,16 +897,13 @@ struct Evaluator {
     private mutating func stageMatches(
         _ m: CompiledMatch, argv: [String], unknown: [Int], in ctx: borrowing ExecContext, depth: Int
     ) -> Bool {
-        do {
-            let e = (argv: argv, unknown: unknown)
-            let info = resolve(e.argv[0], cwd: ctx.cwd)
-            var inner = ExecContext(
-                argv: e.argv, path: info.resolved.real, filename: info.resolved.located, cwd: ctx.cwd, uid: ctx.uid,
-                userName: ctx.userName, workspace: ctx.workspace)
-            inner.unknownWords = e.unknown
-            inner.resolvedNames = info.resolved.names
-            inner.inputFiles = ctx.inputFiles
-            return stageMatches(m, inner, depth: depth + 1)
-        }
+        let info = resolve(argv[0], cwd: ctx.cwd)
+        var inner = ExecContext(
+            argv: argv, path: info.resolved.real, filename: info.resolved.located, cwd: ctx.cwd, uid: ctx.uid,
+            userName: ctx.userName, workspace: ctx.workspace)
+        inner.unknownWords = unknown
+        inner.resolvedNames = info.resolved.names
+        inner.inputFiles = ctx.inputFiles
+        return stageMatches(m, inner, depth: depth + 1)
     }
 }

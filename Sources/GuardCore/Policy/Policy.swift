@@ -263,9 +263,7 @@ final class CompiledMatch: @unchecked Sendable {
                     packed = []
                     break
                 }
-                var v: UInt64 = 0
-                for (k, c) in l.enumerated() { v |= UInt64(c) << UInt64(8 * k) }
-                packed.append(v)
+                packed.append(l.withUnsafeBufferPointer(QuickScratch.packed))
             }
             if packed.count == args.count { argsPacked = packed }
         }

@@ -56,14 +56,24 @@ final class QuickScratch {
     /// Each word of the command being judged packed into an integer (`pack`): its bytes when it has 1 to 8, else 0.
     let packed = UnsafeMutablePointer<UInt64>.allocate(capacity: maxWords + 1)
 
+    /// Words `from..<end` as `String`s (for `Wrappers.unwrap`, which reads argv as text).
+    func strings(_ from: Int, _ end: Int) -> [String] {
+        (from..<end).map { String(decoding: word($0), as: UTF8.self) }
+    }
+
     /// Packs words `from..<end` for `CompiledMatch.argsPacked`.
     func pack(_ from: Int, _ end: Int) {
-        for k in from..<max(from, end) {
-            let w = word(k)
-            var v: UInt64 = 0
-            if w.count <= 8 { for (j, c) in w.enumerated() { v |= UInt64(c) << UInt64(8 * j) } }
-            packed[k] = v
-        }
+        for k in from..<max(from, end) { packed[k] = QuickScratch.packed(word(k)) }
+    }
+
+    /// Up to 8 bytes packed little-endian into one integer (0 for longer or empty text; no word holds a NUL, so
+    /// equal integers are equal texts): how names, keywords and literal args are compared.
+    @inline(__always)
+    static func packed(_ w: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard w.count <= 8 else { return 0 }
+        var v: UInt64 = 0
+        for (k, c) in w.enumerated() { v |= UInt64(c) << UInt64(8 * k) }
+        return v
     }
 
     /// The pipeline-rule stage bits of a pipeline's commands (`Evaluator.pipelineBits`), command by command.
@@ -186,9 +196,7 @@ final class QuickScratch {
     /// `coproc`): its bytes packed little-endian into one integer and compared with each keyword's.
     @inline(__always)
     static func isReserved(_ w: UnsafeBufferPointer<UInt8>) -> Bool {
-        var v: UInt64 = 0
-        for (k, c) in w.enumerated() { v |= UInt64(c) << UInt64(8 * k) }
-        switch v {
+        switch packed(w) {
         case 0x6669, 0x6E656874, 0x65736C65, 0x66696C65, 0x6966, 0x6F64, 0x656E6F64, 0x65736163, 0x63617365,
             0x656C696877, 0x6C69746E75, 0x726F66, 0x6E69, 0x6E6F6974636E7566, 0x7463656C6573, 0x656D6974,
             0x636F72706F63:
@@ -201,9 +209,7 @@ final class QuickScratch {
     @inline(__always)
     static func ifKeyword(_ w: UnsafeBufferPointer<UInt8>) -> Int? {
         guard w.count >= 2 && w.count <= 4 else { return nil }
-        var v: UInt32 = 0
-        for (k, c) in w.enumerated() { v |= UInt32(c) << UInt32(8 * k) }
-        switch v {
+        switch packed(w) {
         case 0x6669: return 0
         case 0x6E656874: return 1
         case 0x66696C65: return 2
@@ -643,9 +649,7 @@ extension Evaluator {
             or(more)
             return bits
         }
-        var argv: [String] = []
-        for k in first..<end { argv.append(String(decoding: s.word(k), as: UTF8.self)) }
-        for payload in Wrappers.unwrap(names: info.resolved.names, argv: argv, unknown: []) {
+        for payload in Wrappers.unwrap(names: info.resolved.names, argv: s.strings(first, end), unknown: []) {
             // Text a wrapper runs (`eval bash`, `watch bash`) fills stages with its commands: the evaluator's.
             if case .script = payload { return nil }
             guard case .exec(let e) = payload, let name = e.argv.first, !e.unknown.contains(0) else { continue }
@@ -664,21 +668,14 @@ extension Evaluator {
     @inline(__always)
     private func lookup(_ name: UnsafeBufferPointer<UInt8>, _ s: QuickScratch) -> NameInfo? {
         // A name of up to 8 bytes without `/` (nearly every one) is one integer: a direct-mapped slot.
-        if name.count <= 8 {
-            var v: UInt64 = 0
-            var slash = false
-            for (k, c) in name.enumerated() {
-                v |= UInt64(c) << UInt64(8 * k)
-                slash = slash || c == 0x2F
-            }
-            if !slash {
-                let slot = Int(truncatingIfNeeded: (v &* 0x9E37_79B9_7F4A_7C15) >> 55)
-                if s.shortKeys[slot] == v, let hit = s.shortInfos[slot] { return hit }
-                guard let info = cache.lookup(bytes: name) ?? cachedResolve(name) else { return nil }
-                s.shortKeys[slot] = v
-                s.shortInfos[slot] = info
-                return info
-            }
+        if name.count <= 8 && !name.contains(0x2F) {
+            let v = QuickScratch.packed(name)
+            let slot = Int(truncatingIfNeeded: (v &* 0x9E37_79B9_7F4A_7C15) >> 55)
+            if s.shortKeys[slot] == v, let hit = s.shortInfos[slot] { return hit }
+            guard let info = cache.lookup(bytes: name) ?? cachedResolve(name) else { return nil }
+            s.shortKeys[slot] = v
+            s.shortInfos[slot] = info
+            return info
         }
         if name.contains(0x2F) {
             if name.first != 0x2F && s.cwd != s.baseCwd! { return nil }
@@ -736,10 +733,7 @@ extension Evaluator {
             guard inner.load(s, start, end), let info = lookup(inner.word(0), inner) else { return false }
             return command(inner, info, 0, inner.wordCount, depth: depth + 1, skipText: false, readsFile: readsFile)
         }
-        var argv: [String] = []
-        argv.reserveCapacity(end - first)
-        for k in first..<end { argv.append(String(decoding: s.word(k), as: UTF8.self)) }
-        let payloads = Wrappers.unwrap(names: info.resolved.names, argv: argv, unknown: [])
+        let payloads = Wrappers.unwrap(names: info.resolved.names, argv: s.strings(first, end), unknown: [])
         if payloads.isEmpty { return true }
         for payload in payloads {
             inner.cwd.removeAll(keepingCapacity: true)
@@ -900,15 +894,24 @@ extension QuickScratch {
     /// Loads words `from..<end` of `s` as one command; false when its name is a path.
     func load(_ s: QuickScratch, _ from: Int, _ end: Int) -> Bool {
         var nv = 0
-        for k in from..<end {
-            let w = s.word(k)
-            if let b = w.baseAddress { (vals + nv).update(from: b, count: w.count) }
-            wordStart[k - from] = Int32(nv)
-            nv += w.count
-            wordEnd[k - from] = Int32(nv)
-        }
+        for k in from..<end { append(s.word(k), k - from, &nv) }
+        return loaded(end - from)
+    }
+
+    /// Word `k` of a loaded command, copied to `vals` at `nv`.
+    @inline(__always)
+    private func append(_ w: UnsafeBufferPointer<UInt8>, _ k: Int, _ nv: inout Int) {
+        if let b = w.baseAddress { (vals + nv).update(from: b, count: w.count) }
+        wordStart[k] = Int32(nv)
+        nv += w.count
+        wordEnd[k] = Int32(nv)
+    }
+
+    /// Marks the `count` words loaded as one command; false when its name is one the lexer would not take (empty,
+    /// a path): the evaluator judges it.
+    private func loaded(_ count: Int) -> Bool {
         cmdFirst[0] = 0
-        cmdFirst[1] = Int32(end - from)
+        cmdFirst[1] = Int32(count)
         pipeNext[0] = false
         readsFile[0] = false
         commands = 1
@@ -950,22 +953,12 @@ extension QuickScratch {
         for (k, w) in argv.enumerated() {
             let ok = Paths.withBytes(w) { b -> Bool in
                 guard nv + b.count <= QuickScratch.maxLength, Paths.isASCII(b) else { return false }
-                if let base = b.baseAddress { (vals + nv).update(from: base, count: b.count) }
-                wordStart[k] = Int32(nv)
-                nv += b.count
-                wordEnd[k] = Int32(nv)
+                append(b, k, &nv)
                 return true
             }
             if !ok { return false }
         }
-        cmdFirst[0] = 0
-        cmdFirst[1] = Int32(argv.count)
-        pipeNext[0] = false
-        readsFile[0] = false
-        commands = 1
-        // A name the lexer would not take (a path, syntax) is left to the evaluator.
-        let name = word(0)
-        return !name.isEmpty && !name.contains(0x2F)
+        return loaded(argv.count)
     }
 
     /// Whether a rule's `cmdline` and `regex` tests could hold for `text`: a glob that matches, a regex whose
