@@ -17,12 +17,104 @@
 #define CG_PATH_FIELD (CG_PATH_MAX + CG_NAME_MAX)
 #define CG_PATH_DEPTH 48
 #define CG_FILENAME_MAX 512
+/* File rules compiled for the kernel: at most this many rules and trees (a tree is one bit of a u64). */
+#define CG_FRULES_MAX 32
+#define CG_FTREES_MAX 64
+/* A name filter of a tree (`id_*`, `.env`): literal prefix and suffix around at most one `*`. */
+#define CG_FNAME_PAT 32
+/* A path argument of a file call as the program gave it (read at syscall exit). */
+#define CG_FSTR_MAX 512
 
 /* Record types on the ring buffer. */
 enum cg_event_type {
 	CG_EVENT_EXEC = 1,
 	CG_EVENT_EXIT = 2,
 	CG_EVENT_EXEC_FAILED = 3,
+	CG_EVENT_FILE = 4,
+};
+
+/* File accesses, as a policy's `access:` names them (bits). */
+enum cg_access {
+	CG_ACC_READ = 1 << 0,
+	CG_ACC_WRITE = 1 << 1,
+	CG_ACC_CREATE = 1 << 2,
+	CG_ACC_DELETE = 1 << 3,
+	CG_ACC_RENAME = 1 << 4,
+	CG_ACC_TRUNCATE = 1 << 5,
+	CG_ACC_CHMOD = 1 << 6,
+};
+
+/* The file calls traced for tracked tasks. */
+enum cg_file_op {
+	CG_OP_OPEN = 1,     /* open, openat, openat2, creat */
+	CG_OP_UNLINK = 2,   /* unlink, unlinkat */
+	CG_OP_RMDIR = 3,    /* rmdir, unlinkat(AT_REMOVEDIR) */
+	CG_OP_RENAME = 4,   /* rename, renameat, renameat2 */
+	CG_OP_TRUNCATE = 5, /* truncate */
+	CG_OP_LINK = 6,     /* linkat */
+	CG_OP_SYMLINK = 7,  /* symlinkat */
+	CG_OP_CHMOD = 8,    /* fchmodat */
+};
+
+/* What a file rule does (ordered: a stronger action is a larger number). */
+enum cg_faction {
+	CG_FACT_NONE = 0,  /* no rule matched */
+	CG_FACT_ALLOW = 1,
+	CG_FACT_ALERT = 2,
+	CG_FACT_DENY = 3,
+	CG_FACT_KILL = 4,
+	CG_FACT_ASK = 5,   /* the kernel could not decide: held for user space */
+};
+
+/* A protected or allowed tree's filters (array `ftree_info`, index = tree bit). */
+struct cg_ftree {
+	unsigned char strict;    /* the root itself is not covered (a `dir/STAR` pattern) */
+	unsigned char name_kind; /* 0: any name, 1: exact name, 2: prefix*suffix */
+	unsigned char plen;
+	unsigned char slen;
+	char prefix[CG_FNAME_PAT];
+	char suffix[CG_FNAME_PAT];
+};
+
+/* One compiled file rule (array `frules`, in policy order; access 0 ends the list). */
+struct cg_frule {
+	unsigned int access;          /* enum cg_access bits */
+	unsigned int action;          /* enum cg_faction */
+	unsigned long long under;     /* tree bits: some must cover the path */
+	unsigned long long outside;   /* tree bits: none may cover the path */
+	unsigned long long procs;     /* process-set bits: the caller's program must be in one */
+	unsigned int flags;           /* enum cg_frule_flags */
+	unsigned int pad;
+};
+
+enum cg_frule_flags {
+	CG_FRULE_UNDER = 1 << 0,
+	CG_FRULE_OUTSIDE = 1 << 1,
+	CG_FRULE_PROCESS = 1 << 2,
+};
+
+/* Key of `ftrees` (tree roots) and `fprocs` (programs of process exceptions). */
+struct cg_ident {
+	unsigned long long dev;
+	unsigned long long ino;
+};
+
+/* Key of `fnames`: a tree root named by its parent directory and the hash of its name. */
+struct cg_name_key {
+	unsigned long long dev;
+	unsigned long long ino;
+	unsigned long long hash; /* FNV-1a 64 of the name's bytes */
+};
+
+/* Flags of a file record. */
+enum cg_file_flags {
+	CG_FF_HELD = 1 << 0,           /* SIGSTOP sent after the call: user space decides */
+	CG_FF_KILLED = 1 << 1,         /* SIGKILL sent at the call's exit */
+	CG_FF_PATH_TRUNCATED = 1 << 2,
+	CG_FF_NAME_TRUNCATED = 1 << 3,
+	CG_FF_RELATIVE = 1 << 4,       /* path is the directory `name` is relative to */
+	CG_FF_CREATED = 1 << 5,        /* open created the file */
+	CG_FF_DIR = 1 << 6,            /* the opened file is a directory */
 };
 
 /* What the kernel does with a tracked exec before it runs one instruction. */
@@ -56,8 +148,8 @@ enum cg_stat {
 
 /* Value of the `tracked` map (key: tgid). */
 struct cg_tracked {
-	unsigned int root; /* tgid of the guarded root this task descends from */
-	unsigned int pad;
+	unsigned int root;       /* tgid of the guarded root this task descends from */
+	unsigned int landlocked; /* enum cg_access bits the kernel refuses in this tree (Landlock) */
 };
 
 /* Key of the `verdicts` map: identity of an executable file's contents.
@@ -119,6 +211,31 @@ struct cg_exit_event {
 	char comm[CG_COMM_LEN];
 };
 
+/* A file call of a tracked task, at its exit. */
+struct cg_file_event {
+	struct cg_header hdr;
+	unsigned int ppid;
+	unsigned int root;
+	unsigned int uid;
+	unsigned int op;              /* enum cg_file_op */
+	unsigned int access;          /* enum cg_access bits of the call */
+	int ret;                      /* fd, 0, or negative errno */
+	unsigned int open_flags;
+	unsigned int mode;
+	unsigned int rule;            /* 1 + index of the rule the kernel applied, 0: none */
+	unsigned int action;          /* enum cg_faction of that rule */
+	unsigned int flags;           /* enum cg_file_flags */
+	unsigned int pad0;
+	unsigned short path_off;      /* path is path[path_off .. CG_PATH_MAX) */
+	unsigned short name_len;      /* bytes of name (the call's path argument), no NUL */
+	unsigned short name2_len;     /* bytes of name2 (rename/link target) */
+	unsigned short pad;
+	char comm[CG_COMM_LEN];
+	char path[CG_PATH_FIELD];     /* the opened file, or the directory name is relative to */
+	char name[CG_FSTR_MAX];
+	char name2[CG_FSTR_MAX];
+};
+
 #define CG_EXEC_HEAD_SIZE (sizeof(struct cg_exec_event) - CG_ARGV_MAX)
 
 #ifndef __bpf__
@@ -127,6 +244,9 @@ _Static_assert(sizeof(struct cg_exec_event) % 8 == 0, "cg_exec_event padding");
 _Static_assert(__builtin_offsetof(struct cg_exec_event, argv) == CG_EXEC_HEAD_SIZE, "argv last");
 _Static_assert(sizeof(struct cg_exit_event) == 56, "cg_exit_event layout");
 _Static_assert(sizeof(struct cg_file_key) == 32, "cg_file_key layout");
+_Static_assert(sizeof(struct cg_frule) == 40, "cg_frule layout");
+_Static_assert(sizeof(struct cg_ftree) == 4 + 2 * CG_FNAME_PAT, "cg_ftree layout");
+_Static_assert(sizeof(struct cg_file_event) % 8 == 0, "cg_file_event padding");
 #endif
 
 #endif /* CLAUDE_GUARD_H */

@@ -58,6 +58,7 @@ struct hlist_bl_node { struct hlist_bl_node *next, **pprev; };
 struct super_block { dev_t s_dev; };
 struct timespec64 { s64 tv_sec; long tv_nsec; };
 struct inode {
+	unsigned short i_mode;
 	unsigned long i_ino;
 	struct super_block *i_sb;
 	s64 i_ctime_sec; /* 6.11+ */
@@ -78,9 +79,11 @@ struct mount {
 	struct vfsmount mnt;
 };
 struct path { struct vfsmount *mnt; struct dentry *dentry; };
-struct file { struct path f_path; struct inode *f_inode; };
-struct fs_struct { struct path pwd; };
-struct mm_struct { unsigned long arg_start; unsigned long arg_end; };
+struct file { struct path f_path; struct inode *f_inode; unsigned int f_mode; unsigned int f_flags; };
+struct fdtable { struct file **fd; unsigned int max_fds; };
+struct files_struct { struct fdtable *fdt; };
+struct fs_struct { struct path root; struct path pwd; };
+struct mm_struct { unsigned long arg_start; unsigned long arg_end; struct file *exe_file; };
 struct signal_struct { atomic_t live; };
 struct task_struct {
 	pid_t pid;
@@ -88,6 +91,7 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct mm_struct *mm;
 	struct fs_struct *fs;
+	struct files_struct *files;
 	struct signal_struct *signal;
 	int exit_code;
 	u64 start_time;

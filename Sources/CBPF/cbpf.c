@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +76,32 @@ const char *cg_bpf_last_log(void)
 	return last_log;
 }
 
+/* Whether this kernel has the syscall tracepoint (open, unlink, rename ... are x86-only). */
+static bool has_syscall_tp(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s", name);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/syscalls/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* File programs load only with file rules or --files, and only for the syscalls this kernel has. */
+static void set_file_autoload(struct claude_guard_bpf *skel, bool on)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+
+		if (strncmp(sec, "tp/syscalls/", 12) != 0 || strncmp(bpf_program__name(prog), "file_", 5) != 0)
+			continue;
+		bpf_program__set_autoload(prog, on && has_syscall_tp(sec + 12));
+	}
+}
+
 int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 {
 	struct cg_bpf *bpf;
@@ -102,6 +130,9 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	bpf_program__set_autoload(bpf->skel->progs.handle_exit_execve, cfg->fails);
 	bpf_program__set_autoload(bpf->skel->progs.handle_exit_execveat, cfg->fails);
 	bpf_program__set_autoload(bpf->skel->progs.handle_sys_enter, cfg->enforce);
+	bpf->skel->rodata->files_on = cfg->files;
+	bpf->skel->rodata->files_all = cfg->files_all;
+	set_file_autoload(bpf->skel, cfg->files);
 	err = claude_guard_bpf__load(bpf->skel);
 	if (err) {
 		claude_guard_bpf__destroy(bpf->skel);
@@ -169,9 +200,9 @@ int cg_bpf_poll(cg_bpf *bpf, int timeout_ms)
 	return n;
 }
 
-int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root)
+int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root, uint32_t landlocked)
 {
-	struct cg_tracked t = { .root = root };
+	struct cg_tracked t = { .root = root, .landlocked = landlocked };
 
 	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.tracked), &tgid, &t, BPF_ANY) ? -errno : 0;
 }
@@ -190,6 +221,61 @@ int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max)
 			tgids[n++] = key;
 	}
 	return n;
+}
+
+/* OR bits into a u64 value of a hash map. */
+static int map_or(int fd, const void *key, uint64_t bits)
+{
+	uint64_t v = 0;
+
+	bpf_map_lookup_elem(fd, key, &v);
+	v |= bits;
+	return bpf_map_update_elem(fd, key, &v, BPF_ANY) ? -errno : 0;
+}
+
+int cg_bpf_add_tree_root(cg_bpf *bpf, const struct cg_ident *id, uint64_t bits)
+{
+	return map_or(bpf_map__fd(bpf->skel->maps.ftrees), id, bits);
+}
+
+int cg_bpf_add_tree_name(cg_bpf *bpf, const struct cg_name_key *key, uint64_t bits)
+{
+	return map_or(bpf_map__fd(bpf->skel->maps.fnames), key, bits);
+}
+
+int cg_bpf_add_process(cg_bpf *bpf, const struct cg_ident *id, uint64_t bits)
+{
+	return map_or(bpf_map__fd(bpf->skel->maps.fprocs), id, bits);
+}
+
+int cg_bpf_set_tree(cg_bpf *bpf, uint32_t bit, const struct cg_ftree *tree)
+{
+	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.ftree_info), &bit, tree, BPF_ANY) ? -errno : 0;
+}
+
+int cg_bpf_set_file_rule(cg_bpf *bpf, uint32_t index, const struct cg_frule *rule)
+{
+	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.frules), &index, rule, BPF_ANY) ? -errno : 0;
+}
+
+void cg_bpf_set_file_globals(cg_bpf *bpf, uint64_t strict, uint64_t named, uint32_t access, bool procs)
+{
+	bpf->skel->bss->tree_strict = strict;
+	bpf->skel->bss->tree_named = named;
+	bpf->skel->bss->frule_procs = procs;
+	/* Last: the programs judge nothing until the rules are all in place. */
+	__atomic_store_n(&bpf->skel->bss->frule_access, access, __ATOMIC_SEQ_CST);
+}
+
+uint64_t cg_name_hash(const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len && i < CG_NAME_MAX; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
 }
 
 int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verdict)
@@ -300,7 +386,72 @@ int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX])
 	return 0;
 }
 
-pid_t cg_spawn_gated(const char *file, char *const argv[], int *gate, int *report)
+/* ---- Landlock: the kernel's own refusal of file operations, for the tree `run` launches ---- */
+
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_add_rule 445
+#define __NR_landlock_restrict_self 446
+#endif
+#define LL_CREATE_RULESET_VERSION (1U << 0)
+#define LL_RULE_PATH_BENEATH 1
+/* Rights a rule on a file (not a directory) may carry: execute, write, read, truncate, ioctl. */
+#define LL_FILE_RIGHTS ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 14) | (1ULL << 15))
+
+struct ll_path_beneath {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+
+int cg_landlock_abi(void)
+{
+	long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+
+	return abi < 0 ? -errno : (int)abi;
+}
+
+int cg_landlock_ruleset(uint64_t handled)
+{
+	uint64_t attr = handled; /* struct landlock_ruleset_attr starts with handled_access_fs */
+	long fd = syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int cg_landlock_allow(int ruleset, const char *path, uint64_t access)
+{
+	struct ll_path_beneath pb;
+	struct stat st;
+	int fd = open(path, O_PATH | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		access &= LL_FILE_RIGHTS;
+	pb.allowed_access = access;
+	pb.parent_fd = fd;
+	if (access && syscall(__NR_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* In the child between fork and exec: each ruleset becomes one more layer of restriction. */
+static int landlock_restrict(const int *rulesets, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (syscall(__NR_landlock_restrict_self, rulesets[i], 0) == 0)
+			continue;
+		/* Without CAP_SYS_ADMIN the kernel asks for no_new_privs first. */
+		if (errno != EPERM || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(__NR_landlock_restrict_self, rulesets[i], 0))
+			return errno;
+	}
+	return 0;
+}
+
+pid_t cg_spawn_gated(const char *file, char *const argv[], const int *rulesets, int nrulesets, int *gate,
+		     int *report)
 {
 	int g[2], r[2];
 	pid_t pid;
@@ -335,6 +486,12 @@ pid_t cg_spawn_gated(const char *file, char *const argv[], int *gate, int *repor
 		close(r[0]);
 		if (read(g[0], &go, 1) != 1)
 			_exit(127);
+		err = landlock_restrict(rulesets, nrulesets);
+		if (err) {
+			err |= CG_SPAWN_LANDLOCK;
+			(void)!write(r[1], &err, sizeof(err));
+			_exit(127);
+		}
 		execvp(file, argv);
 		err = errno;
 		(void)!write(r[1], &err, sizeof(err));

@@ -72,6 +72,8 @@ public enum EventJSON {
         w.field("killed", s.killed)
         w.field("stopped", s.stopped)
         w.field("alerted", s.alerted)
+        w.field("denied", s.denied)
+        w.field("file_events", s.fileEvents)
         w.field("hold_timeouts", s.holdTimeouts)
         w.field("peak_rss_kb", s.peakRSSKiB)
         if let m = s.holdDecisionMedianUs { w.field("hold_decision_median_us", m) }
@@ -251,7 +253,7 @@ public struct TextFormatter: Sendable {
         ns >= 1_000_000_000 ? fixed3(Double(ns) / 1e9) + "s" : fixed3(Double(ns) / 1e6) + "ms"
     }
 
-    private func pad(_ s: String, _ width: Int) -> String {
+    func pad(_ s: String, _ width: Int) -> String {
         s.count >= width - 1 ? s + " " : s + String(repeating: " ", count: width - s.count)
     }
 }

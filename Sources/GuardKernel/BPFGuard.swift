@@ -15,6 +15,7 @@ extension FileIdentity {
 public enum KernelEvent {
     case exec(ExecEvent)
     case exit(ExitEvent)
+    case file(FileEvent)
 }
 
 /// What the kernel does with execs of the tracked trees.
@@ -27,6 +28,10 @@ public struct KernelConfig: Sendable {
     public var defaultVerdict: KernelVerdict = .pass
     /// Verdict when a hold cannot be reported (ring buffer full): on_timeout's action.
     public var unreportedVerdict: KernelVerdict = .kill
+    /// Load the file-call programs (the policy has file rules, or --files).
+    public var files = false
+    /// --files: report every file call of the tree.
+    public var filesAll = false
     /// Kernel BTF to relocate against (CLAUDE_GUARD_BTF); nil: /sys/kernel/btf/vmlinux.
     public var btfPath: String? = getenv("CLAUDE_GUARD_BTF").map { String(cString: $0) }
 
@@ -52,7 +57,7 @@ public enum KernelVerdict: UInt32, Sendable {
 ///
 /// Not thread-safe: one thread loads, polls and handles events.
 public final class BPFGuard {
-    private let bpf: OpaquePointer
+    let bpf: OpaquePointer
     /// Called for each decoded record, on the polling thread.
     public var onEvent: (KernelEvent) -> Void = { _ in }
     /// CLOCK_REALTIME − CLOCK_MONOTONIC, to turn kernel timestamps into wall time.
@@ -68,7 +73,8 @@ public final class BPFGuard {
         defer { btf.map { free($0) } }
         var cfg = cg_config(
             enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
-            unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf.map { UnsafePointer($0!) })
+            unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf.map { UnsafePointer($0!) },
+            files: config.files, files_all: config.filesAll)
         var handle: OpaquePointer?
         var err = cg_bpf_load(&cfg, &handle)
         if err != 0 || handle == nil {
@@ -82,10 +88,9 @@ public final class BPFGuard {
         bpf = handle!
         wallOffsetNs = Self.clockNs(CLOCK_REALTIME) - Self.clockNs(CLOCK_MONOTONIC)
         err = cg_bpf_attach(bpf)
+        // From here on deinit frees the object (it runs when init throws): no destroy on these paths.
         if err != 0 {
-            let log = String(cString: cg_bpf_last_log())
-            cg_bpf_destroy(bpf)
-            throw GuardError.attachFailed(errno: -err, log: log)
+            throw GuardError.attachFailed(errno: -err, log: String(cString: cg_bpf_last_log()))
         }
         err = cg_bpf_open_ringbuf(
             bpf,
@@ -94,10 +99,7 @@ public final class BPFGuard {
                 me.handle(UnsafeRawPointer(data!), size)
                 return 0
             }, Unmanaged.passUnretained(self).toOpaque())
-        if err != 0 {
-            cg_bpf_destroy(bpf)
-            throw GuardError.system(what: "create the ring buffer", errno: -err)
-        }
+        if err != 0 { throw GuardError.system(what: "create the ring buffer", errno: -err) }
     }
 
     deinit {
@@ -108,9 +110,9 @@ public final class BPFGuard {
         cg_bpf_destroy(bpf)
     }
 
-    /// Adds a process to the tracked set under root.
-    public func track(_ pid: Int32, root: Int32) throws {
-        let err = cg_bpf_track(bpf, UInt32(bitPattern: pid), UInt32(bitPattern: root))
+    /// Adds a process to the tracked set under root; `landlocked`: the cg_access bits Landlock refuses there.
+    public func track(_ pid: Int32, root: Int32, landlocked: UInt32 = 0) throws {
+        let err = cg_bpf_track(bpf, UInt32(bitPattern: pid), UInt32(bitPattern: root), landlocked)
         if err != 0 { throw GuardError.system(what: "track pid \(pid)", errno: -err) }
     }
 
@@ -208,9 +210,44 @@ public final class BPFGuard {
                         pid: Int32(bitPattern: x.hdr.pid), ppid: Int32(bitPattern: x.ppid),
                         root: Int32(bitPattern: x.root), comm: comm, rawStatus: x.exit_code,
                         durationNs: x.hdr.ktime_ns &- x.start_ns, time: wallTime(monotonicNs: x.hdr.ktime_ns))))
+        case UInt32(CG_EVENT_FILE.rawValue):
+            if let e = decodeFile(data, size) { onEvent(.file(e)) }
         default:
             break
         }
+    }
+
+    private func decodeFile(_ data: UnsafeRawPointer, _ size: Int) -> FileEvent? {
+        typealias E = cg_file_event
+        guard size >= cg_file_event_size() else { return nil }
+        func field<T>(_ path: KeyPath<E, T>, _: T.Type) -> T {
+            data.load(fromByteOffset: MemoryLayout<E>.offset(of: path)!, as: T.self)
+        }
+        func bytes(_ offset: Int, _ count: Int) -> [UInt8] {
+            Array(UnsafeRawBufferPointer(start: data + offset, count: max(0, count)))
+        }
+        guard let op = FileEvent.Op(rawValue: field(\.op, UInt32.self)) else { return nil }
+        let hdr = field(\.hdr, cg_header.self)
+        let pathMax = Int(CG_PATH_MAX)
+        let off = min(Int(field(\.path_off, UInt16.self)), pathMax)
+        let flags = field(\.flags, UInt32.self)
+        func has(_ f: cg_file_flags) -> Bool { flags & UInt32(f.rawValue) != 0 }
+        let n1 = min(Int(field(\.name_len, UInt16.self)), Int(CG_FSTR_MAX) - 1)
+        let n2 = min(Int(field(\.name2_len, UInt16.self)), Int(CG_FSTR_MAX) - 1)
+        let rule = field(\.rule, UInt32.self)
+        let action = field(\.action, UInt32.self)
+        return FileEvent(
+            op: op, pid: Int32(bitPattern: hdr.pid), ppid: Int32(bitPattern: field(\.ppid, UInt32.self)),
+            uid: field(\.uid, UInt32.self), root: Int32(bitPattern: field(\.root, UInt32.self)),
+            comm: Self.cString(data + cg_file_offset_comm(), max: Int(CG_COMM_LEN)),
+            access: FileAccess.from(bits: field(\.access, UInt32.self)), ret: field(\.ret, Int32.self),
+            openFlags: field(\.open_flags, UInt32.self), path: bytes(cg_file_offset_path() + off, pathMax - off),
+            name: has(CG_FF_RELATIVE) ? bytes(cg_file_offset_name(), n1) : [],
+            name2: op == .rename || op == .link || op == .symlink ? bytes(cg_file_offset_name2(), n2) : nil,
+            relative: has(CG_FF_RELATIVE),
+            kernelRule: rule > 0 && action != UInt32(CG_FACT_ASK.rawValue) ? Int(rule) - 1 : nil,
+            held: has(CG_FF_HELD), killedInKernel: has(CG_FF_KILLED), created: has(CG_FF_CREATED),
+            monotonicNs: hdr.ktime_ns, time: wallTime(monotonicNs: hdr.ktime_ns))
     }
 
     private func decodeExec(_ data: UnsafeRawPointer, _ size: Int) -> ExecEvent? {

@@ -45,6 +45,8 @@ public struct SessionOptions {
     public var busyPollUs = 0
     /// Ask y/N on the terminal for each `stop` verdict (`-p` mode with a TTY on stdin).
     public var prompt = false
+    /// --files: print and log every file call of the tree (opensnoop's view), not only file violations.
+    public var files = false
 
     public init() {}
 }
@@ -67,6 +69,12 @@ public final class GuardSession {
     private var decisionNs: [UInt64] = []
     /// Every violation, for --report and --junit.
     private var violations: [(ExecEvent, Violation)] = []
+    /// Every file violation, for the summary, --report and --junit.
+    private var fileViolations: [(FileEvent, Violation)] = []
+    private let policy: Policy
+    private let audit: Bool
+    /// File rules on the kernel side; made once the workspace is known.
+    private var fileGuard: FileGuard?
 
     /// Loads and attaches everything; nothing is tracked yet.
     ///
@@ -79,8 +87,12 @@ public final class GuardSession {
         violationsFile = try options.violationsPath.map { try OutputFile(appendingTo: $0) }
         cg_install_stop_handlers()
         let audit = options.audit || policy.mode == .audit
+        self.policy = policy
+        self.audit = audit
         var k = Enforcer.kernelConfig(policy: policy, audit: audit)
         k.fails = options.fails
+        k.files = options.files || !policy.fileRules.isEmpty
+        k.filesAll = options.files
         guardBPF = try BPFGuard(config: k)
         guardBPF.setBusyPoll(microseconds: options.busyPollUs)
         if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
@@ -148,6 +160,7 @@ public final class GuardSession {
     public func watch(pid: Int32) throws -> Int32 {
         guard ProcFS.exists(pid) else { throw GuardError.noSuchProcess(pid) }
         if enforcer.workspace == nil { enforcer.workspace = realPath("/proc/\(pid)/cwd") }
+        try startFileRules(launch: false)
         try guardBPF.track(pid, root: pid)
         // Seed descendants that exist already; repeat so children forked mid-scan are caught.
         var seeded: Set<Int32> = []
@@ -185,6 +198,7 @@ public final class GuardSession {
     public func run(command: [String]) throws -> Int32 {
         _ = cg_set_subreaper()
         if enforcer.workspace == nil { enforcer.workspace = realPath(".") }
+        try startFileRules(launch: true)
         var gate: Int32 = -1
         var report: Int32 = -1
         var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
@@ -193,9 +207,11 @@ public final class GuardSession {
         guard let file = ProcFS.which(command[0]) else {
             throw GuardError.spawnFailed(command: command[0], errno: ENOENT)
         }
-        let child = cg_spawn_gated(file, &cargs, &gate, &report)
+        let rulesets = fileGuard?.rulesets ?? []
+        let child = cg_spawn_gated(file, &cargs, rulesets, Int32(rulesets.count), &gate, &report)
+        fileGuard?.closeRulesets()
         if child < 0 { throw GuardError.spawnFailed(command: command[0], errno: -child) }
-        do { try guardBPF.track(child, root: child) } catch {
+        do { try guardBPF.track(child, root: child, landlocked: UInt32(rulesets.isEmpty ? 0 : fileGuard?.plan.landlocked ?? 0)) } catch {
             kill(child, SIGKILL)
             waitpid(child, nil, 0)
             throw error
@@ -204,6 +220,9 @@ public final class GuardSession {
         let execErr = cg_gate_open(gate, report)
         if execErr != 0 {
             waitpid(child, nil, 0)
+            if execErr & CG_SPAWN_LANDLOCK != 0 {
+                throw GuardError.system(what: "apply the file rules' Landlock ruleset", errno: execErr & 0xffff)
+            }
             throw GuardError.spawnFailed(command: command[0], errno: execErr)
         }
         var status: Int32? = nil
@@ -242,6 +261,23 @@ public final class GuardSession {
         }
         let final = status ?? (stopSignal != 0 ? 128 + stopSignal : 1)
         return finish(status: final)
+    }
+
+    /// Compiles the file rules for the workspace and writes them into the kernel; `launch`: also the Landlock
+    /// rulesets for the command `run` starts.
+    private func startFileRules(launch: Bool) throws {
+        guard !policy.fileRules.isEmpty else { return }
+        let fg = try FileGuard(
+            policy: policy, workspace: enforcer.workspace, audit: audit, launch: launch, bpf: guardBPF)
+        fileGuard = fg
+        if !options.quiet {
+            let how =
+                fg.rulesets.isEmpty
+                ? "detected in the kernel"
+                : "\(fg.rulesets.count) Landlock layer(s) refuse \(FileAccess.from(bits: fg.plan.landlocked).map(\.rawValue).joined(separator: ", "))"
+            FileHandleStderr.write("claude-guard: \(policy.fileRules.count) file rule(s): \(how)\n")
+        }
+        for n in fg.notes { FileHandleStderr.write("claude-guard: warning: \(n)\n") }
     }
 
     /// SIGTERM the tracked tree (and the given pids), then SIGKILL what is left after --grace.
@@ -322,6 +358,8 @@ public final class GuardSession {
                     "pid \(e.pid) is stopped (rule \(v.rule)): `sudo claude-guard resume \(e.pid)` lets it run, "
                         + "`sudo claude-guard kill \(e.pid)` ends it; it gets on_timeout when the guard exits")
             }
+        case .file(let f):
+            handleFile(f)
         case .exit(let x):
             enforcer.exited(x.pid)
             summary.exits += 1
@@ -331,12 +369,37 @@ public final class GuardSession {
         }
     }
 
+    private func handleFile(_ f: FileEvent) {
+        summary.fileEvents += 1
+        let exe = f.held || f.kernelRule == nil ? realPath("/proc/\(f.pid)/exe") : nil
+        let violation = fileGuard?.handle(f, processPath: exe, workspace: enforcer.workspace)
+        if let v = violation {
+            record(v)
+            fileViolations.append((f, v))
+        }
+        guard violation != nil || options.files else { return }
+        let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
+        let line = wantsJSON ? jsonLine { EventJSON.file(f, violation: violation, into: &$0) } : []
+        jsonFile?.write(line)
+        if violation != nil, let file = violationsFile {
+            file.write(line)
+            file.flush()
+        }
+        if options.format == .json {
+            stdout.write(line)
+        } else {
+            if options.files { stdout.write(line: formatter.fileLine(f)) }
+            if let v = violation { stdout.write(line: formatter.fileViolationLine(f, v)) }
+        }
+    }
+
     private func record(_ v: Violation) {
         summary.violations += 1
         summary.perRule[v.rule, default: 0] += 1
         switch v.enforced {
         // A late enforcement (the exec passed in the kernel and was acted on afterwards) counts all the same.
-        case "killed", "killed-late": summary.killed += 1
+        case "killed", "killed-late", "killed-after": summary.killed += 1
+        case "denied": summary.denied += 1
         case "stopped", "stopped-late": summary.stopped += 1
         case "alerted": summary.alerted += 1
         default: break
@@ -421,6 +484,11 @@ public final class GuardSession {
                 s += TextFormatter.printable(Array(v.matched.utf8))
             }
             if violations.count > 50 { s += "\n  ... and \(violations.count - 50) more" }
+            for (f, v) in fileViolations.prefix(50) {
+                s += "\n  \(v.enforced) pid \(f.pid) (file rule \(v.rule), \(v.severity)): "
+                s += TextFormatter.printable(Array(v.matched.utf8))
+            }
+            if fileViolations.count > 50 { s += "\n  ... and \(fileViolations.count - 50) more file violations" }
             FileHandleStderr.write(s + "\n")
         }
         flushAll()
@@ -441,6 +509,7 @@ public final class GuardSession {
             EventJSON.summary(summary, time: now, into: &w)
             w.beginArray("violations")
             for (e, v) in violations { EventJSON.exec(e, violation: v, into: &w) }
+            for (f, v) in fileViolations { EventJSON.file(f, violation: v, into: &w) }
             w.endArray()
             w.endObject()
             w.newline()
@@ -449,7 +518,9 @@ public final class GuardSession {
         }
         if let path = options.junitPath, let file = try? OutputFile(appendingTo: path, truncate: true) {
             file.write(
-                line: JUnit.render(policy: enforcer.policy, violations: violations.map { $0.1 }, summary: summary))
+                line: JUnit.render(
+                    policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 },
+                    summary: summary))
             file.flush()
         }
     }

@@ -75,6 +75,8 @@ struct GuardOptions: ParsableArguments {
             "Spin on the event ring this long after each event before sleeping: held execs are answered without a wakeup, at the cost of CPU during bursts (0: off).",
             valueName: "MICROSECONDS"))
     var busyPoll: Int = 0
+    @Flag(help: "Print and log every file call of the tree (opens, deletes, renames ...), as opensnoop does.")
+    var files = false
     @Flag(help: "No status lines on stderr.")
     var quiet = false
     @Option(help: ArgumentHelp("The policy (YAML). Default: the embedded default policy.", valueName: "FILE"))
@@ -121,6 +123,7 @@ struct GuardOptions: ParsableArguments {
         o.workspace = workspace
         o.reportPath = report
         o.junitPath = junit
+        o.files = files
         return o
     }
 

@@ -22,6 +22,11 @@ static inline size_t cg_exec_offset_filename(void) { return offsetof(struct cg_e
 static inline size_t cg_exec_offset_path(void) { return offsetof(struct cg_exec_event, path); }
 static inline size_t cg_exec_offset_cwd(void) { return offsetof(struct cg_exec_event, cwd); }
 static inline size_t cg_exec_offset_argv(void) { return offsetof(struct cg_exec_event, argv); }
+static inline size_t cg_file_offset_comm(void) { return offsetof(struct cg_file_event, comm); }
+static inline size_t cg_file_offset_path(void) { return offsetof(struct cg_file_event, path); }
+static inline size_t cg_file_offset_name(void) { return offsetof(struct cg_file_event, name); }
+static inline size_t cg_file_offset_name2(void) { return offsetof(struct cg_file_event, name2); }
+static inline size_t cg_file_event_size(void) { return sizeof(struct cg_file_event); }
 
 /* Called for each ring buffer record; ctx is what cg_bpf_open_ringbuf got. */
 typedef int (*cg_event_fn)(void *ctx, void *data, size_t size);
@@ -32,6 +37,8 @@ struct cg_config {
 	uint32_t default_verdict;    /* enum cg_verdict for files not in the verdicts map */
 	uint32_t unreported_verdict; /* when a hold cannot be reported (ring full) */
 	const char *btf_path;        /* kernel BTF for CO-RE; NULL: /sys/kernel/btf/vmlinux */
+	bool files;                  /* load the file-call programs (file rules or --files) */
+	bool files_all;              /* --files: report every file call of the tree */
 };
 
 /* Open, configure and load the programs (not yet attached). */
@@ -47,7 +54,25 @@ void cg_bpf_set_busy_poll(cg_bpf *bpf, long us);
 /* Poll the ring buffer; returns records consumed or -errno (-EINTR is fine). */
 int cg_bpf_poll(cg_bpf *bpf, int timeout_ms);
 
-int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root);
+/* Track tgid under root; landlocked: enum cg_access bits the kernel already refuses in that tree. */
+int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root, uint32_t landlocked);
+
+/* The compiled file rules (see struct cg_frule): trees by identity and by name, filters, rules, programs. */
+int cg_bpf_add_tree_root(cg_bpf *bpf, const struct cg_ident *id, uint64_t bits);
+int cg_bpf_add_tree_name(cg_bpf *bpf, const struct cg_name_key *key, uint64_t bits);
+int cg_bpf_add_process(cg_bpf *bpf, const struct cg_ident *id, uint64_t bits);
+int cg_bpf_set_tree(cg_bpf *bpf, uint32_t bit, const struct cg_ftree *tree);
+int cg_bpf_set_file_rule(cg_bpf *bpf, uint32_t index, const struct cg_frule *rule);
+/* Publish the rules: until this is called with a non-zero access set, no file call is judged. */
+void cg_bpf_set_file_globals(cg_bpf *bpf, uint64_t strict, uint64_t named, uint32_t access, bool procs);
+/* FNV-1a 64 of a name, as the kernel side hashes names for `fnames`. */
+uint64_t cg_name_hash(const char *name, size_t len);
+
+/* Landlock: the ABI version (or -errno), a ruleset handling these rights (fd or -errno), one more
+ * directory or file beneath which rights are allowed (0 or -errno). */
+int cg_landlock_abi(void);
+int cg_landlock_ruleset(uint64_t handled);
+int cg_landlock_allow(int ruleset, const char *path, uint64_t access);
 /* Tasks in the tracked map under root (0: any). Fills up to max tgids. */
 int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max);
 int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verdict);
@@ -78,9 +103,13 @@ const char *cg_bpf_last_log(void);
  * Fork a child that waits on a gate before it execs file (PATH searched).
  * The caller tracks the pid, then cg_gate_open() lets it exec. Returns the
  * pid or -errno; *gate is the write end of the gate pipe, *report the read end
- * of a close-on-exec pipe that carries the child's errno if exec fails.
+ * of a close-on-exec pipe that carries the child's errno if exec fails. Between the gate and the exec the
+ * child restricts itself with each Landlock ruleset given (file rules of `run`).
  */
-pid_t cg_spawn_gated(const char *file, char *const argv[], int *gate, int *report);
+pid_t cg_spawn_gated(const char *file, char *const argv[], const int *rulesets, int nrulesets, int *gate,
+		     int *report);
+/* Set in cg_gate_open's result when applying a Landlock ruleset failed (not the exec). */
+#define CG_SPAWN_LANDLOCK 0x10000
 /* Open the gate; returns 0 when the exec happened, or the child's exec errno. */
 int cg_gate_open(int gate, int report);
 
