@@ -73,11 +73,6 @@ struct Evaluator {
     /// command's context is never copied to be judged), computed once and lazily.
     struct Facts {
         var names: [String]
-        /// The executable's full paths: real path, and the path as given when different.
-        static func fullPaths(_ ctx: borrowing ExecContext) -> [String] {
-            if let f = ctx.filename, f != ctx.path { return [ctx.path, f] }
-            return [ctx.path]
-        }
         private var _parsed: ParsedArgs?
         private var _cmdline: String?
         private var _paths: [String]??
@@ -393,18 +388,7 @@ struct Evaluator {
     }
 
     private func commandMatches(_ m: CompiledMatch, _ ctx: borrowing ExecContext, _ f: borrowing Facts) -> Bool {
-        for n in f.names where m.commandNames.contains(n) { return true }
-        if !m.commandPaths.isEmpty {
-            for p in Facts.fullPaths(ctx) where m.commandPaths.contains(p) { return true }
-        }
-        for g in m.commandGlobs {
-            if g.pathMode {
-                for p in Facts.fullPaths(ctx) where g.matches(p) { return true }
-            } else {
-                for n in f.names where g.matches(n) { return true }
-            }
-        }
-        return false
+        m.commandMatches(names: f.names, path: ctx.path, filename: ctx.filename)
     }
 
     private func pathsMatch(_ m: CompiledMatch, _ ctx: borrowing ExecContext, _ f: inout Facts) -> Bool {

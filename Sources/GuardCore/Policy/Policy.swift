@@ -25,8 +25,12 @@ public struct Policy: Sendable {
     public var unparsable: Action
     /// The rules in file order.
     public internal(set) var rules: [Rule]
-    /// The policy's own test cases (`tests:`).
+    /// The policy's own test cases (`tests:`) for commands.
     public internal(set) var tests: [PolicyTest]
+    /// The file rules (`files:`) in file order; `judgeFile(path:access:processPath:workspace:)` applies them.
+    public internal(set) var fileRules: [FileRule] = []
+    /// The policy's test cases for file rules (`tests:` entries with `file:`).
+    public internal(set) var fileTests: [FileTest] = []
     /// The file the policy came from.
     public var file: String
 
@@ -283,6 +287,27 @@ final class CompiledMatch: @unchecked Sendable {
     }
 
     var hasCommand: Bool { !commandNames.isEmpty || !commandPaths.isEmpty || !commandGlobs.isEmpty }
+
+    /// Whether `command:` names the program known by `names` (basenames, identities) at `path` (its real path,
+    /// and `filename`, the path as given, when that differs): a name compares with the basenames, a `/` path
+    /// with the full paths, a glob by its mode. Exec rules and file rules' `process` both ask this.
+    func commandMatches(names: [String], path: String, filename: String?) -> Bool {
+        for n in names where commandNames.contains(n) { return true }
+        let other = filename.flatMap { $0 == path ? nil : $0 }
+        if !commandPaths.isEmpty {
+            if commandPaths.contains(path) { return true }
+            if let other, commandPaths.contains(other) { return true }
+        }
+        for g in commandGlobs {
+            if g.pathMode {
+                if g.matches(path) { return true }
+                if let other, g.matches(other) { return true }
+            } else {
+                for n in names where g.matches(n) { return true }
+            }
+        }
+        return false
+    }
 
     /// Whether the rule can be found through the command-name index alone.
     var indexable: Bool { hasCommand && commandGlobs.isEmpty }

@@ -8,7 +8,7 @@ struct PolicyLoader {
 
     init(file: String) { self.file = file }
 
-    static let topKeys = ["version", "name", "description", "mode", "default", "settings", "rules", "tests"]
+    static let topKeys = ["version", "name", "description", "mode", "default", "settings", "rules", "files", "tests"]
     static let settingsKeys = ["hold_timeout_ms", "on_timeout", "unknown_command", "unparsable"]
     static let ruleKeys = ["id", "description", "match", "action", "severity"]
     static let matchKeys = ["command", "args", "flags", "cmdline", "regex", "paths", "pipeline", "parent", "user"]
@@ -96,27 +96,38 @@ struct PolicyLoader {
         if let n = entries["rules"] {
             if let seq = sequence(n, key: "rules", example: "rules: followed by '- id: ...' items") {
                 if seq.isEmpty { errors.append(.emptyRules(loc(n))) }
-                var seen: [String: SourceLocation] = [:]
-                for item in seq {
-                    guard let rule = loadRule(item) else { continue }
-                    if let first = seen[rule.id] {
-                        errors.append(.duplicateRuleID(rule.location, id: rule.id, first: first))
-                    } else {
-                        seen[rule.id] = rule.location
-                    }
-                    policy.rules.append(rule)
-                }
+                for item in seq { if let rule = loadRule(item) { policy.rules.append(rule) } }
             }
-        } else {
+        } else if entries["files"] == nil {
             errors.append(
                 .missingKey(
                     loc(root), key: "rules", context: "the policy",
                     example: "rules: [ { id: rm-rf, match: { command: rm, flags: [r, f] }, action: kill } ]"))
         }
+        if let n = entries["files"] {
+            if let seq = sequence(n, key: "files", example: "files: followed by '- id: ...' items") {
+                if seq.isEmpty {
+                    errors.append(
+                        .invalidValue(
+                            loc(n), key: "files",
+                            message:
+                                "the list is empty; add a file rule such as - { id: no-deletes, paths: { outside: ['${workspace}'] }, access: [delete], action: deny }, or drop 'files:'"
+                        ))
+                }
+                for item in seq { if let rule = loadFileRule(item) { policy.fileRules.append(rule) } }
+            }
+        }
+        duplicateIDs(policy.rules.map { ($0.id, $0.location) } + policy.fileRules.map { ($0.id, $0.location) })
         if let n = entries["tests"],
             let seq = sequence(n, key: "tests", example: "tests: [ { command: ls, expect: allow } ]")
         {
-            for item in seq { if let t = loadTest(item) { policy.tests.append(t) } }
+            for item in seq {
+                if PolicyLoader.isFileTest(item) {
+                    if let t = loadFileTest(item) { policy.fileTests.append(t) }
+                } else if let t = loadTest(item) {
+                    policy.tests.append(t)
+                }
+            }
         }
         if errors.isEmpty {
             PolicyLoader.buildIndex(&policy)
@@ -128,6 +139,16 @@ struct PolicyLoader {
                         .invalidValue(
                             t.location, key: "rule",
                             message: "no rule has id '\(r)'; write the id of a rule above, or drop 'rule:'"))
+                }
+            }
+            let fileIDs = Set(policy.fileRules.map(\.id))
+            for t in policy.fileTests {
+                if let r = t.rule, !fileIDs.contains(r) {
+                    errors.append(
+                        .invalidValue(
+                            t.location, key: "rule",
+                            message:
+                                "no file rule has id '\(r)'; write the id of a rule under 'files:', or drop 'rule:'"))
                 }
             }
         }
@@ -161,6 +182,18 @@ struct PolicyLoader {
         for (k, v) in keyed { policy.index[k] = Array(Set(v + policy.generic)).sorted() }
     }
 
+    /// Reports every id used before (by a rule or a file rule), at the later place: ids are one namespace.
+    private mutating func duplicateIDs(_ ids: [(String, SourceLocation)]) {
+        var seen: [String: SourceLocation] = [:]
+        for (id, l) in ids.sorted(by: { ($0.1.line, $0.1.column) < ($1.1.line, $1.1.column) }) {
+            if let first = seen[id] {
+                errors.append(.duplicateRuleID(l, id: id, first: first))
+            } else {
+                seen[id] = l
+            }
+        }
+    }
+
     private func yamlError(_ e: YamlError) -> PolicyError {
         switch e {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
@@ -179,7 +212,7 @@ struct PolicyLoader {
     // MARK: - Typed access
 
     /// The mapping's entries by key, reporting unknown and duplicate keys.
-    private mutating func pairs(_ m: Node.Mapping, context: String, allowed: [String]) -> [String: Node] {
+    mutating func pairs(_ m: Node.Mapping, context: String, allowed: [String]) -> [String: Node] {
         var out: [String: Node] = [:]
         for (k, v) in m {
             guard let key = k.scalar?.string else {
@@ -199,26 +232,26 @@ struct PolicyLoader {
         return out
     }
 
-    private mutating func string(_ n: Node, key: String, example: String) -> String? {
+    mutating func string(_ n: Node, key: String, example: String) -> String? {
         if let s = n.scalar { return s.string }
         errors.append(.wrongType(loc(n), key: key, expected: "a single text value", example: example))
         return nil
     }
 
-    private mutating func mapping(_ n: Node, key: String, example: String) -> Node.Mapping? {
+    mutating func mapping(_ n: Node, key: String, example: String) -> Node.Mapping? {
         if let m = n.mapping { return m }
         errors.append(.wrongType(loc(n), key: key, expected: "a mapping of keys", example: example))
         return nil
     }
 
-    private mutating func sequence(_ n: Node, key: String, example: String) -> [Node]? {
+    mutating func sequence(_ n: Node, key: String, example: String) -> [Node]? {
         if let s = n.sequence { return Array(s) }
         errors.append(.wrongType(loc(n), key: key, expected: "a list", example: example))
         return nil
     }
 
     /// A string or a list of strings (with the node of each).
-    private mutating func strings(_ n: Node, key: String, example: String) -> [(String, Node)]? {
+    mutating func strings(_ n: Node, key: String, example: String) -> [(String, Node)]? {
         if let s = n.scalar { return [(s.string, n)] }
         if let seq = n.sequence {
             var out: [(String, Node)] = []
@@ -243,8 +276,7 @@ struct PolicyLoader {
         return nil
     }
 
-    private mutating func action(_ n: Node, key: String, allowed: [String] = Action.allCases.map(\.rawValue)) -> Action?
-    {
+    mutating func action(_ n: Node, key: String, allowed: [String] = Action.allCases.map(\.rawValue)) -> Action? {
         guard let s = string(n, key: key, example: "\(key): \(allowed[0])") else { return nil }
         if let a = Action(rawValue: s), allowed.contains(s) { return a }
         errors.append(.unknownAction(loc(n), found: s, allowed: allowed))
@@ -260,27 +292,14 @@ struct PolicyLoader {
         else { return nil }
         let before = errors.count
         let e = pairs(m, context: "a rule", allowed: PolicyLoader.ruleKeys)
-        var id = ""
-        if let n = e["id"], let s = string(n, key: "id", example: "id: rm-recursive-force") {
-            if s.isEmpty || s.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
-                errors.append(
-                    .invalidValue(
-                        loc(n), key: "id", message: "write a non-empty id without spaces, e.g. rm-recursive-force"))
-            }
-            id = s
-        } else if e["id"] == nil {
-            errors.append(.missingKey(loc(node), key: "id", context: "a rule", example: "id: rm-recursive-force"))
-        }
+        let id = ruleID(e["id"], node: node, context: "a rule", example: "rm-recursive-force")
         var act: Action?
         if let n = e["action"] {
             act = action(n, key: "action")
         } else {
             errors.append(.missingKey(loc(node), key: "action", context: "rule '\(id)'", example: "action: kill"))
         }
-        var sev: Severity?
-        if let n = e["severity"], let s = string(n, key: "severity", example: "severity: high") {
-            if let v = Severity(rawValue: s) { sev = v } else { errors.append(.unknownSeverity(loc(n), found: s)) }
-        }
+        let sev = e["severity"].flatMap { severity($0) }
         var desc: String?
         if let n = e["description"] { desc = string(n, key: "description", example: "description: what it stops") }
         var compiled = CompiledMatch()
@@ -300,7 +319,29 @@ struct PolicyLoader {
         return Policy.Rule(id: id, description: desc, action: act, severity: sev, location: loc(node), match: compiled)
     }
 
-    private mutating func glob(_ s: String, _ n: Node, pathMode: Bool) -> Glob? {
+    /// A rule's `id:` (empty when missing or unusable, which is reported).
+    mutating func ruleID(_ n: Node?, node: Node, context: String, example: String) -> String {
+        guard let n else {
+            errors.append(.missingKey(loc(node), key: "id", context: context, example: "id: \(example)"))
+            return ""
+        }
+        guard let s = string(n, key: "id", example: "id: \(example)") else { return "" }
+        if s.isEmpty || s.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            errors.append(
+                .invalidValue(loc(n), key: "id", message: "write a non-empty id without spaces, e.g. \(example)"))
+        }
+        return s
+    }
+
+    /// A rule's `severity:`.
+    mutating func severity(_ n: Node) -> Severity? {
+        guard let s = string(n, key: "severity", example: "severity: high") else { return nil }
+        if let v = Severity(rawValue: s) { return v }
+        errors.append(.unknownSeverity(loc(n), found: s))
+        return nil
+    }
+
+    mutating func glob(_ s: String, _ n: Node, pathMode: Bool) -> Glob? {
         do {
             return try Glob(s, pathMode: pathMode)
         } catch let error as Glob.SyntaxError {
@@ -315,35 +356,7 @@ struct PolicyLoader {
     private mutating func loadMatch(_ m: Node.Mapping, node: Node, allowPipeline: Bool) -> CompiledMatch {
         let c = CompiledMatch()
         let e = pairs(m, context: "match", allowed: PolicyLoader.matchKeys)
-        if let n = e["command"], let list = strings(n, key: "command", example: "command: [rm, /usr/bin/rm, 'python*']")
-        {
-            for (s, item) in list {
-                if s.isEmpty {
-                    errors.append(.invalidValue(loc(item), key: "command", message: "write a program name such as rm"))
-                    continue
-                }
-                let expanded = s.hasPrefix("~/") ? Paths.home + s.dropFirst() : s
-                let isPath = expanded.contains("/")
-                if isPath && !expanded.hasPrefix("/") && !expanded.hasPrefix("*") {
-                    errors.append(
-                        .invalidValue(
-                            loc(item), key: "command",
-                            message:
-                                "'\(s)' is a relative path; write a basename (rm) or an absolute path (/usr/bin/rm)"))
-                    continue
-                }
-                guard let g = glob(expanded, item, pathMode: isPath) else { continue }
-                if g.isLiteral {
-                    if isPath {
-                        c.commandPaths.append(Paths.normalize(expanded))
-                    } else {
-                        c.commandNames.append(expanded)
-                    }
-                } else {
-                    c.commandGlobs.append(g)
-                }
-            }
-        }
+        if let n = e["command"] { commands(n, into: c) }
         if let n = e["args"], let list = strings(n, key: "args", example: "args: ['of=/dev/*']") {
             for (s, item) in list { if let g = glob(s, item, pathMode: false) { c.args.append(g) } }
         }
@@ -437,7 +450,38 @@ struct PolicyLoader {
         return c
     }
 
-    private mutating func pathPattern(_ s: String, _ n: Node) -> PathPattern? {
+    /// `command:` names, paths and globs (a match's, or a file rule's `process`), added to `c`.
+    mutating func commands(_ n: Node, into c: CompiledMatch) {
+        guard let list = strings(n, key: "command", example: "command: [rm, /usr/bin/rm, 'python*']") else { return }
+        for (s, item) in list {
+            if s.isEmpty {
+                errors.append(.invalidValue(loc(item), key: "command", message: "write a program name such as rm"))
+                continue
+            }
+            let expanded = s.hasPrefix("~/") ? Paths.home + s.dropFirst() : s
+            let isPath = expanded.contains("/")
+            if isPath && !expanded.hasPrefix("/") && !expanded.hasPrefix("*") {
+                errors.append(
+                    .invalidValue(
+                        loc(item), key: "command",
+                        message:
+                            "'\(s)' is a relative path; write a basename (rm) or an absolute path (/usr/bin/rm)"))
+                continue
+            }
+            guard let g = glob(expanded, item, pathMode: isPath) else { continue }
+            if g.isLiteral {
+                if isPath {
+                    c.commandPaths.append(Paths.normalize(expanded))
+                } else {
+                    c.commandNames.append(expanded)
+                }
+            } else {
+                c.commandGlobs.append(g)
+            }
+        }
+    }
+
+    mutating func pathPattern(_ s: String, _ n: Node) -> PathPattern? {
         var rest = s
         var ws = false
         if rest.hasPrefix("${workspace}") {
