@@ -442,10 +442,11 @@ public enum PolicyTool {
         return out
     }
 
-    /// Runs one loaded policy's tests; returns the report and the number of failures.
+    /// Runs one loaded policy's tests (command and file tests); returns the report and the number of failures.
+    ///
+    /// Failures are listed in file order.
     public static func test(policy: Policy) -> (String, Int) {
-        var text = ""
-        var failed = 0
+        var failures: [(SourceLocation, String)] = []
         for t in policy.tests {
             let ws = t.workspace ?? testWorkspace
             var uid: UInt32? = 1000
@@ -464,15 +465,17 @@ public enum PolicyTool {
                 problem = "expected rule '\(r)', got \(v.rule.map { "rule '\($0)'" } ?? "no rule")"
             }
             if let problem {
-                failed += 1
                 var line: [UInt8] = []
                 appendPrintable(t.command, into: &line)
-                text += "FAIL \(t.location): \(String(decoding: line, as: UTF8.self)): \(problem)\n"
+                failures.append(
+                    (t.location, "FAIL \(t.location): \(String(decoding: line, as: UTF8.self)): \(problem)\n"))
             }
         }
-        let passed = policy.tests.count - failed
-        text += "\(policy.file): \(passed) passed, \(failed) failed\n"
-        return (text, failed)
+        failures += fileTestFailures(policy)
+        failures.sort { ($0.0.line, $0.0.column) < ($1.0.line, $1.0.column) }
+        let passed = policy.tests.count + policy.fileTests.count - failures.count
+        let text = failures.map(\.1).joined() + "\(policy.file): \(passed) passed, \(failures.count) failed\n"
+        return (text, failures.count)
     }
 
     // MARK: - lint
@@ -489,7 +492,9 @@ public enum PolicyTool {
                 let warnings = lint(policy: policy)
                 for w in warnings { out.stdout += w + "\n" }
                 if warnings.isEmpty {
-                    out.stdout += "\(path): ok (\(policy.rules.count) rules, \(policy.tests.count) tests)\n"
+                    let files = policy.fileRules.isEmpty ? "" : ", \(policy.fileRules.count) file rules"
+                    let tests = policy.tests.count + policy.fileTests.count
+                    out.stdout += "\(path): ok (\(policy.rules.count) rules\(files), \(tests) tests)\n"
                 } else {
                     warned = true
                     out.stdout += "\(path): \(warnings.count) warning\(warnings.count == 1 ? "" : "s")\n"
@@ -503,7 +508,8 @@ public enum PolicyTool {
         return out
     }
 
-    /// Warnings for a valid policy: shadowed rules, rules that can never match, flags matched as strings.
+    /// Warnings for a valid policy: shadowed rules, rules that can never match, flags matched as strings; then
+    /// the file rules' warnings.
     public static func lint(policy: Policy) -> [String] {
         var warnings: [String] = []
         let rules = policy.rules
@@ -523,7 +529,7 @@ public enum PolicyTool {
                 )
             }
         }
-        return warnings
+        return warnings + fileLint(policy: policy)
     }
 }
 

@@ -154,8 +154,8 @@ final class PolicyLoadingTests: XCTestCase {
             e,
             """
             p.yaml:1:1: the policy needs 'rules'; add for example rules: [ { id: rm-rf, match: { command: rm, flags: [r, f] }, action: kill } ].
-            p.yaml:3:1: unknown key 'rule' in the policy; did you mean 'rules'? the policy takes: version, name, description, mode, default, settings, rules, tests.
-            p.yaml:5:1: unknown key 'defualt' in the policy; did you mean 'default'? the policy takes: version, name, description, mode, default, settings, rules, tests.
+            p.yaml:3:1: unknown key 'rule' in the policy; did you mean 'rules'? the policy takes: version, name, description, mode, default, settings, rules, files, tests.
+            p.yaml:5:1: unknown key 'defualt' in the policy; did you mean 'default'? the policy takes: version, name, description, mode, default, settings, rules, files, tests.
             """)
     }
 
