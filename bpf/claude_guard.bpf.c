@@ -934,9 +934,12 @@ static __always_inline int exit_file(long ret)
 			e->name2_len = n > 0 ? n - 1 : 0;
 		}
 		if (a.op == CG_OP_OPEN) {
+			/* A refused open: what it asked for (a truncation unless the file was new: not knowable). */
 			__u32 acc = a.flags & O_ACCMODE;
 
 			access = acc == O_WRONLY ? CG_ACC_WRITE : acc == O_RDWR ? CG_ACC_READ | CG_ACC_WRITE : CG_ACC_READ;
+			if ((a.flags & O_TRUNC) && (access & CG_ACC_WRITE))
+				access |= CG_ACC_TRUNCATE;
 		} else {
 			access = op_access(a.op);
 		}

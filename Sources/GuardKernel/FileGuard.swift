@@ -180,13 +180,13 @@ extension BPFGuard {
             if t.name != nil { named |= 1 << UInt64(bit) }
             try check(withUnsafePointer(to: &info) { cg_bpf_set_tree(bpf, UInt32(bit), $0) }, "write a file tree")
             // The root by identity (every spelling of it meets this inode) ...
-            guard let (id, _) = ProgramIdentity.fileInfo(t.root) else { continue }
+            guard let id = ProgramIdentity.identity(of: t.root) else { continue }
             var key = cg_ident(dev: id.device, ino: id.inode)
             try check(cg_bpf_add_tree_root(bpf, &key, 1 << UInt64(bit)), "write a file tree root")
             // ... and by its name in its parent, for calls that name it relative to the parent.
             let parent = t.root == "/" ? "/" : String(t.root[..<(t.root.lastIndex(of: "/") ?? t.root.startIndex)])
             let leaf = String(t.root.split(separator: "/").last ?? "")
-            if !t.strict, !leaf.isEmpty, let (pid, _) = ProgramIdentity.fileInfo(parent.isEmpty ? "/" : parent) {
+            if !t.strict, !leaf.isEmpty, let pid = ProgramIdentity.identity(of: parent.isEmpty ? "/" : parent) {
                 var nk = cg_name_key(
                     dev: pid.device, ino: pid.inode, hash: leaf.withCString { cg_name_hash($0, strlen($0)) })
                 try check(cg_bpf_add_tree_name(bpf, &nk, 1 << UInt64(bit)), "write a file tree name")

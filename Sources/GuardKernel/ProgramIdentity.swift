@@ -65,14 +65,24 @@ public final class ProgramIdentity {
     static func fileInfo(_ path: String) -> (FileIdentity, Int)? {
         var st = stat()
         guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return (identity(st), Int(st.st_size))
+    }
+
+    /// Kernel identity of any file or directory (following symlinks), or nil when it does not exist.
+    static func identity(of path: String) -> FileIdentity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return identity(st)
+    }
+
+    static func identity(_ st: stat) -> FileIdentity {
         // The kernel keeps s_dev as MKDEV(major, minor) = major << 20 | minor; stat encodes it otherwise.
         let dev = UInt64(st.st_dev)  // glibc's encoding (gnu_dev_major/minor are macros Swift cannot import)
         let major = ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff)
         let minor = ((dev >> 12) & 0xffff_ff00) | (dev & 0xff)
-        let id = FileIdentity(
+        return FileIdentity(
             device: major << 20 | minor, inode: UInt64(st.st_ino), ctimeSec: Int64(st.st_ctim.tv_sec),
             ctimeNsec: UInt32(st.st_ctim.tv_nsec))
-        return (id, Int(st.st_size))
     }
 
     /// Whether two files of the given size hold the same bytes.
