@@ -44,17 +44,38 @@ private func writeAll(_ fd: Int32, _ buf: UnsafeBufferPointer<UInt8>) {
     }
 }
 
+/// What follows PATH in `check --file-access ACCESS PATH ...`: the options that may still come after it.
+struct FileAccessOperands: ParsableArguments {
+    @Argument(help: "The file.")
+    var path: String
+
+    @Option(name: .long)
+    var process: String?
+
+    @Option(name: .long)
+    var workspace: String?
+
+    @Option(name: .long)
+    var policy: String?
+
+    @Option(name: .long)
+    var format: String?
+}
+
 /// `claude-guard check`: what would the policy do with a command? No root needed.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show what the policy would do with a command, or with each line of a file.",
+        abstract: "Show what the policy would do with a command, with each line of a file, or with a file access.",
         discussion: """
-            Exit status: 0 when every command is allowed, 1 when the policy would act on any, 2 on errors.
+            Exit status: 0 when every command (or the file access) is allowed, 1 when the policy would act on any, \
+            2 on errors.
 
             Examples:
               claude-guard check --policy policies/strict.yaml -- rm -rf /
               claude-guard check -- sh -c 'cd /tmp && rm -fr ~'
               claude-guard check --file commands.txt --format json
+              claude-guard check --file-access read ~/.ssh/id_ed25519 --process python3
+              claude-guard check --file-access delete /etc/hosts --workspace ~/project
             """)
 
     @OptionGroup var options: PolicyOptions
@@ -66,6 +87,19 @@ struct Check: ParsableCommand {
 
     @Option(name: .long, help: "Output format: text or json (one JSON object per line).")
     var format: String = "text"
+
+    @Option(
+        name: .customLong("file-access"),
+        help: ArgumentHelp(
+            "Judge ACCESS to the file PATH (given after the options) by the policy's file rules: \(FileAccess.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "ACCESS"))
+    var fileAccess: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --file-access: the program doing it, a name or a path (default: unknown).", valueName: "CMD"))
+    var process: String?
 
     /// Judges every line afresh instead of reusing the verdict of an identical earlier line (engine benchmark).
     @Flag(name: .customLong("no-line-cache"), help: .hidden)
@@ -83,6 +117,22 @@ struct Check: ParsableCommand {
         if PolicyTool.Format(rawValue: format) == nil {
             throw ValidationError("--format must be text or json")
         }
+        if let fileAccess {
+            if FileAccess(rawValue: fileAccess) == nil {
+                let all = FileAccess.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ValidationError("--file-access must be one of: \(all) (e.g. --file-access read ~/.ssh/id_rsa)")
+            }
+            if file != nil { throw ValidationError("give either --file or --file-access, not both") }
+            let operands = try fileOperands()
+            if let f = operands.format, PolicyTool.Format(rawValue: f) == nil {
+                throw ValidationError("--format must be text or json")
+            }
+            return
+        }
+        if process != nil {
+            throw ValidationError(
+                "--process goes with --file-access: check --file-access read ~/.ssh/id_rsa --process python3")
+        }
         if file == nil && command.filter({ $0 != "--" }).isEmpty {
             throw ValidationError("give a command after '--' (check -- rm -rf /) or --file FILE")
         }
@@ -91,15 +141,42 @@ struct Check: ParsableCommand {
         }
     }
 
+    /// PATH and the options written after it, for `--file-access`.
+    ///
+    /// - Throws: `ValidationError` when PATH is missing or an option after it is unknown.
+    private func fileOperands() throws -> FileAccessOperands {
+        var words = command
+        if words.first == "--" { words.removeFirst() }
+        if words.isEmpty {
+            throw ValidationError(
+                "give the file after --file-access \(fileAccess ?? "ACCESS"): e.g. check --file-access read ~/.ssh/id_rsa"
+            )
+        }
+        do {
+            return try FileAccessOperands.parse(words)
+        } catch {
+            throw ValidationError(
+                "after --file-access ACCESS PATH only --process CMD, --workspace DIR, --policy FILE and --format FORMAT may follow: \(FileAccessOperands.message(for: error))"
+            )
+        }
+    }
+
     func run() throws {
+        let operands = fileAccess == nil ? nil : try fileOperands()
         let policy: Policy
         do {
-            policy = try PolicyTool.loadPolicy(options.policy)
+            policy = try PolicyTool.loadPolicy(operands?.policy ?? options.policy)
         } catch {
             try finish(PolicyTool.failure(error))
         }
-        let fmt = PolicyTool.Format(rawValue: format) ?? .text
-        let workspace = options.workspace.map { absolutePath($0) }
+        let fmt = PolicyTool.Format(rawValue: operands?.format ?? format) ?? .text
+        let workspace = (operands?.workspace ?? options.workspace).map { absolutePath($0) }
+        if let operands, let access = fileAccess.flatMap(FileAccess.init(rawValue:)) {
+            try finish(
+                PolicyTool.checkFile(
+                    policy: policy, access: access, path: operands.path, process: operands.process ?? process,
+                    workspace: workspace, cwd: currentDirectory(), format: fmt))
+        }
         guard let file else {
             var argv = command
             if argv.first == "--" { argv.removeFirst() }
@@ -174,11 +251,16 @@ struct Lint: ParsableCommand {
     }
 }
 
+/// This process's working directory ("/" when it cannot be read).
+private func currentDirectory() -> String {
+    var buf = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buf, buf.count) != nil else { return "/" }
+    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 private func absolutePath(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
-    var buf = [CChar](repeating: 0, count: 4096)
-    let cwd = getcwd(&buf, buf.count) != nil ? String(cString: buf) : "/"
-    return cwd + "/" + path
+    return currentDirectory() + "/" + path
 }
 
 /// Reads a whole file (or stdin for "-") into memory.
