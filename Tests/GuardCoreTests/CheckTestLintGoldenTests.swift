@@ -144,6 +144,51 @@ final class CheckTestLintGoldenTests: XCTestCase {
         XCTAssertEqual(out.exitCode, 1)
     }
 
+    func testCheckFileAccessOnTheShippedPolicies() {
+        let home = Paths.home
+        let key = PolicyTool.checkFile(
+            policy: strict, access: .read, path: "~/.ssh/id_ed25519", process: "python3", workspace: ws)
+        XCTAssertEqual(key.stdout, "kill read-credentials (critical): read \(home)/.ssh/id_ed25519 by python3\n")
+        XCTAssertEqual(key.exitCode, 1)
+        let ssh = PolicyTool.checkFile(
+            policy: strict, access: .read, path: "~/.ssh/id_ed25519", process: "ssh", workspace: ws)
+        XCTAssertEqual(ssh.stdout, "allow credential-programs: read \(home)/.ssh/id_ed25519 by ssh\n")
+        XCTAssertEqual(ssh.exitCode, 0)
+        let rc = PolicyTool.checkFile(policy: strict, access: .write, path: "~/.bashrc", process: nil, workspace: ws)
+        XCTAssertEqual(rc.stdout, "kill persistence-files (critical): write \(home)/.bashrc\n")
+        let srv = PolicyTool.checkFile(
+            policy: Policy.embeddedDefault, access: .delete, path: "/srv/data", process: "python3", workspace: ws)
+        XCTAssertEqual(srv.stdout, "deny deletes-outside-scratch (critical): delete /srv/data by python3\n")
+        XCTAssertEqual(srv.exitCode, 1)
+        let scratch = PolicyTool.checkFile(
+            policy: Policy.embeddedDefault, access: .delete, path: "/tmp/x", process: "python3", workspace: ws)
+        XCTAssertEqual(scratch, PolicyTool.Output(stdout: "allow: delete /tmp/x by python3\n", exitCode: 0))
+    }
+
+    func testTestCommandNamesFileTestFailuresWithTheirLine() throws {
+        let path = try write(
+            "f.yaml",
+            """
+            version: 1
+            files:
+              - { id: no-deletes, paths: { outside: ['${workspace}'] }, access: [delete], action: deny }
+            tests:
+              - { file: /etc/hosts, access: delete, expect: deny }
+              - { file: /etc/hosts, access: delete, process: rm, expect: kill }
+              - { file: '${workspace}/a', access: delete, expect: deny, rule: no-deletes }
+            """)
+        let out = PolicyTool.test(paths: [path])
+        XCTAssertEqual(
+            out.stdout,
+            """
+            FAIL \(path):6:5: delete /etc/hosts by rm: expected kill, got deny (rule 'no-deletes')
+            FAIL \(path):7:5: delete ${workspace}/a: expected deny, got allow (no file rule matched)
+            \(path): 1 passed, 2 failed
+
+            """)
+        XCTAssertEqual(out.exitCode, 1)
+    }
+
     func testTestCommandErrorsExitTwo() throws {
         let path = try write(
             "bad.yaml", "version: 1\nrules:\n  - id: a\n    match: { command: rm }\n    action: nuke\n")
@@ -190,7 +235,7 @@ final class CheckTestLintGoldenTests: XCTestCase {
     func testLintCleanAndInvalid() throws {
         let ok = PolicyTool.lint(paths: [PolicyShippedTests.policyPath("default.yaml")])
         XCTAssertEqual(ok.exitCode, 0)
-        XCTAssertTrue(ok.stdout.hasSuffix("default.yaml: ok (18 rules, 67 tests)\n"), ok.stdout)
+        XCTAssertTrue(ok.stdout.hasSuffix("default.yaml: ok (18 rules, 7 file rules, 123 tests)\n"), ok.stdout)
         let bad = try write("b.yaml", "version: 1\nrules:\n  - id: a\n    match: { comand: rm }\n    action: kill\n")
         let out = PolicyTool.lint(paths: [bad])
         XCTAssertEqual(out.exitCode, 2)

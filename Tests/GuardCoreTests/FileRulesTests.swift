@@ -298,6 +298,47 @@ final class FileRulesTests: XCTestCase {
         )
     }
 
+    func testShippedPoliciesReadOneScratchListAndTestEveryFileRule() throws {
+        let scratch = [
+            "${workspace}", "/tmp/*", "/var/tmp/*", "/dev/shm/*", "/run/user/*", "~/.cache/*", "~/.npm/*", "~/.local/*",
+            "~/.claude/*", "~/.cargo/*", "~/.rustup/*", "~/.gradle/*", "~/.m2/*", "~/.pyenv/*", "~/.nvm/*",
+            "~/go/pkg/*",
+            "/proc/*", "/dev/*",
+        ]
+        for name in PolicyShippedTests.shipped {
+            let p = try Policy.load(path: PolicyShippedTests.policyPath(name))
+            // The anchor resolves: every rule that reads the list reads all of it.
+            let deletes = try XCTUnwrap(p.fileRules.first { $0.id == "deletes-outside-scratch" }, name)
+            XCTAssertEqual(deletes.outsidePatterns.map(\.written), scratch, name)
+            XCTAssertEqual(deletes.access, [.delete, .rename, .truncate], name)
+            if let writes = p.fileRules.first(where: { $0.id == "writes-outside-scratch" }) {
+                XCTAssertEqual(writes.outsidePatterns.map(\.written), scratch, name)
+            }
+            for r in p.rules where r.id == "rm-scratch" || r.id == "find-delete-outside-workspace" {
+                XCTAssertEqual((r.match.under + r.match.outside).map(\.written), scratch, "\(name): \(r.id)")
+            }
+            // Every file rule decides at least one of the policy's file tests.
+            var decided = Set<String>()
+            for t in p.fileTests {
+                let w = t.workspace ?? PolicyTool.testWorkspace
+                let process = t.process.map { ProcessIdentity(resolving: $0, cwd: w) }
+                if let r = p.judgeFile(path: t.path(workspace: w), access: t.access, process: process, workspace: w) {
+                    decided.insert(r.id)
+                }
+            }
+            XCTAssertEqual(Set(p.fileRules.map(\.id)).subtracting(decided), [], "\(name): file rules no test reaches")
+        }
+        // The find rule and the file rule agree on the scratch places in the default policy.
+        let d = Policy.embeddedDefault
+        for place in ["/var/tmp/stuff", "/tmp/build", home + "/.cache/pip", ws + "/src"] {
+            XCTAssertEqual(d.evaluate(commandLine: "find \(place) -delete", workspace: ws).action, .allow, place)
+            XCTAssertNil(d.judgeFile(path: place + "/x", access: .delete, processPath: "find", workspace: ws), place)
+        }
+        XCTAssertEqual(d.evaluate(commandLine: "find /srv/data -delete", workspace: ws).action, .kill)
+        XCTAssertEqual(
+            d.judgeFile(path: "/srv/data/x", access: .delete, processPath: "find", workspace: ws)?.action, .deny)
+    }
+
     // MARK: - Judging
 
     private func policy(_ items: String) throws -> Policy { try load(files(items)) }
