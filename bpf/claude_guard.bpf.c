@@ -355,26 +355,6 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	return 0;
 }
 
-/**
- * A held task resumed by anyone but claude-guard (kill -CONT from the agent)
- * is killed at its next system call. One load of held_count is all other
- * tasks pay while nothing is held.
- */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(handle_sys_enter)
-{
-	__u32 tgid;
-
-	if (!held_count)
-		return 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!bpf_map_lookup_elem(&held, &tgid))
-		return 0;
-	bpf_send_signal(SIGKILL);
-	count(CG_STAT_RESUMED_KILL);
-	return 0;
-}
-
 /* -x: remember the arguments of a tracked execve/execveat ... */
 static __always_inline int enter_exec(const char *filename, const char *const *argv, __u32 flags)
 {
@@ -557,9 +537,9 @@ struct file_args {
 	__u32 pad;
 };
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct file_args);
 } pending_files SEC(".maps");
 
@@ -782,15 +762,21 @@ static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 static __always_inline int enter_file(__u32 op, int dfd, const char *name, int dfd2, const char *name2,
 				      __u32 flags, __u32 mode)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
-	struct file_args a = {
-		.name = name, .name2 = name2, .dfd = dfd, .dfd2 = dfd2, .op = op, .flags = flags, .mode = mode,
-	};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct file_args *a;
 
-	if (!files_on || !bpf_map_lookup_elem(&tracked, &tgid))
+	if (!bpf_map_lookup_elem(&tracked, &tgid))
 		return 0;
-	bpf_map_update_elem(&pending_files, &id, &a, BPF_ANY);
+	a = bpf_task_storage_get(&pending_files, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a)
+		return 0;
+	a->name = name;
+	a->name2 = name2;
+	a->dfd = dfd;
+	a->dfd2 = dfd2;
+	a->flags = flags;
+	a->mode = mode;
+	a->op = op; /* last: 0 means nothing pending */
 	return 0;
 }
 
@@ -851,19 +837,22 @@ static __always_inline __u32 op_access(__u32 op)
  */
 static __always_inline int exit_file(long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, zero = 0, rule = 0, action = CG_FACT_NONE, flags = 0, access = 0;
-	struct file_args *ap = bpf_map_lookup_elem(&pending_files, &id);
+	__u32 tgid, zero = 0, rule = 0, action = CG_FACT_NONE, flags = 0, access = 0;
+	struct file_args *ap;
 	bool refused = ret == -EACCES || ret == -EPERM || ret == -EXDEV;
 	struct task_struct *task;
 	struct cg_file_event *e;
 	struct cg_tracked *t;
 	struct file_args a;
 
-	if (!ap)
+	if (!files_on)
+		return 0;
+	ap = bpf_task_storage_get(&pending_files, bpf_get_current_task_btf(), 0, 0);
+	if (!ap || !ap->op)
 		return 0;
 	a = *ap;
-	bpf_map_delete_elem(&pending_files, &id);
+	ap->op = 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (ret < 0 && !refused && !files_all)
 		return 0;
 	t = bpf_map_lookup_elem(&tracked, &tgid);
@@ -1013,124 +1002,128 @@ static __always_inline int exit_file(long ret)
 	return 0;
 }
 
-#define ARG(i) BPF_CORE_READ(ctx, args[i])
+/* The file syscalls, by number: they differ per architecture, and arm64 has only the *at forms. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_open 2
+#define NR_creat 85
+#define NR_unlink 87
+#define NR_rmdir 84
+#define NR_rename 82
+#define NR_truncate 76
+#define NR_openat 257
+#define NR_unlinkat 263
+#define NR_renameat 264
+#define NR_linkat 265
+#define NR_symlinkat 266
+#define NR_fchmodat 268
+#define NR_renameat2 316
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_unlinkat 35
+#define NR_symlinkat 36
+#define NR_linkat 37
+#define NR_renameat 38
+#define NR_truncate 45
+#define NR_fchmodat 53
+#define NR_openat 56
+#define NR_renameat2 276
+#else
+#error "claude-guard: syscall numbers for this architecture are missing"
+#endif
+#define NR_openat2 437
+#define NR_fchmodat2 452
 
-SEC("tp/syscalls/sys_enter_openat")
-int file_enter_openat(struct syscall_trace_enter *ctx)
+#define P1 (long)PT_REGS_PARM1_CORE_SYSCALL(regs)
+#define P2 (long)PT_REGS_PARM2_CORE_SYSCALL(regs)
+#define P3 (long)PT_REGS_PARM3_CORE_SYSCALL(regs)
+#define P4 (long)PT_REGS_PARM4_CORE_SYSCALL(regs)
+#define P5 (long)PT_REGS_PARM5_CORE_SYSCALL(regs)
+
+/* A file syscall of any task: remember it if the task is tracked (enter_file checks). */
+static __always_inline void enter_syscall(struct pt_regs *regs, long id)
 {
-	return enter_file(CG_OP_OPEN, ARG(0), (const char *)ARG(1), 0, NULL, ARG(2), ARG(3));
+	switch (id) {
+	case NR_openat:
+		enter_file(CG_OP_OPEN, P1, (const char *)P2, 0, NULL, P3, P4);
+		break;
+	case NR_openat2: {
+		__u64 how_flags = 0;
+
+		/* struct open_how starts with its u64 flags. */
+		bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)P3);
+		enter_file(CG_OP_OPEN, P1, (const char *)P2, 0, NULL, (__u32)how_flags, 0);
+		break;
+	}
+	case NR_unlinkat:
+		enter_file(P3 & AT_REMOVEDIR ? CG_OP_RMDIR : CG_OP_UNLINK, P1, (const char *)P2, 0, NULL, P3, 0);
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+		enter_file(CG_OP_RENAME, P1, (const char *)P2, P3, (const char *)P4, 0, 0);
+		break;
+	case NR_truncate:
+		enter_file(CG_OP_TRUNCATE, AT_FDCWD, (const char *)P1, 0, NULL, 0, 0);
+		break;
+	case NR_linkat:
+		enter_file(CG_OP_LINK, P1, (const char *)P2, P3, (const char *)P4, P5, 0);
+		break;
+	case NR_symlinkat:
+		/* The new link is the path; the text it points to rides along as name2. */
+		enter_file(CG_OP_SYMLINK, P2, (const char *)P3, 0, (const char *)P1, 0, 0);
+		break;
+	case NR_fchmodat:
+	case NR_fchmodat2:
+		enter_file(CG_OP_CHMOD, P1, (const char *)P2, 0, NULL, 0, P3);
+		break;
+#ifdef NR_open
+	case NR_open:
+		enter_file(CG_OP_OPEN, AT_FDCWD, (const char *)P1, 0, NULL, P2, P3);
+		break;
+	case NR_creat:
+		enter_file(CG_OP_OPEN, AT_FDCWD, (const char *)P1, 0, NULL, 01101 /* O_CREAT|O_WRONLY|O_TRUNC */, P2);
+		break;
+	case NR_unlink:
+		enter_file(CG_OP_UNLINK, AT_FDCWD, (const char *)P1, 0, NULL, 0, 0);
+		break;
+	case NR_rmdir:
+		enter_file(CG_OP_RMDIR, AT_FDCWD, (const char *)P1, 0, NULL, 0, 0);
+		break;
+	case NR_rename:
+		enter_file(CG_OP_RENAME, AT_FDCWD, (const char *)P1, AT_FDCWD, (const char *)P2, 0, 0);
+		break;
+#endif
+	}
 }
 
-SEC("tp/syscalls/sys_enter_openat2")
-int file_enter_openat2(struct syscall_trace_enter *ctx)
+/**
+ * Every syscall's exit: a file call remembered at entry is judged here. One raw tracepoint instead of one
+ * per syscall: attached and detached once (each syscall tracepoint's detach waits for an RCU grace period),
+ * and a task with nothing pending costs one task-storage lookup.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u64 how_flags = 0;
-
-	/* struct open_how starts with its u64 flags. */
-	bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)ARG(2));
-	return enter_file(CG_OP_OPEN, ARG(0), (const char *)ARG(1), 0, NULL, (__u32)how_flags, 0);
+	return exit_file(ret);
 }
 
-SEC("tp/syscalls/sys_enter_open")
-int file_enter_open(struct syscall_trace_enter *ctx)
+/**
+ * A held task resumed by anyone but claude-guard (kill -CONT from the agent)
+ * is killed at its next system call. One load of held_count is all other
+ * tasks pay while nothing is held. With file rules, the entry of a file
+ * syscall is remembered here too (tracked tasks only).
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
-	return enter_file(CG_OP_OPEN, AT_FDCWD, (const char *)ARG(0), 0, NULL, ARG(1), ARG(2));
+	__u32 tgid;
+
+	if (files_on)
+		enter_syscall(regs, id);
+	if (!held_count)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!bpf_map_lookup_elem(&held, &tgid))
+		return 0;
+	bpf_send_signal(SIGKILL);
+	count(CG_STAT_RESUMED_KILL);
+	return 0;
 }
-
-SEC("tp/syscalls/sys_enter_creat")
-int file_enter_creat(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_OPEN, AT_FDCWD, (const char *)ARG(0), 0, NULL, 01101 /* O_CREAT|O_WRONLY|O_TRUNC */, ARG(1));
-}
-
-SEC("tp/syscalls/sys_enter_unlinkat")
-int file_enter_unlinkat(struct syscall_trace_enter *ctx)
-{
-	__u32 op = ARG(2) & AT_REMOVEDIR ? CG_OP_RMDIR : CG_OP_UNLINK;
-
-	return enter_file(op, ARG(0), (const char *)ARG(1), 0, NULL, ARG(2), 0);
-}
-
-SEC("tp/syscalls/sys_enter_unlink")
-int file_enter_unlink(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_UNLINK, AT_FDCWD, (const char *)ARG(0), 0, NULL, 0, 0);
-}
-
-SEC("tp/syscalls/sys_enter_rmdir")
-int file_enter_rmdir(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_RMDIR, AT_FDCWD, (const char *)ARG(0), 0, NULL, 0, 0);
-}
-
-SEC("tp/syscalls/sys_enter_renameat")
-int file_enter_renameat(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_RENAME, ARG(0), (const char *)ARG(1), ARG(2), (const char *)ARG(3), 0, 0);
-}
-
-SEC("tp/syscalls/sys_enter_renameat2")
-int file_enter_renameat2(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_RENAME, ARG(0), (const char *)ARG(1), ARG(2), (const char *)ARG(3), ARG(4), 0);
-}
-
-SEC("tp/syscalls/sys_enter_rename")
-int file_enter_rename(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_RENAME, AT_FDCWD, (const char *)ARG(0), AT_FDCWD, (const char *)ARG(1), 0, 0);
-}
-
-SEC("tp/syscalls/sys_enter_truncate")
-int file_enter_truncate(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_TRUNCATE, AT_FDCWD, (const char *)ARG(0), 0, NULL, 0, 0);
-}
-
-SEC("tp/syscalls/sys_enter_linkat")
-int file_enter_linkat(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_LINK, ARG(0), (const char *)ARG(1), ARG(2), (const char *)ARG(3), ARG(4), 0);
-}
-
-SEC("tp/syscalls/sys_enter_symlinkat")
-int file_enter_symlinkat(struct syscall_trace_enter *ctx)
-{
-	/* The new link is the path; the text it points to rides along as name2. */
-	return enter_file(CG_OP_SYMLINK, ARG(1), (const char *)ARG(2), 0, (const char *)ARG(0), 0, 0);
-}
-
-SEC("tp/syscalls/sys_enter_fchmodat")
-int file_enter_fchmodat(struct syscall_trace_enter *ctx)
-{
-	return enter_file(CG_OP_CHMOD, ARG(0), (const char *)ARG(1), 0, NULL, 0, ARG(2));
-}
-
-SEC("tp/syscalls/sys_exit_openat")
-int file_exit_openat(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_openat2")
-int file_exit_openat2(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_open")
-int file_exit_open(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_creat")
-int file_exit_creat(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_unlinkat")
-int file_exit_unlinkat(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_unlink")
-int file_exit_unlink(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_rmdir")
-int file_exit_rmdir(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_renameat")
-int file_exit_renameat(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_renameat2")
-int file_exit_renameat2(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_rename")
-int file_exit_rename(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_truncate")
-int file_exit_truncate(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_linkat")
-int file_exit_linkat(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_symlinkat")
-int file_exit_symlinkat(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }
-SEC("tp/syscalls/sys_exit_fchmodat")
-int file_exit_fchmodat(struct syscall_trace_exit *ctx) { return exit_file(BPF_CORE_READ(ctx, ret)); }

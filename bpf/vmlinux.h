@@ -37,8 +37,11 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_RINGBUF = 27,
+	BPF_MAP_TYPE_TASK_STORAGE = 29,
 };
 enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2 };
+enum { BPF_F_NO_PREALLOC = 1 };
+enum { BPF_LOCAL_STORAGE_GET_F_CREATE = 1 };
 enum { BPF_RB_AVAIL_DATA = 0, BPF_RB_RING_SIZE = 1 };
 enum { BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2 };
 
@@ -101,6 +104,11 @@ struct linux_binprm { struct file *file; const char *filename; };
 struct trace_entry { unsigned short type; unsigned char flags; unsigned char preempt_count; int pid; };
 struct syscall_trace_enter { struct trace_entry ent; int nr; unsigned long args[]; };
 struct syscall_trace_exit { struct trace_entry ent; int nr; long ret; };
+/* User registers, as a uprobe (claude_guard_ssl.bpf.c) and a syscall tracepoint (the file calls) see them:
+ * the fields bpf_tracing.h's PT_REGS_PARM*, PT_REGS_PARM*_CORE_SYSCALL and PT_REGS_RC read. arm64 reads
+ * user_pt_regs (and orig_x0 through its own pt_regs___arm64 flavour). */
+struct pt_regs { unsigned long di, si, dx, cx, ax, r8, r10; };     /* x86 */
+struct user_pt_regs { unsigned long long regs[31]; };             /* arm64 */
 
 #pragma clang attribute pop
 

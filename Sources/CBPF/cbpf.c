@@ -76,32 +76,6 @@ const char *cg_bpf_last_log(void)
 	return last_log;
 }
 
-/* Whether this kernel has the syscall tracepoint (open, unlink, rename ... are x86-only). */
-static bool has_syscall_tp(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s", name);
-	if (access(path, F_OK) == 0)
-		return true;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/syscalls/%s", name);
-	return access(path, F_OK) == 0;
-}
-
-/* File programs load only with file rules or --files, and only for the syscalls this kernel has. */
-static void set_file_autoload(struct claude_guard_bpf *skel, bool on)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *sec = bpf_program__section_name(prog);
-
-		if (strncmp(sec, "tp/syscalls/", 12) != 0 || strncmp(bpf_program__name(prog), "file_", 5) != 0)
-			continue;
-		bpf_program__set_autoload(prog, on && has_syscall_tp(sec + 12));
-	}
-}
-
 int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 {
 	struct cg_bpf *bpf;
@@ -129,10 +103,10 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	bpf_program__set_autoload(bpf->skel->progs.handle_enter_execveat, cfg->fails);
 	bpf_program__set_autoload(bpf->skel->progs.handle_exit_execve, cfg->fails);
 	bpf_program__set_autoload(bpf->skel->progs.handle_exit_execveat, cfg->fails);
-	bpf_program__set_autoload(bpf->skel->progs.handle_sys_enter, cfg->enforce);
+	bpf_program__set_autoload(bpf->skel->progs.handle_sys_enter, cfg->enforce || cfg->files);
+	bpf_program__set_autoload(bpf->skel->progs.handle_sys_exit, cfg->files);
 	bpf->skel->rodata->files_on = cfg->files;
 	bpf->skel->rodata->files_all = cfg->files_all;
-	set_file_autoload(bpf->skel, cfg->files);
 	err = claude_guard_bpf__load(bpf->skel);
 	if (err) {
 		claude_guard_bpf__destroy(bpf->skel);
@@ -561,4 +535,10 @@ const char *cg_strerror(int err)
 	if (libbpf_strerror(err, buf, sizeof(buf)))
 		snprintf(buf, sizeof(buf), "%s", strerror(err));
 	return buf;
+}
+
+/* For the HTTPS capture object (cssl.c), which shares the tracked set. */
+int cg_bpf_tracked_fd(cg_bpf *bpf)
+{
+	return bpf_map__fd(bpf->skel->maps.tracked);
 }
