@@ -10,4 +10,7 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null || \
 		echo "bench: could not install$missing; those peers are skipped" >&2
 fi
-exec python3 "$here/run.py" "${BIN:-$here/../.build/release/claude-guard}" "$@"
+bin="${BIN:-$here/../.build/release/claude-guard}"
+python3 "$here/run.py" "$bin" "$@"
+# File rules: a build in the workspace with and without them, and the kernel time per file call.
+python3 "$here/files/run.py" "$bin" | tee "$here/out/files.md"
