@@ -152,7 +152,7 @@ final class CheckTestLintGoldenTests: XCTestCase {
         XCTAssertEqual(key.exitCode, 1)
         let ssh = PolicyTool.checkFile(
             policy: strict, access: .read, path: "~/.ssh/id_ed25519", process: "ssh", workspace: ws)
-        XCTAssertEqual(ssh.stdout, "allow credential-programs: read \(home)/.ssh/id_ed25519 by ssh\n")
+        XCTAssertEqual(ssh.stdout, "allow ssh-keys: read \(home)/.ssh/id_ed25519 by ssh\n")
         XCTAssertEqual(ssh.exitCode, 0)
         let rc = PolicyTool.checkFile(policy: strict, access: .write, path: "~/.bashrc", process: nil, workspace: ws)
         XCTAssertEqual(rc.stdout, "kill persistence-files (critical): write \(home)/.bashrc\n")
@@ -235,7 +235,7 @@ final class CheckTestLintGoldenTests: XCTestCase {
     func testLintCleanAndInvalid() throws {
         let ok = PolicyTool.lint(paths: [PolicyShippedTests.policyPath("default.yaml")])
         XCTAssertEqual(ok.exitCode, 0)
-        XCTAssertTrue(ok.stdout.hasSuffix("default.yaml: ok (18 rules, 7 file rules, 123 tests)\n"), ok.stdout)
+        XCTAssertTrue(ok.stdout.hasSuffix("default.yaml: ok (18 rules, 10 file rules, 125 tests)\n"), ok.stdout)
         let bad = try write("b.yaml", "version: 1\nrules:\n  - id: a\n    match: { comand: rm }\n    action: kill\n")
         let out = PolicyTool.lint(paths: [bad])
         XCTAssertEqual(out.exitCode, 2)
