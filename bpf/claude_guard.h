@@ -249,4 +249,66 @@ _Static_assert(sizeof(struct cg_ftree) == 4 + 2 * CG_FNAME_PAT, "cg_ftree layout
 _Static_assert(sizeof(struct cg_file_event) % 8 == 0, "cg_file_event padding");
 #endif
 
+/* ==== HTTPS plaintext capture: claude_guard_ssl.bpf.c and Sources/CBPF/cssl.c ==== */
+
+/* Plaintext bytes copied per SSL call; a call that moved more is flagged truncated. */
+#define CG_SSL_DATA_MAX 16384
+
+/* Record types on the SSL object's own ring buffer (apart from enum cg_event_type's). */
+enum cg_ssl_event_type {
+	CG_EVENT_SSL_DATA = 16,    /* plaintext of one SSL_read/SSL_write call */
+	CG_EVENT_SSL_LINKMAP = 17, /* the dynamic loader of a tracked process changed its link map */
+};
+
+/* The probed OpenSSL functions (index of the uprobe and uretprobe pair). */
+enum cg_ssl_func {
+	CG_SSL_FN_READ = 0,     /* int SSL_read(SSL *, void *buf, int num) */
+	CG_SSL_FN_WRITE = 1,    /* int SSL_write(SSL *, const void *buf, int num) */
+	CG_SSL_FN_READ_EX = 2,  /* int SSL_read_ex(SSL *, void *buf, size_t num, size_t *readbytes) */
+	CG_SSL_FN_WRITE_EX = 3, /* int SSL_write_ex(SSL *, const void *buf, size_t num, size_t *written) */
+	CG_SSL_FN_MAX = 4,
+};
+
+/* Flags of an SSL data record. */
+enum cg_ssl_flags {
+	CG_SSL_WRITE = 1 << 0,       /* bytes the process sent (else bytes it received) */
+	CG_SSL_TRUNCATED = 1 << 1,   /* the call moved more than CG_SSL_DATA_MAX bytes: data is the head */
+	CG_SSL_COPY_FAILED = 1 << 2, /* the bytes could not be read from the process (none in data) */
+};
+
+/* Indexes of the per-CPU counters in the SSL object's `ssl_stats` map. */
+enum cg_ssl_stat {
+	CG_SSL_STAT_LOST = 0,      /* records the ring buffer had no room for */
+	CG_SSL_STAT_CALLS = 1,     /* calls of tracked processes that moved bytes */
+	CG_SSL_STAT_TRUNCATED = 2, /* of those, calls longer than CG_SSL_DATA_MAX */
+	CG_SSL_STAT_MAX = 3,
+};
+
+/* One SSL_read/SSL_write call of a tracked process, at its return. Variable
+ * length: data is last and only data_len bytes of it are sent. A link-map
+ * record is the head alone (len, data_len 0). */
+struct cg_ssl_event {
+	struct cg_header hdr;           /* pid: tgid */
+	unsigned int tid;
+	unsigned int root;              /* the tracked root of the process */
+	unsigned int func;              /* enum cg_ssl_func */
+	unsigned int flags;             /* enum cg_ssl_flags */
+	unsigned long long ssl;         /* the SSL object: one TLS connection of the process, both directions */
+	unsigned long long len;         /* bytes the call moved */
+	unsigned int data_len;          /* bytes copied into data (<= CG_SSL_DATA_MAX) */
+	unsigned int pad;
+	unsigned long long latency_ns;  /* call entry to return */
+	char comm[CG_COMM_LEN];
+	char data[CG_SSL_DATA_MAX];
+};
+
+#define CG_SSL_HEAD_SIZE (sizeof(struct cg_ssl_event) - CG_SSL_DATA_MAX)
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct cg_ssl_event) % 8 == 0, "cg_ssl_event padding");
+_Static_assert(__builtin_offsetof(struct cg_ssl_event, data) == CG_SSL_HEAD_SIZE, "data last");
+_Static_assert(CG_SSL_HEAD_SIZE == 80, "cg_ssl_event layout");
+#endif
+/* ==== end of HTTPS plaintext capture ==== */
+
 #endif /* CLAUDE_GUARD_H */
