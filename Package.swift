@@ -24,9 +24,11 @@ let package = Package(
         // Policy language, shell parser, evaluator, event model and formatting. Never imports libbpf.
         .target(
             name: "GuardCore",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["CZlib", .product(name: "Yams", package: "Yams")],
             resources: [.embedInCode("Resources/default.yaml")]
         ),
+        // zlib (gzip and deflate HTTP bodies of the HTTPS capture), the system's library.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // libbpf, the generated skeleton and the header shared with the kernel programs.
         .target(
             name: "CBPF",
@@ -36,6 +38,6 @@ let package = Package(
         .target(name: "GuardKernel", dependencies: ["CBPF", "GuardCore"]),
         .testTarget(name: "GuardCoreTests", dependencies: ["GuardCore"]),
         // Root-only: loads the real programs and runs real commands under the built binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["GuardCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["GuardCore", "GuardKernel"]),
     ]
 )
