@@ -27,7 +27,7 @@ struct ClaudeGuard: ParsableCommand {
             Exit codes: 0 ok; 3 violations recorded; run: the command's status otherwise
             (128+signal when killed); 1, 2, 77, 126, 127: errors of claude-guard itself.
             """,
-        subcommands: [Watch.self, Run.self, Check.self, Test.self, Lint.self, Resume.self, KillHeld.self],
+        subcommands: [Watch.self, Run.self, Check.self, Test.self, Lint.self, Resume.self, KillHeld.self, Hook.self, Import.self, Init.self],
         defaultSubcommand: Watch.self
     )
 }
