@@ -5,8 +5,8 @@ import GuardCore
     import Glibc
 #endif
 
-/// Prints an output (stdout, then stderr) and exits with its code.
-private func finishHook(_ out: PolicyTool.Output) throws -> Never {
+/// Writes an output: stdout, then stderr, retrying short writes.
+private func writeOut(_ out: PolicyTool.Output) {
     for (fd, text) in [(Int32(1), out.stdout), (Int32(2), out.stderr)] where !text.isEmpty {
         let bytes = Array(text.utf8)
         var off = 0
@@ -17,6 +17,11 @@ private func finishHook(_ out: PolicyTool.Output) throws -> Never {
             off += n
         }
     }
+}
+
+/// Prints an output and exits with its code.
+private func finishHook(_ out: PolicyTool.Output) throws -> Never {
+    writeOut(out)
     throw ExitCode(out.exitCode)
 }
 
@@ -78,6 +83,16 @@ struct Hook: ParsableCommand {
     var noLink = false
 
     func run() throws {
+        Hook.execute(
+            Hook.options(policy: policy, workspace: workspace, failClosed: failClosed, log: log, noLink: noLink))
+    }
+
+    /// The options of one call, from the flags and `$CLAUDE_PROJECT_DIR`.
+    static func options(
+        policy: String?, workspace: String?, failClosed: Bool, log: String?, noLink: Bool
+    )
+        -> HookTool.Options
+    {
         var o = HookTool.Options()
         o.policyPath = policy
         o.projectDir = environment("CLAUDE_PROJECT_DIR")
@@ -85,23 +100,67 @@ struct Hook: ParsableCommand {
         o.failClosed = failClosed
         o.logPath = log
         if noLink { o.linkDirectory = nil }
+        return o
+    }
+
+    /// Reads the call from stdin, judges it, prints the answer and exits with its code.
+    static func execute(_ o: HookTool.Options) -> Never {
         var input: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
+        var out: PolicyTool.Output?
+        while out == nil {
             let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n < 0 {
-                try finishHook(HookTool.failure(.unreadableInput(String(cString: strerror(errno))), options: o))
-            }
-            if n == 0 { break }
-            input.append(contentsOf: chunk[0..<n])
-            if input.count > HookInput.maxBytes {
-                try finishHook(
-                    HookTool.failure(.unreadableInput("more than \(HookInput.maxBytes >> 20) MiB on stdin"), options: o)
-                )
+                out = HookTool.failure(.unreadableInput(String(cString: strerror(errno))), options: o)
+            } else if n == 0 {
+                out = HookTool.run(input: input, options: o)
+            } else {
+                input.append(contentsOf: chunk[0..<n])
+                if input.count > HookInput.maxBytes {
+                    out = HookTool.failure(
+                        .unreadableInput("more than \(HookInput.maxBytes >> 20) MiB on stdin"), options: o)
+                }
             }
         }
-        try finishHook(HookTool.run(input: input, options: o))
+        let result = out ?? PolicyTool.Output(exitCode: 1)
+        writeOut(result)
+        Glibc.exit(result.exitCode)
+    }
+
+    /// `claude-guard hook FLAGS` read without ArgumentParser, whose first parse in a process costs ~5 ms of the
+    /// hook's ~10 (runtime conformance look-ups over every subcommand); nil when an argument is not one of
+    /// `Hook`'s own flags exactly as written below (`--help`, `--policy=FILE`, a typo), which then go to
+    /// ArgumentParser as usual.
+    static func fastOptions(_ args: ArraySlice<String>) -> HookTool.Options? {
+        var policy: String?
+        var workspace: String?
+        var log: String?
+        var failClosed = false
+        var noLink = false
+        var it = args.makeIterator()
+        while let a = it.next() {
+            switch a {
+            case "--fail-closed": failClosed = true
+            case "--no-link": noLink = true
+            case "--policy", "--workspace", "--log":
+                guard let v = it.next(), !v.hasPrefix("-") else { return nil }
+                if a == "--policy" { policy = v } else if a == "--workspace" { workspace = v } else { log = v }
+            default: return nil
+            }
+        }
+        return options(policy: policy, workspace: workspace, failClosed: failClosed, log: log, noLink: noLink)
+    }
+}
+
+extension ClaudeGuard {
+    /// The entry point: `claude-guard hook` with its plain flags straight to `Hook.execute` (Claude Code starts
+    /// one process per tool call, within a 15 ms budget); everything else, `hook --help` included, through
+    /// ArgumentParser (`main(nil)`), exactly as without this.
+    static func main() {
+        let args = CommandLine.arguments.dropFirst()
+        if args.first == "hook", let o = Hook.fastOptions(args.dropFirst()) { Hook.execute(o) }
+        main(nil)
     }
 }
 
