@@ -16,8 +16,9 @@ const volatile bool enforce = false;             /* false: audit, never signal *
 const volatile __u32 default_verdict = CG_VERDICT_PASS; /* file not in `verdicts` */
 const volatile __u32 unreported_verdict = CG_VERDICT_KILL; /* hold impossible: ring full */
 
-/* Set by the watchdog when the guard is gone: report, never hold or kill. */
-__u32 disabled = 0;
+/* Set by the watchdog when the guard is lost: nobody decides holds any more, so what would be held gets
+ * unreported_verdict (on_timeout) in the kernel; kills stay kills. */
+__u32 orphaned = 0;
 
 /* Held tasks right now; sys_enter returns at once while it is 0. Whoever
  * deletes a `held` entry (kernel or user space) decrements it. */
@@ -289,8 +290,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	/* Verdict by the executed file's identity (device, inode), never by name. */
 	__u32 *v = bpf_map_lookup_elem(&verdicts, &key);
 	verdict = v ? *v : default_verdict;
-	if (disabled)
-		verdict = CG_VERDICT_PASS;
+	if (orphaned && verdict == CG_VERDICT_HOLD)
+		verdict = unreported_verdict;
 	size = CG_EXEC_HEAD_SIZE + argv_len;
 
 	if (enforce && verdict == CG_VERDICT_HOLD) {
@@ -982,7 +983,9 @@ static __always_inline int exit_file(long ret)
 	e->rule = rule;
 	e->action = action;
 
-	if (enforce && !disabled && ret >= 0) {
+	if (orphaned && action == CG_FACT_ASK)
+		action = unreported_verdict == CG_VERDICT_KILL ? CG_FACT_KILL : CG_FACT_NONE;
+	if (enforce && ret >= 0) {
 		if (action == CG_FACT_KILL || action == CG_FACT_DENY) {
 			bpf_send_signal(SIGKILL);
 			flags |= CG_FF_KILLED;

@@ -181,6 +181,11 @@ int cg_bpf_track(cg_bpf *bpf, uint32_t tgid, uint32_t root, uint32_t landlocked)
 	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.tracked), &tgid, &t, BPF_ANY) ? -errno : 0;
 }
 
+int cg_bpf_untrack(cg_bpf *bpf, uint32_t tgid)
+{
+	return bpf_map_delete_elem(bpf_map__fd(bpf->skel->maps.tracked), &tgid) ? -errno : 0;
+}
+
 int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max)
 {
 	int fd = bpf_map__fd(bpf->skel->maps.tracked), n = 0;
@@ -241,6 +246,17 @@ void cg_bpf_set_file_globals(cg_bpf *bpf, uint64_t strict, uint64_t named, uint3
 	__atomic_store_n(&bpf->skel->bss->frule_access, access, __ATOMIC_SEQ_CST);
 }
 
+int cg_bpf_freeze_file_rules(cg_bpf *bpf)
+{
+	struct bpf_map *maps[] = { bpf->skel->maps.ftrees, bpf->skel->maps.fnames, bpf->skel->maps.ftree_info,
+				   bpf->skel->maps.frules, bpf->skel->maps.fprocs };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (bpf_map_freeze(bpf_map__fd(maps[i])))
+			return -errno;
+	return 0;
+}
+
 uint64_t cg_name_hash(const char *name, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -274,6 +290,76 @@ int cg_bpf_release_all(cg_bpf *bpf, bool kill_held)
 	return n;
 }
 
+/* Tracked tasks under root (0: any), for the watchdog: how many there are, and SIGKILL each if asked. */
+static int tracked_sweep(cg_bpf *bpf, uint32_t root, bool kill_them)
+{
+	int fd = bpf_map__fd(bpf->skel->maps.tracked), n = 0;
+	uint32_t key, next;
+	struct cg_tracked t;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &t) || (root && t.root != root))
+			continue;
+		/* A tgid whose process is gone (its exit was missed) is forgotten. */
+		if (kill(key, kill_them ? SIGKILL : 0) && errno == ESRCH) {
+			bpf_map_delete_elem(fd, &key);
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
+/**
+ * In the forked watchdog: close every inherited descriptor but stderr, the guard's pipe and the BPF objects
+ * (programs, maps, links, perf events). A descriptor someone waits on for the guard's end (a launcher's
+ * pipe, Foundation's process monitor) must not be held open by the watchdog. Raw syscalls only: this runs
+ * between fork and _exit of a process that may have had other threads.
+ */
+static void keep_only_bpf_fds(int keep)
+{
+	char buf[4096], link[64], target[64];
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n;
+
+	if (dir < 0)
+		return;
+	while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
+				(void *)(buf + off);
+			int fd = atoi(d->name);
+			ssize_t len;
+
+			off += d->reclen;
+			if (d->name[0] < '0' || d->name[0] > '9' || fd == dir || fd == keep || fd == STDERR_FILENO)
+				continue;
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			len = readlink(link, target, sizeof(target) - 1);
+			target[len > 0 ? len : 0] = 0;
+			if (strstr(target, "bpf") || strstr(target, "perf_event"))
+				continue;
+			close(fd);
+		}
+	}
+	close(dir);
+}
+
+static void watchdog_say(const char *s)
+{
+	(void)!write(STDERR_FILENO, s, strlen(s));
+}
+
+/**
+ * The watchdog: a forked companion that holds the programs, links and maps too, so they stay attached when
+ * the guard dies. The guard writes 'r' + the root of a `run` tree, and 'q' before a clean exit. End of file
+ * without 'q' means the guard was lost (even by SIGKILL): the kernel is told (orphaned), so what it would
+ * hold gets on_timeout in the kernel and kills stay kills; held tasks get on_timeout now; a `run` tree is
+ * killed whole; an attached tree stays guarded this way until its last process exits.
+ */
 pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 {
 	int p[2];
@@ -289,6 +375,8 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		return err;
 	}
 	if (pid == 0) {
+		uint32_t run_root = 0;
+		bool clean = false;
 		char c;
 		ssize_t n;
 
@@ -297,17 +385,56 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		signal(SIGTERM, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
 		close(p[1]);
-		do {
+		keep_only_bpf_fds(p[0]);
+		for (;;) {
 			n = read(p[0], &c, 1);
-		} while (n > 0 || (n < 0 && errno == EINTR));
-		/* The guard is gone: hold nothing more, then resolve what is held. */
-		__atomic_store_n(&bpf->skel->bss->disabled, 1, __ATOMIC_SEQ_CST);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			if (c == 'q')
+				clean = true;
+			else if (c == 'r' && read(p[0], &run_root, sizeof(run_root)) != sizeof(run_root))
+				break;
+		}
+		if (clean)
+			_exit(0);
+		__atomic_store_n(&bpf->skel->bss->orphaned, 1, __ATOMIC_SEQ_CST);
+		watchdog_say("claude-guard: the guard was lost: the kernel keeps enforcing (holds get on_timeout, kills "
+			     "stay kills)\n");
 		cg_bpf_release_all(bpf, kill_held);
+		if (run_root) {
+			/* A `run` tree without its guard ends: kill until nothing of it is left. */
+			watchdog_say("claude-guard: killing the guarded command's tree\n");
+			while (tracked_sweep(bpf, run_root, true) > 0)
+				usleep(20000);
+		} else {
+			/* Nothing more to say: let go of stderr, whoever reads it may be waiting for its end. */
+			close(STDERR_FILENO);
+			while (tracked_sweep(bpf, 0, false) > 0) {
+				cg_bpf_release_all(bpf, kill_held);
+				usleep(100000);
+			}
+		}
 		_exit(0);
 	}
 	close(p[0]);
 	*alive = p[1];
 	return pid;
+}
+
+int cg_watchdog_tell_root(int alive, uint32_t root)
+{
+	char msg[1 + sizeof(root)] = { 'r' };
+
+	memcpy(msg + 1, &root, sizeof(root));
+	return write(alive, msg, sizeof(msg)) == sizeof(msg) ? 0 : -errno;
+}
+
+void cg_watchdog_release(int alive)
+{
+	(void)!write(alive, "q", 1);
+	close(alive);
 }
 
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid)

@@ -104,7 +104,7 @@ public final class BPFGuard {
 
     deinit {
         if let w = watchdog {
-            close(w.fd)  // the watchdog wakes, finds nothing held, exits
+            cg_watchdog_release(w.fd)  // a goodbye: the watchdog leaves without acting
             waitpid(w.pid, nil, 0)
         }
         cg_bpf_destroy(bpf)
@@ -124,7 +124,16 @@ public final class BPFGuard {
     }
 
     /// Whether any process under root is still tracked (stops at the first).
-    public func tracksAny(root: Int32) -> Bool { !tracked(root: root, limit: 1).isEmpty }
+    ///
+    /// A tracked PID whose process is gone (it exited between a /proc scan and being tracked, so the kernel
+    /// never saw its exit) is forgotten here, or the tree would never be seen to end.
+    public func tracksAny(root: Int32) -> Bool {
+        for pid in tracked(root: root) {
+            if kill(pid, 0) == 0 || errno != ESRCH { return true }
+            cg_bpf_untrack(bpf, UInt32(bitPattern: pid))
+        }
+        return false
+    }
 
     /// Sets the kernel verdict for an executable file identity.
     public func setVerdict(_ file: FileIdentity, _ verdict: KernelVerdict) throws {
@@ -147,6 +156,11 @@ public final class BPFGuard {
     public func releaseAll(kill: Bool) -> Int { Int(cg_bpf_release_all(bpf, kill)) }
 
     private var watchdog: (pid: Int32, fd: Int32)?
+
+    /// Tells the watchdog the root of the tree `run` launched: it is killed whole if the guard is lost.
+    public func watchdogGuards(root: Int32) {
+        if let w = watchdog { _ = cg_watchdog_tell_root(w.fd, UInt32(bitPattern: root)) }
+    }
 
     /// Forgets a held process so it may run; true if it was held.
     @discardableResult

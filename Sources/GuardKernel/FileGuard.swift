@@ -83,19 +83,23 @@ public final class FileGuard {
     /// done. Held calls are resumed or killed here; refused calls of `kill` rules get their SIGKILL here.
     public func handle(_ e: FileEvent, processPath: String?, workspace: String?) -> Violation? {
         var rule: FileRule?
-        var matchedPath = e.fullPath
+        // A path call is judged where the kernel resolved it for that process: symlinks in its directories
+        // seen through (`WS/link/f` is the file the link points into), from the process's root.
+        let path = e.relative ? Self.resolve(e.fullPath, pid: e.pid) : e.fullPath
+        let path2 = e.fullPath2.map { Self.resolve($0, pid: e.pid) }
+        var matchedPath = path
         if let k = e.kernelRule, k < plan.rules.count {
             rule = policy.fileRules[plan.rules[k].index]
         } else {
             for a in e.access {
-                if let r = policy.judgeFile(path: e.fullPath, access: a, processPath: processPath, workspace: workspace),
+                if let r = policy.judgeFile(path: path, access: a, processPath: processPath, workspace: workspace),
                     rule.map({ $0.action < r.action }) ?? true
                 {
                     rule = r
                 }
             }
             // A rename or link also creates its target: judged as the same access there.
-            if let p2 = e.fullPath2 {
+            if let p2 = path2 {
                 for a in e.access {
                     if let r = policy.judgeFile(path: p2, access: a, processPath: processPath, workspace: workspace),
                         rule.map({ $0.action < r.action }) ?? true
@@ -136,6 +140,18 @@ public final class FileGuard {
         return Violation(
             rule: r.id, action: r.action.rawValue, enforced: enforced, severity: (r.severity ?? .medium).rawValue,
             policy: policy.name, matched: "\(accessText) \(matchedPath)", description: r.description)
+    }
+
+    /// `path` with the symlinks of its directory resolved as the process sees them (its root), or as the
+    /// guard sees them once the process is gone; the last name is kept (it may be gone, or be a link itself).
+    static func resolve(_ path: String, pid: Int32) -> String {
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let parent = slash == path.startIndex ? "/" : String(path[..<slash])
+        let leaf = String(path[path.index(after: slash)...])
+        let root = "/proc/\(pid)/root"
+        let viaRoot = realPath(root).map { $0 == "/" ? "" : root }
+        guard let dir = realPath((viaRoot ?? "") + parent) else { return path }
+        return (dir == "/" ? "" : dir) + "/" + leaf
     }
 
     /// Whether the call changed the file before the process could be stopped (a path call that succeeded, or
@@ -223,6 +239,7 @@ extension BPFGuard {
             }
         }
         cg_bpf_set_file_globals(bpf, strict, named, access, !plan.processSets.isEmpty)
+        try check(cg_bpf_freeze_file_rules(bpf), "freeze the file rules")
     }
 
     static func kernelAction(_ a: FileAction) -> UInt32 {

@@ -216,6 +216,7 @@ public final class GuardSession {
             waitpid(child, nil, 0)
             throw error
         }
+        guardBPF.watchdogGuards(root: child)
         announce("guarding `\(command.joined(separator: " "))` (PID \(child))")
         let execErr = cg_gate_open(gate, report)
         if execErr != 0 {

@@ -65,6 +65,8 @@ int cg_bpf_set_tree(cg_bpf *bpf, uint32_t bit, const struct cg_ftree *tree);
 int cg_bpf_set_file_rule(cg_bpf *bpf, uint32_t index, const struct cg_frule *rule);
 /* Publish the rules: until this is called with a non-zero access set, no file call is judged. */
 void cg_bpf_set_file_globals(cg_bpf *bpf, uint64_t strict, uint64_t named, uint32_t access, bool procs);
+/* Make the file-rule maps read-only for user space (a root agent needs more than one map update). */
+int cg_bpf_freeze_file_rules(cg_bpf *bpf);
 /* FNV-1a 64 of a name, as the kernel side hashes names for `fnames`. */
 uint64_t cg_name_hash(const char *name, size_t len);
 
@@ -73,6 +75,8 @@ uint64_t cg_name_hash(const char *name, size_t len);
 int cg_landlock_abi(void);
 int cg_landlock_ruleset(uint64_t handled);
 int cg_landlock_allow(int ruleset, const char *path, uint64_t access);
+/* Forget a tracked tgid (a process that is gone without the kernel seeing its exit). */
+int cg_bpf_untrack(cg_bpf *bpf, uint32_t tgid);
 /* Tasks in the tracked map under root (0: any). Fills up to max tgids. */
 int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max);
 int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verdict);
@@ -87,12 +91,18 @@ int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX]);
 const char *cg_strerror(int err);
 
 /*
- * Fork the watchdog: a companion that keeps the maps open and, once the guard
- * is gone (its end of a pipe closes, even after SIGKILL), stops all holding and
- * gives every held task the on-timeout action (kill, or resume). Returns the
- * watchdog's pid or -errno; *alive is the guard's end of the pipe.
+ * Fork the watchdog: a companion that keeps the programs and maps, and once the
+ * guard is lost (its end of a pipe closes without a goodbye, even after
+ * SIGKILL) fails closed: the kernel gives what it would hold the on-timeout
+ * action, held tasks get it now, a `run` tree is killed, an attached tree stays
+ * guarded until it exits. Returns the watchdog's pid or -errno; *alive is the
+ * guard's end of the pipe.
  */
 pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive);
+/* Tell the watchdog the root of the tree `run` launched (killed whole if the guard is lost). */
+int cg_watchdog_tell_root(int alive, uint32_t root);
+/* A clean exit: the watchdog leaves without acting; closes alive. */
+void cg_watchdog_release(int alive);
 /* Resolve every held task now (kill, or resume), as the watchdog would. Returns how many. */
 int cg_bpf_release_all(cg_bpf *bpf, bool kill_held);
 
