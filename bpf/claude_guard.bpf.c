@@ -31,6 +31,15 @@ struct {
 	__type(value, struct cg_tracked);
 } tracked SEC(".maps");
 
+/* The program each tracked process runs, by the file it exec'd: a script, not its interpreter (`aws` is a
+ * Python script; a file rule's process exception names the script). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tgid */
+	__type(value, struct cg_ident);
+} proc_ident SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
@@ -254,6 +263,14 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	dentry = BPF_CORE_READ(file, f_path.dentry);
 	file_key(BPF_CORE_READ(file, f_inode), &key);
 	e->file = key;
+	{
+		/* What was exec'd by name: the script itself when an interpreter runs it. */
+		struct file *x = bpf_core_field_exists(bprm->executable) ? BPF_CORE_READ(bprm, executable) : NULL;
+		struct inode *xi = BPF_CORE_READ(x ? x : file, f_inode);
+		struct cg_ident id = { .dev = BPF_CORE_READ(xi, i_sb, s_dev), .ino = BPF_CORE_READ(xi, i_ino) };
+
+		bpf_map_update_elem(&proc_ident, &tgid, &id, BPF_ANY);
+	}
 	/* Unhashed: unlinked after open, or never linked (memfd). */
 	if (!BPF_CORE_READ(dentry, d_hash.pprev))
 		flags |= CG_FLAG_DELETED;
@@ -351,6 +368,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	if (bpf_map_delete_elem(&held, &tgid) == 0)
 		__sync_fetch_and_add(&held_count, -1);
 	bpf_map_delete_elem(&tracked, &tgid);
+	bpf_map_delete_elem(&proc_ident, &tgid);
 	if (bpf_ringbuf_output(&events, &e, sizeof(e), wakeup_flags(false)))
 		count(CG_STAT_LOST);
 	return 0;
@@ -469,6 +487,7 @@ int handle_exit_execveat(struct syscall_trace_exit *ctx)
 #define O_PATH 010000000
 #define S_IFMT 0170000
 #define S_IFDIR 0040000
+#define S_IFREG 0100000
 #define FMODE_CREATED 0x100000
 #define EPERM 1
 #define EACCES 13
@@ -729,17 +748,23 @@ static __always_inline __u32 judge(__u32 access, __u64 cov, __u32 *rule)
 	struct judging j = { .cov = cov, .access = access };
 
 	if (frule_procs) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		struct file *exe = BPF_CORE_READ(task, mm, exe_file);
-		struct cg_ident k = {};
+		/* The program by the file its exec named (a script), else (seeded before attach) its executable. */
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		struct cg_ident k = {}, *x = bpf_map_lookup_elem(&proc_ident, &tgid);
 		__u64 *p;
 
-		if (exe) {
-			ident_of(BPF_CORE_READ(exe, f_path.dentry), &k);
-			p = bpf_map_lookup_elem(&fprocs, &k);
-			if (p)
-				j.procs = *p;
+		if (x) {
+			k = *x;
+		} else {
+			struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+			struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+
+			if (exe)
+				ident_of(BPF_CORE_READ(exe, f_path.dentry), &k);
 		}
+		p = bpf_map_lookup_elem(&fprocs, &k);
+		if (p)
+			j.procs = *p;
 	}
 	bpf_loop(CG_FRULES_MAX, judge_step, &j, 0);
 	*rule = j.rule;
@@ -886,14 +911,17 @@ static __always_inline int exit_file(long ret)
 		access = acc == O_WRONLY ? CG_ACC_WRITE : acc == O_RDWR ? CG_ACC_READ | CG_ACC_WRITE : CG_ACC_READ;
 		d = BPF_CORE_READ(f, f_path.dentry);
 		m = BPF_CORE_READ(f, f_path.mnt);
-		if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFDIR) {
+		__u32 ifmt = BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
+
+		if (ifmt == S_IFDIR) {
 			/* Listing a directory reads no file's bytes. */
 			flags |= CG_FF_DIR;
 			access = 0;
 		} else if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) {
 			flags |= CG_FF_CREATED;
 			access |= CG_ACC_CREATE;
-		} else if ((a.flags & O_TRUNC) && (access & CG_ACC_WRITE)) {
+		} else if ((a.flags & O_TRUNC) && (access & CG_ACC_WRITE) && ifmt == S_IFREG) {
+			/* Only a regular file loses bytes to O_TRUNC (`> /dev/null` truncates nothing). */
 			access |= CG_ACC_TRUNCATE;
 		}
 		if (access & frule_access) {

@@ -92,6 +92,7 @@ struct task_struct {
 	pid_t pid;
 	pid_t tgid;
 	struct task_struct *real_parent;
+	struct task_struct *group_leader;
 	struct mm_struct *mm;
 	struct fs_struct *fs;
 	struct files_struct *files;
@@ -100,7 +101,7 @@ struct task_struct {
 	u64 start_time;
 	char comm[16];
 };
-struct linux_binprm { struct file *file; const char *filename; };
+struct linux_binprm { struct file *file; struct file *executable; const char *filename; };
 struct trace_entry { unsigned short type; unsigned char flags; unsigned char preempt_count; int pid; };
 struct syscall_trace_enter { struct trace_entry ent; int nr; unsigned long args[]; };
 struct syscall_trace_exit { struct trace_entry ent; int nr; long ret; };

@@ -75,6 +75,8 @@ public final class GuardSession {
     private let audit: Bool
     /// File rules on the kernel side; made once the workspace is known.
     private var fileGuard: FileGuard?
+    /// The file each live process exec'd by name (a script, not its interpreter), for file rules' `process`.
+    private var programOf: [Int32: String] = [:]
 
     /// Loads and attaches everything; nothing is tracked yet.
     ///
@@ -328,6 +330,7 @@ public final class GuardSession {
         switch event {
         case .exec(let e):
             if case .failed = e.kind { summary.execFailures += 1 } else { summary.execs += 1 }
+            if fileGuard != nil, case .exec = e.kind { programOf[e.pid] = Self.program(e) }
             let violation = enforcer.handle(e)
             if e.held {
                 let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
@@ -363,6 +366,7 @@ public final class GuardSession {
             handleFile(f)
         case .exit(let x):
             enforcer.exited(x.pid)
+            programOf[x.pid] = nil
             summary.exits += 1
             let line = jsonLine { EventJSON.exit(x, into: &$0) }
             jsonFile?.write(line)
@@ -372,7 +376,7 @@ public final class GuardSession {
 
     private func handleFile(_ f: FileEvent) {
         summary.fileEvents += 1
-        let exe = f.held || f.kernelRule == nil ? realPath("/proc/\(f.pid)/exe") : nil
+        let exe = f.kernelRule == nil ? programOf[f.pid] ?? realPath("/proc/\(f.pid)/exe") : nil
         let violation = fileGuard?.handle(f, processPath: exe, workspace: enforcer.workspace)
         if let v = violation {
             record(v)
@@ -392,6 +396,14 @@ public final class GuardSession {
             if options.files { stdout.write(line: formatter.fileLine(f)) }
             if let v = violation { stdout.write(line: formatter.fileViolationLine(f, v)) }
         }
+    }
+
+    /// The file an exec named, as a real path (a script stays the script; its interpreter is `path`).
+    static func program(_ e: ExecEvent) -> String? {
+        let name = String(decoding: e.filename, as: UTF8.self)
+        if name.hasPrefix("/") { return realPath(name) }
+        guard let cwd = e.cwd else { return nil }
+        return realPath(String(decoding: cwd, as: UTF8.self) + "/" + name)
     }
 
     private func record(_ v: Violation) {
