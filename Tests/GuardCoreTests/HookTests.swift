@@ -275,6 +275,34 @@ final class HookTests: XCTestCase {
         XCTAssertEqual(d.matched, "write /etc/hosts")
     }
 
+    /// The hook loads a policy without its tests (they are a third of the default's text), keeping every rule
+    /// and its line; a text that needs its tests section to load is loaded whole.
+    func testPolicyIsLoadedWithoutItsTests() throws {
+        let full = Policy.embeddedDefault
+        let hooked = try HookTool.loadPolicy(.embedded)
+        XCTAssertTrue(hooked.tests.isEmpty && hooked.fileTests.isEmpty)
+        XCTAssertFalse(full.tests.isEmpty)
+        XCTAssertEqual(hooked.rules.map(\.id), full.rules.map(\.id))
+        XCTAssertEqual(hooked.rules.map(\.location.line), full.rules.map(\.location.line))
+        XCTAssertEqual(hooked.fileRules.map(\.id), full.fileRules.map(\.id))
+        let yaml =
+            "version: 1\ntests:\n- { command: ls, expect: allow }\n- x: &a [rm]\nrules:\n  - id: r\n    match: { command: rm }\n    action: kill\n"
+        XCTAssertEqual(
+            HookTool.withoutTests(yaml),
+            "version: 1\n\n\n\nrules:\n  - id: r\n    match: { command: rm }\n    action: kill\n")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cg-hook-tests-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // An alias to an anchor in the tests: loaded whole.
+        let anchored = dir.appendingPathComponent("anchored.yaml")
+        try
+            "version: 1\ntests:\n  - { command: &cmd rm -rf /, expect: kill }\nrules:\n  - id: r\n    description: *cmd\n    match: { command: rm }\n    action: kill\n"
+            .write(to: anchored, atomically: true, encoding: .utf8)
+        let p = try HookTool.loadPolicy(.flag(anchored.path))
+        XCTAssertEqual(p.rules.first?.description, "rm -rf /")
+        XCTAssertEqual(p.tests.count, 1)
+    }
+
     /// `--log`: one JSON line per decision.
     func testDecisionsAreLogged() throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("cg-hook-log-\(getpid()).jsonl")

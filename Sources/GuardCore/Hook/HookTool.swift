@@ -91,7 +91,7 @@ public enum HookTool {
             flag: options.policyPath, projectDir: options.projectDir, cwd: input.cwd, home: options.home)
         let policy: Policy
         do {
-            policy = try PolicyTool.loadPolicy(source.path)
+            policy = try loadPolicy(source)
         } catch {
             return failure(.policy(error), options: options)
         }
@@ -117,6 +117,45 @@ public enum HookTool {
             _ = HookLinkClient.send(record, directory: dir, owner: options.linkOwner)
         }
         return output(decision)
+    }
+
+    /// The policy of a call, loaded without its `tests:` (a third of the default policy's text, and 2–3 ms of a
+    /// call's ~13 ms: the hook never runs them; `claude-guard test` and `lint` do). The lines of the tests are
+    /// blanked, not removed, so every rule keeps its line:column. When the text without its tests does not load
+    /// (an anchor defined in a test and used elsewhere, say), the whole text is loaded, for its own errors.
+    ///
+    /// - Throws: `PolicyError` of the whole text, with file:line:column.
+    public static func loadPolicy(_ source: PolicySource) throws(PolicyError) -> Policy {
+        let text: String
+        let file: String
+        if let path = source.path {
+            guard let bytes = ClaudeSettingsImport.readFile(path) else { return try Policy.load(path: path) }
+            let s = String(decoding: bytes, as: UTF8.self)
+            guard s.utf8.count == bytes.count else { return try Policy.load(path: path) }
+            (text, file) = (s, path)
+        } else {
+            (text, file) = (Policy.embeddedDefaultText, "<embedded default.yaml>")
+        }
+        let stripped = withoutTests(text)
+        if stripped != text, let p = try? Policy.load(yaml: stripped, file: file) { return p }
+        return try Policy.load(yaml: text, file: file)
+    }
+
+    /// YAML text with the lines of its top-level `tests:` entry blanked (up to the next top-level key).
+    static func withoutTests(_ yaml: String) -> String {
+        var out: [Substring] = []
+        var skipping = false
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            // A top-level key, or a document marker, ends the block (`- item` at column 0 may be one of its items).
+            if let c = line.first,
+                c.isLetter || c == "_" || c == "\"" || c == "'" || line.hasPrefix("---")
+                    || line.hasPrefix("...")
+            {
+                skipping = line.hasPrefix("tests:")
+            }
+            out.append(skipping ? "" : line)
+        }
+        return out.joined(separator: "\n")
     }
 
     /// The stdout JSON (and stderr line) for a decision.
