@@ -75,6 +75,8 @@ public final class GuardSession {
     private let audit: Bool
     /// File rules on the kernel side; made once the workspace is known.
     private var fileGuard: FileGuard?
+    /// The cgroup of the tree `run` launched (its end is a race-free `cgroup.kill`), when cgroup v2 is there.
+    private var cgroup: RunCgroup?
     /// The file each live process exec'd by name (a script, not its interpreter), for file rules' `process`.
     private var programOf: [Int32: String] = [:]
 
@@ -219,6 +221,13 @@ public final class GuardSession {
             throw error
         }
         guardBPF.watchdogGuards(root: child)
+        var why = ""
+        cgroup = RunCgroup(moving: child, why: &why)
+        if cgroup == nil && !options.quiet {
+            FileHandleStderr.write(
+                "claude-guard: warning: no cgroup for the command (\(why)); descendants left at its end are killed PID by PID\n"
+            )
+        }
         announce("guarding `\(command.joined(separator: " "))` (PID \(child))")
         let execErr = cg_gate_open(gate, report)
         if execErr != 0 {
@@ -247,7 +256,7 @@ public final class GuardSession {
         }
         drain()
         let leftovers = guardBPF.tracked(root: child).filter { $0 != child }
-        if !leftovers.isEmpty {
+        if !leftovers.isEmpty || cgroup?.populated == true {
             if options.keepDescendants && stopSignal == 0 {
                 announce("command exited; guarding \(leftovers.count) descendant(s) until they exit")
                 while cg_stop_requested() == 0 && guardBPF.tracksAny(root: child) {
@@ -263,6 +272,7 @@ public final class GuardSession {
             drain()
         }
         let final = status ?? (stopSignal != 0 ? 128 + stopSignal : 1)
+        if let cg = cgroup, !cg.populated { cg.remove() }
         return finish(status: final)
     }
 
@@ -296,8 +306,10 @@ public final class GuardSession {
             guardBPF.poll(timeoutMs: 20)
             _ = reap(-1)
             targets = targets.filter { ProcFS.exists($0) && ProcFS.state(of: $0) != "Z" }
-            if targets.isEmpty { break }
+            if targets.isEmpty && cgroup?.populated != true { break }
         }
+        // Whatever is left in the tree's cgroup dies at once, a process forked meanwhile included.
+        cgroup?.killAll()
         for pid in Set(targets).union(guardBPF.tracked(root: root)) { kill(pid, SIGKILL) }
         for _ in 0..<50 {
             _ = reap(-1)

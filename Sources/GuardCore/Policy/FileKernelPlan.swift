@@ -231,7 +231,11 @@ public struct FileKernelPlan: Sendable {
             guard let ts = plainTrees(outside) else { return nil }
             grants += ts.map { ($0.root, rights) }
         } else {
-            guard let ts = plainTrees(under) else { return nil }
+            // A tree in /proc or /sys is not carved: their entries come and go with processes (a /proc/PID
+            // born after start would get no rights); writes there are killed at the open, before a byte moves.
+            guard let ts = plainTrees(under),
+                !ts.contains(where: { $0.root.hasPrefix("/proc/") || $0.root.hasPrefix("/sys/") })
+            else { return nil }
             grants += Self.carve(ts.map(\.root)).map { ($0, rights) }
         }
         return LandlockLayer(rule: r.id, handled: rights, grants: grants)
