@@ -93,12 +93,13 @@ def main():
     print("|---|---|---|---|---|---|")
     allv = []
     for (s, k), v in times.items():
-        allv += v
+        if "ArgumentParser" not in s:
+            allv += v
         print("| %s | %s | %.2f | %.2f | %.2f | %.2f |" % (s, k, statistics.median(v), q(v, .95), q(v, .99), max(v)))
     print("| (spawn baseline) | `/bin/true` through the same harness | %.2f | %.2f | %.2f | %.2f |"
           % (statistics.median(base), q(base, .95), q(base, .99), max(base)))
     print()
-    print("all %d hook calls: median %.2f ms, p95 %.2f ms, p99 %.2f ms (budget: 15 ms)"
+    print("all %d hook calls as shipped: median %.2f ms, p95 %.2f ms, p99 %.2f ms (budget: 15 ms)"
           % (len(allv), statistics.median(allv), q(allv, .95), q(allv, .99)))
 
 
