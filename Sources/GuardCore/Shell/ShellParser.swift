@@ -932,7 +932,9 @@ struct ShellParser {
                     p += 1
                 }
             case 0x24:
-                if at(p + 1) == 0x27 {  // $' is literal inside double quotes
+                // `$'` is literal inside double quotes, and so is a `$` right before the closing quote
+                // (`grep "\.java$"`): `$"..."` is a locale string only outside them.
+                if at(p + 1) == 0x27 || at(p + 1) == 0x22 {
                     wbuf.append(c)
                     p += 1
                 } else if try !parseDollar() {
@@ -973,6 +975,9 @@ struct ShellParser {
             p += 2
             try skipParameter()
             return false
+        case 0x5B where closingBracket(from: p + 2) != nil:  // bash's old arithmetic `$[ ... ]`
+            p = (closingBracket(from: p + 2) ?? p) + 1
+            return false
         default:
             if ShellParser.isNameStart(n) {
                 p += 2
@@ -989,6 +994,22 @@ struct ShellParser {
             p += 1
             return true
         }
+    }
+
+    /// The offset of the `]` closing a `[` opened just before `from`, on the same line; nil when there is none.
+    private func closingBracket(from: Int) -> Int? {
+        var level = 1
+        var i = from
+        while i < b.count && b[i] != 0x0A {
+            if b[i] == 0x5B {
+                level += 1
+            } else if b[i] == 0x5D {
+                level -= 1
+                if level == 0 { return i }
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Parses the commands of `$( ... )` / `<( ... )` after the opening parenthesis, through the closing one.
