@@ -8,7 +8,7 @@ embedded default, also through ArgumentParser as every call went before the fast
 alike. `/bin/true` through the same harness is the spawn baseline.
 Usage: bench/hook/run.py BINARY [--calls N] [--rounds R]
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -104,4 +104,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(WS, ignore_errors=True)
