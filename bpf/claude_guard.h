@@ -257,7 +257,7 @@ _Static_assert(sizeof(struct cg_file_event) % 8 == 0, "cg_file_event padding");
 /* Record types on the SSL object's own ring buffer (apart from enum cg_event_type's). */
 enum cg_ssl_event_type {
 	CG_EVENT_SSL_DATA = 16,    /* plaintext of one SSL_read/SSL_write call */
-	CG_EVENT_SSL_LINKMAP = 17, /* the dynamic loader of a tracked process changed its link map */
+	CG_EVENT_SSL_MAPPED = 17,  /* a tracked process mapped an executable file never reported before */
 };
 
 /* The probed OpenSSL functions (index of the uprobe and uretprobe pair). */
@@ -285,8 +285,8 @@ enum cg_ssl_stat {
 };
 
 /* One SSL_read/SSL_write call of a tracked process, at its return. Variable
- * length: data is last and only data_len bytes of it are sent. A link-map
- * record is the head alone (len, data_len 0). */
+ * length: data is last and only data_len bytes of it are sent. A mapped-file
+ * record is the head alone, with the file's inode in ssl and device in len. */
 struct cg_ssl_event {
 	struct cg_header hdr;           /* pid: tgid */
 	unsigned int tid;

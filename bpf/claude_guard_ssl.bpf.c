@@ -2,8 +2,8 @@
 /*
  * claude-guard HTTPS plaintext capture: uprobes on OpenSSL's SSL_read/SSL_write
  * (and the _ex variants) copy what a tracked process reads and writes through
- * TLS; a uprobe on the dynamic loader's _dl_debug_state says when a tracked
- * process loaded new libraries. A second object beside claude_guard.bpf.c: it
+ * TLS; the mmap tracepoint says when a tracked process mapped a new
+ * executable file (a library). A second object beside claude_guard.bpf.c: it
  * shares that object's `tracked` map (user space reuses its fd before load)
  * and has its own ring buffer. The programs are attached per file (a libssl,
  * an executable that links OpenSSL statically), so they fire for every
@@ -212,35 +212,79 @@ int BPF_KRETPROBE(ssl_write_ex_return, int ret)
 	return call_return(CG_SSL_FN_WRITE_EX, ret);
 }
 
-/* The loader calls _dl_debug_state after each change of the link map (the
- * libraries of a starting program, each dlopen): user space then reads the
- * process's maps for a new libssl. The record is the head alone. */
-SEC("uprobe")
-int BPF_KPROBE(linkmap_changed)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct cg_tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
-	struct cg_ssl_event *e;
-	__u32 zero = 0;
+/* Executable files a tracked process has mapped, each reported once (key: device, inode). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct cg_ident);
+	__type(value, __u8);
+} seen_files SEC(".maps");
 
-	if (!t)
+#define VM_EXEC 0x4
+
+struct mapped {
+	struct cg_ident id;
+	bool fresh;
+};
+
+/* The mapping just made: executable, of a file, and a file not reported yet? */
+static long check_vma(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct mapped *m = ctx;
+	struct inode *inode;
+	struct file *f;
+	__u8 one = 1;
+
+	if (!(BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+		return 0;
+	f = BPF_CORE_READ(vma, vm_file);
+	if (!f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	m->id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	m->id.ino = BPF_CORE_READ(inode, i_ino);
+	m->fresh = bpf_map_update_elem(&seen_files, &m->id, &one, BPF_NOEXIST) == 0;
+	return 0;
+}
+
+/**
+ * A tracked process mapped a file executable (the loader mapping a library's
+ * code at start or at dlopen): report a file never reported before, at once,
+ * so user space reads the process's maps and attaches to a new libssl before
+ * it is used. A per-syscall tracepoint fires for mmap calls only, and costs an
+ * untracked process one hash lookup; a uprobe on the loader would trap in
+ * every process of the machine at every start.
+ */
+SEC("tp/syscalls/sys_exit_mmap")
+int mmap_exit(struct syscall_trace_exit *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	struct cg_tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
+	struct mapped m = {};
+	struct cg_ssl_event *e;
+	long ret = ctx->ret;
+
+	if (!t || (ret < 0 && ret > -4096))
+		return 0;
+	bpf_find_vma(bpf_get_current_task_btf(), (__u64)ret, check_vma, &m, 0);
+	if (!m.fresh)
 		return 0;
 	e = bpf_map_lookup_elem(&ssl_scratch, &zero);
 	if (!e)
 		return 0;
-	e->hdr.type = CG_EVENT_SSL_LINKMAP;
+	e->hdr.type = CG_EVENT_SSL_MAPPED;
 	e->hdr.pid = tgid;
 	e->hdr.ktime_ns = bpf_ktime_get_ns();
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->root = t->root;
 	e->func = 0;
 	e->flags = 0;
-	e->ssl = 0;
-	e->len = 0;
+	e->ssl = m.id.ino;
+	e->len = m.id.dev;
 	e->data_len = 0;
 	e->latency_ns = 0;
 	process_comm(e->comm);
-	/* Wake the reader at once: the process is about to use what it loaded. */
+	/* Wake the reader at once: the process is about to use what it mapped. */
 	if (bpf_ringbuf_output(&ssl_events, e, CG_SSL_HEAD_SIZE, BPF_RB_FORCE_WAKEUP))
 		count(CG_SSL_STAT_LOST);
 	return 0;

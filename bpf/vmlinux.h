@@ -101,6 +101,7 @@ struct task_struct {
 	u64 start_time;
 	char comm[16];
 };
+struct vm_area_struct { unsigned long vm_flags; struct file *vm_file; };
 struct linux_binprm { struct file *file; struct file *executable; const char *filename; };
 struct trace_entry { unsigned short type; unsigned char flags; unsigned char preempt_count; int pid; };
 struct syscall_trace_enter { struct trace_entry ent; int nr; unsigned long args[]; };

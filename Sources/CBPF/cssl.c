@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,9 +23,37 @@ struct cg_ssl {
 	size_t nlinks, cap;
 };
 
+static int keep_link(cg_ssl *ssl, struct bpf_link *link)
+{
+	if (ssl->nlinks == ssl->cap) {
+		size_t cap = ssl->cap ? ssl->cap * 2 : 16;
+		struct bpf_link **grown = realloc(ssl->links, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		ssl->links = grown;
+		ssl->cap = cap;
+	}
+	ssl->links[ssl->nlinks++] = link;
+	return 0;
+}
+
+/* Whether this kernel has the syscall tracepoint (CONFIG_FTRACE_SYSCALLS). */
+static bool has_tracepoint(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s", name);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/syscalls/%s", name);
+	return access(path, F_OK) == 0;
+}
+
 int cg_ssl_load(int tracked_fd, const char *btf_path, cg_ssl **out)
 {
 	struct cg_ssl *ssl;
+	struct bpf_link *link;
 	int err;
 
 	ssl = calloc(1, sizeof(*ssl));
@@ -39,15 +68,34 @@ int cg_ssl_load(int tracked_fd, const char *btf_path, cg_ssl **out)
 	}
 	/* One tracked set for both objects: fork and exit keep it in the main one. */
 	err = bpf_map__reuse_fd(ssl->skel->maps.tracked, tracked_fd);
+	/* Without syscall tracepoints, libraries are found at exec only. */
+	bpf_program__set_autoload(ssl->skel->progs.mmap_exit, has_tracepoint("sys_exit_mmap"));
 	if (!err)
 		err = claude_guard_ssl_bpf__load(ssl->skel);
+	if (!err && bpf_program__autoload(ssl->skel->progs.mmap_exit)) {
+		link = bpf_program__attach(ssl->skel->progs.mmap_exit);
+		err = link ? keep_link(ssl, link) : (errno ? -errno : -EINVAL);
+		if (err && link)
+			bpf_link__destroy(link);
+	}
 	if (err) {
-		claude_guard_ssl_bpf__destroy(ssl->skel);
-		free(ssl);
+		cg_ssl_destroy(ssl);
 		return err < 0 ? err : -EINVAL;
 	}
 	*out = ssl;
 	return 0;
+}
+
+bool cg_ssl_sees_mappings(cg_ssl *ssl)
+{
+	return bpf_program__autoload(ssl->skel->progs.mmap_exit);
+}
+
+int cg_ssl_forget_file(cg_ssl *ssl, uint64_t dev, uint64_t ino)
+{
+	struct cg_ident id = { .dev = dev, .ino = ino };
+
+	return bpf_map_delete_elem(bpf_map__fd(ssl->skel->maps.seen_files), &id) ? -errno : 0;
 }
 
 void cg_ssl_destroy(cg_ssl *ssl)
@@ -60,21 +108,6 @@ void cg_ssl_destroy(cg_ssl *ssl)
 	free(ssl->links);
 	claude_guard_ssl_bpf__destroy(ssl->skel);
 	free(ssl);
-}
-
-static int keep_link(cg_ssl *ssl, struct bpf_link *link)
-{
-	if (ssl->nlinks == ssl->cap) {
-		size_t cap = ssl->cap ? ssl->cap * 2 : 16;
-		struct bpf_link **grown = realloc(ssl->links, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		ssl->links = grown;
-		ssl->cap = cap;
-	}
-	ssl->links[ssl->nlinks++] = link;
-	return 0;
 }
 
 /* Attach one program at path:offset for every process (pid -1) and keep the link. */
@@ -125,11 +158,6 @@ int cg_ssl_attach_file(cg_ssl *ssl, const char *path, const uint64_t offsets[CG_
 		return err;
 	}
 	return n;
-}
-
-int cg_ssl_attach_loader(cg_ssl *ssl, const char *path, uint64_t offset)
-{
-	return attach_one(ssl, ssl->skel->progs.linkmap_changed, path, offset, false);
 }
 
 int cg_ssl_open_ringbuf(cg_ssl *ssl, cg_event_fn fn, void *ctx)

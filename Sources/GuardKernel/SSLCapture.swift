@@ -10,8 +10,9 @@ import GuardCore
 ///
 /// The probes are attached per file, never per process: the system's libssl at start, then each libssl (or
 /// other library) a tracked process maps and each executable that links OpenSSL statically and exports its
-/// functions (Node.js builds), found as the tree execs (`execed`) and as the dynamic loader reports new
-/// libraries (a uprobe on `_dl_debug_state`, read by `poll`). A file is looked at once (by device and inode).
+/// functions (Node.js builds), found as the tree execs (`execed`) and as the kernel reports an executable file a
+/// tracked process mapped for the first time (the mmap tracepoint: a library loaded at start or by dlopen, read
+/// by `poll`). A file is looked at once (by device and inode).
 /// The kernel side filters by the main object's `tracked` map, so a process outside the tree only pays the
 /// probe's trap when it calls these functions.
 ///
@@ -44,11 +45,8 @@ public final class SSLCapture {
         "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
         "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib",
     ]
-    /// The dynamic loaders whose `_dl_debug_state` says when libraries were loaded.
-    static let loaders = ["/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1"]
 
-    /// Loads the capture programs on `guardBPF`'s tracked set and attaches them to the system's libssl and the
-    /// dynamic loader.
+    /// Loads the capture programs on `guardBPF`'s tracked set and attaches them to the system's libssl.
     ///
     /// - Throws: `GuardError.loadFailed` when the programs do not load, `.system` when the ring buffer cannot be
     ///   made.
@@ -74,7 +72,9 @@ public final class SSLCapture {
                 consider(dir + "/" + name, shown: realPath(dir + "/" + name))
             }
         }
-        for loader in Self.loaders { attachLoader(loader) }
+        if !cg_ssl_sees_mappings(ssl) {
+            notes.append("HTTPS capture: no syscall tracepoints: a libssl outside the system's is found at exec only")
+        }
     }
 
     deinit { cg_ssl_destroy(ssl) }
@@ -123,8 +123,9 @@ public final class SSLCapture {
     // MARK: discovery
 
     /// Executable file mappings of a process whose path is new: a libssl, or any library exporting OpenSSL.
-    func scanMaps(_ pid: Int32) {
-        guard let maps = ProcFS.readBytes("/proc/\(pid)/maps") else { return }
+    @discardableResult
+    func scanMaps(_ pid: Int32) -> Bool {
+        guard let maps = ProcFS.readBytes("/proc/\(pid)/maps") else { return false }
         for line in maps.split(separator: UInt8(ascii: "\n")) {
             // address perms offset dev inode path
             let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
@@ -139,6 +140,7 @@ public final class SSLCapture {
             // Through the process's root, so a file in another mount namespace is the one it maps.
             consider("/proc/\(pid)/root" + path, shown: path)
         }
+        return true
     }
 
     /// Attaches to the file at path if it defines SSL_read and SSL_write and is not attached yet.
@@ -159,13 +161,6 @@ public final class SSLCapture {
             return
         }
         attached[key] = shown ?? path
-    }
-
-    private func attachLoader(_ path: String) {
-        let offset = Self.offsets(of: ["_dl_debug_state"], in: path)[0]
-        guard offset != 0 else { return }
-        let err = path.withCString { cg_ssl_attach_loader(ssl, $0, offset) }
-        if err != 0 { notes.append("HTTPS capture: no library-load probe on \(path): \(errnoText(-err))") }
     }
 
     /// File offsets of the named functions in an ELF file (0: absent).
@@ -193,8 +188,9 @@ public final class SSLCapture {
             pid: Int32(bitPattern: hdr.pid), tid: Int32(bitPattern: field(\.tid, UInt32.self) ?? 0),
             root: Int32(bitPattern: field(\.root, UInt32.self) ?? 0), comm: Array(comm.prefix { $0 != 0 }),
             connection: field(\.ssl, UInt64.self) ?? 0)
-        if hdr.type == UInt32(CG_EVENT_SSL_LINKMAP.rawValue) {
-            scanMaps(source.pid)
+        if hdr.type == UInt32(CG_EVENT_SSL_MAPPED.rawValue) {
+            // Gone before its maps were read: let the next process that maps the file report it.
+            if !scanMaps(source.pid) { _ = cg_ssl_forget_file(ssl, field(\.len, UInt64.self) ?? 0, source.connection) }
             return
         }
         guard hdr.type == UInt32(CG_EVENT_SSL_DATA.rawValue) else { return }

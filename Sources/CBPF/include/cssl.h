@@ -20,7 +20,8 @@ static inline size_t cg_ssl_offset_comm(void) { return offsetof(struct cg_ssl_ev
 /* The main object's `tracked` map (fd owned by the main object). */
 int cg_bpf_tracked_fd(cg_bpf *bpf);
 
-/* Open and load the capture programs, sharing the `tracked` map whose fd is given (not yet attached). */
+/* Open and load the capture programs, sharing the `tracked` map whose fd is given; the mmap tracepoint is
+ * attached, the uprobes are not (cg_ssl_attach_file). */
 int cg_ssl_load(int tracked_fd, const char *btf_path, cg_ssl **out);
 /* Detach and free everything (ring buffer first, then the links, then the object). */
 void cg_ssl_destroy(cg_ssl *ssl);
@@ -31,8 +32,11 @@ void cg_ssl_destroy(cg_ssl *ssl);
  * error nothing of this call stays attached.
  */
 int cg_ssl_attach_file(cg_ssl *ssl, const char *path, const uint64_t offsets[CG_SSL_FN_MAX]);
-/* Attach the link-map probe to the dynamic loader at path, at the file offset of _dl_debug_state. */
-int cg_ssl_attach_loader(cg_ssl *ssl, const char *path, uint64_t offset);
+/* Whether the mmap tracepoint reports the files tracked processes map (false: this kernel has no syscall
+ * tracepoints, and libraries are found at exec only). */
+bool cg_ssl_sees_mappings(cg_ssl *ssl);
+/* Let the kernel report this file again (its first report could not be followed: the process was gone). */
+int cg_ssl_forget_file(cg_ssl *ssl, uint64_t dev, uint64_t ino);
 
 int cg_ssl_open_ringbuf(cg_ssl *ssl, cg_event_fn fn, void *ctx);
 /* Wait up to timeout_ms for records and handle them; returns how many or -errno (-EINTR is fine). */

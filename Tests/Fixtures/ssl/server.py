@@ -47,6 +47,7 @@ def sse(tool_id, command, pad):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # a head and a body written apart must not wait for a delayed ACK
 
     def log_message(self, *args):
         pass
