@@ -103,6 +103,17 @@ public final class SSLCapture {
     /// Readable when records wait: to wait on both ring buffers in one epoll.
     public var epollFD: Int32 { cg_ssl_epoll_fd(ssl) }
 
+    /// Waits up to timeoutMs until this ring or the descriptor `fd` (the main ring buffer's epoll fd) has
+    /// records, then handles this ring's; the caller polls its own ring next (with no timeout). A library a
+    /// process just mapped is attached at once, not at the main loop's next timeout.
+    public func wait(alongside fd: Int32, timeoutMs: Int32) {
+        var fds = [
+            pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: epollFD, events: Int16(POLLIN), revents: 0),
+        ]
+        _ = Glibc.poll(&fds, nfds_t(fds.count), timeoutMs)
+        consume()
+    }
+
     /// The kernel's counters: calls captured, of them truncated, records lost.
     public func stats() -> (calls: UInt64, truncated: UInt64, lost: UInt64) {
         var out = [UInt64](repeating: 0, count: Int(CG_SSL_STAT_MAX.rawValue))
