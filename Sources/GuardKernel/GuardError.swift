@@ -10,6 +10,8 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
     case missingPrivileges(euid: UInt32)
     /// The PID given to -p does not exist (or vanished before it was attached).
     case noSuchProcess(Int32)
+    /// `--session` named the guard's own session: it would guard itself and whoever started it.
+    case ownSession(Int32)
     /// The kernel has no BTF, which CO-RE and BTF tracepoints need.
     case btfUnavailable(path: String)
     /// The kernel refused BPF altogether (syscall missing, locked down …).
@@ -31,6 +33,8 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
                 and it is running as uid \(euid) without them. Run it with sudo: `sudo claude-guard ...`. \
                 (`claude-guard check`, `test` and `lint` need no privileges.)
                 """
+        case .ownSession(let pid):
+            return "PID \(pid) is in claude-guard's own session: --session would guard the guard itself and the shell that started it. Start the agent in a session of its own (setsid), or leave out --session."
         case .noSuchProcess(let pid):
             return """
                 No process with PID \(pid) exists (it may have exited already). Give the PID of a running \
@@ -73,7 +77,7 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
     public var exitCode: Int32 {
         switch self {
         case .missingPrivileges: return 77
-        case .noSuchProcess: return 2
+        case .noSuchProcess, .ownSession: return 2
         case .spawnFailed(_, let errno): return errno == ENOENT ? 127 : 126
         default: return 1
         }

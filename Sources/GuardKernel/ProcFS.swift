@@ -75,6 +75,37 @@ public enum ProcFS {
         return out
     }
 
+    /// The fields of /proc/PID/stat after the command name (state is [0], ppid [1], pgrp [2], session [3]).
+    static func statFields(of pid: Int32) -> [Substring]? {
+        guard let stat = read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
+    /// The session id of a process.
+    public static func session(of pid: Int32) -> Int32? { statFields(of: pid).flatMap { $0.count > 3 ? Int32($0[3]) : nil } }
+
+    /// Every process of the same session as pid (a daemon the agent started before attach, reparented
+    /// to init, is still in its session unless it called setsid).
+    ///
+    /// - Returns: nil when that session is the guard's own (it would guard itself and whoever started it).
+    public static func sessionMembers(of pid: Int32) -> [Int32]? {
+        guard let sid = session(of: pid), sid > 1, sid != getsid(0) else { return nil }
+        return pids().filter { $0 != pid && session(of: $0) == sid }
+    }
+
+    /// Every process in a cgroup v2 directory and the cgroups below it.
+    public static func cgroupMembers(_ dir: String) -> [Int32] {
+        var out: [Int32] = []
+        var queue = [dir]
+        while let d = queue.popLast() {
+            for line in (read(d + "/cgroup.procs") ?? "").split(separator: "\n") {
+                if let p = Int32(line) { out.append(p) }
+            }
+            for e in entries(of: d) where access(d + "/" + e + "/cgroup.procs", F_OK) == 0 { queue.append(d + "/" + e) }
+        }
+        return out
+    }
+
     /// Process state letter (R, S, T, Z …) from /proc/PID/stat.
     public static func state(of pid: Int32) -> Character? {
         guard let stat = readBytes("/proc/\(pid)/stat", limit: 4096),

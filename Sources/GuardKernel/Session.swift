@@ -47,6 +47,10 @@ public struct SessionOptions {
     public var prompt = false
     /// --files: print and log every file call of the tree (opensnoop's view), not only file violations.
     public var files = false
+    /// -p: also guard every process of the PID's session (daemons it started before attach).
+    public var session = false
+    /// -p: also guard every process of this cgroup v2 directory (and below it).
+    public var cgroupPath: String?
 
     public init() {}
 }
@@ -169,7 +173,23 @@ public final class GuardSession {
         // Seed descendants that exist already; repeat so children forked mid-scan are caught.
         var seeded: Set<Int32> = []
         for _ in 0..<3 {
-            let found = Set(ProcFS.descendants(of: pid)).subtracting(seeded)
+            // The tree, and with --session/--cgroup the processes it may have started before attach that left
+            // it (reparented to init), with their own descendants.
+            var roots = [pid]
+            if options.session {
+                guard let members = ProcFS.sessionMembers(of: pid) else { throw GuardError.ownSession(pid) }
+                roots += members
+            }
+            if let cg = options.cgroupPath {
+                // Never the guard itself or whoever started it (a cgroup may hold the operator's shell too).
+                var mine: Set<Int32> = [getpid()]
+                var p = getppid()
+                while p > 1, mine.insert(p).inserted { p = ProcFS.parent(of: p) ?? 1 }
+                roots += ProcFS.cgroupMembers(cg).filter { !mine.contains($0) }
+            }
+            var all = Set(roots.dropFirst())
+            for r in roots { all.formUnion(ProcFS.descendants(of: r)) }
+            let found = all.subtracting(seeded).subtracting([pid])
             if found.isEmpty { break }
             for child in found { try guardBPF.track(child, root: pid) }
             seeded.formUnion(found)

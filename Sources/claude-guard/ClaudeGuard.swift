@@ -172,8 +172,22 @@ struct Watch: ParsableCommand {
     @Flag(help: "Do not ask y/N on the terminal for `stop` verdicts; use `claude-guard resume|kill PID`.")
     var noPrompt = false
 
+    @Flag(
+        help: "Also guard every process of PID's session: daemons the agent started before attach, reparented away from its tree."
+    )
+    var session = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Also guard every process in this cgroup v2 directory and below it (e.g. the agent's systemd scope).",
+            valueName: "DIR"))
+    var cgroup: String?
+
     func validate() throws {
         if pid <= 0 { throw ValidationError("-p needs a positive PID.") }
+        if let cgroup, access(cgroup + "/cgroup.procs", F_OK) != 0 {
+            throw ValidationError("--cgroup \(cgroup) is not a cgroup v2 directory (no cgroup.procs in it).")
+        }
     }
 
     func run() throws {
@@ -181,6 +195,8 @@ struct Watch: ParsableCommand {
             var o = options.sessionOptions()
             // A terminal of its own: ask about `stop` verdicts there (run shares its terminal with the agent).
             o.prompt = isatty(STDIN_FILENO) == 1 && !noPrompt
+            o.session = session
+            o.cgroupPath = cgroup
             let session = try GuardSession(options: o, policy: try options.loadPolicy())
             return try session.watch(pid: pid)
         }

@@ -60,3 +60,39 @@ final class EscapeTests: XCTestCase {
         }
     }
 }
+
+extension EscapeTests {
+    /// A daemon the agent started before `-p` attached, reparented away from its tree, is found by `--session`.
+    func testSessionFindsADaemonStartedBeforeAttach() throws {
+        let victim = "/srv/cg-session-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: victim + "/sub", withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: victim) }
+        let go = dir.appendingPathComponent("go").path
+        let started = dir.appendingPathComponent("started").path
+        let done = dir.appendingPathComponent("done").path
+        // setsid -f: a session of its own (never the test runner's); the agent writes its PID. The daemon's
+        // parent subshell exits at once, so the daemon is reparented away from the agent's tree.
+        let pidFile = dir.appendingPathComponent("agent.pid").path
+        // system(3), not Process: the agent outlives its launcher, and must not hold a descendant's
+        // termination-monitor descriptor open the way a Process child would.
+        let script =
+            "( nohup bash -c 'while [ ! -e \(go) ]; do sleep 0.05; done; X=rm; $X -rf \(victim); : > \(done)' </dev/null >/dev/null 2>&1 & ); echo $$ > \(pidFile); : > \(started); exec sleep 30"
+        let scriptFile = dir.appendingPathComponent("agent.sh").path
+        try script.write(toFile: scriptFile, atomically: true, encoding: .utf8)
+        XCTAssertEqual(system("/usr/bin/setsid -f bash \(scriptFile) </dev/null >/dev/null 2>&1"), 0)
+        let deadline = Date().addingTimeInterval(5)
+        while !FileManager.default.fileExists(atPath: started) && Date() < deadline { usleep(10_000) }
+        let agentPid = try XCTUnwrap(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertNotEqual(getsid(agentPid), getsid(0), "the agent must not share the test runner's session")
+        addTeardownBlock { kill(agentPid, SIGKILL) }
+        let bg = try Guard.Background(["-p", String(agentPid), "--session", "--duration", "5"])
+        try bg.waitReady()
+        FileManager.default.createFile(atPath: go, contents: nil)
+        let until = Date().addingTimeInterval(3)
+        while !FileManager.default.fileExists(atPath: done) && Date() < until { usleep(20_000) }
+        kill(agentPid, SIGKILL)
+        bg.stop()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: victim + "/sub"), "the daemon's rm -rf ran: \(bg.stdout)")
+        XCTAssertTrue(bg.stdout.contains("KILLED"), bg.stdout)
+    }
+}
