@@ -44,6 +44,7 @@ extension Policy {
             let commandOnly =
                 m.hasCommand && m.args.isEmpty && m.flags.isEmpty && m.cmdline.isEmpty
                 && m.regexes.isEmpty && !m.hasPaths && m.pipeline.isEmpty && m.parent.isEmpty && !m.hasUser
+                && !m.hasHosts
             return commandOnly && rule.action == .kill ? .kill : .hold
         }
         return .hold

@@ -538,7 +538,9 @@ enum LintCheck {
     /// Whether every command `b` matches is also matched by `a` (conservative: only provable cases).
     static func subsumes(_ a: CompiledMatch, _ b: CompiledMatch) -> Bool {
         if !a.pipeline.isEmpty || !b.pipeline.isEmpty { return false }
-        if !a.regexes.isEmpty || !a.cmdline.isEmpty || a.hasPaths || !a.parent.isEmpty || a.hasUser { return false }
+        if !a.regexes.isEmpty || !a.cmdline.isEmpty || a.hasPaths || !a.parent.isEmpty || a.hasUser || a.hasHosts {
+            return false
+        }
         if a.hasCommand {
             guard b.hasCommand, a.commandGlobs.isEmpty, b.commandGlobs.isEmpty, b.commandPaths.isEmpty,
                 a.commandPaths.isEmpty

@@ -21,7 +21,9 @@ final class ShellRealCorpusTests: XCTestCase {
         for entry in entries {
             if let e = ShellScript.parse(entry).error { rejected.append("\(entry.debugDescription): \(e)") }
         }
-        XCTAssertEqual(rejected.count, 0, "we reject \(rejected.count) lines shfmt parses:\n" + rejected.prefix(20).joined(separator: "\n"))
+        XCTAssertEqual(
+            rejected.count, 0,
+            "we reject \(rejected.count) lines shfmt parses:\n" + rejected.prefix(20).joined(separator: "\n"))
     }
 
     /// The regexes anchored with `$` before a closing double quote that made 44 of those lines unparsable.
@@ -60,10 +62,13 @@ final class ShellRealCorpusTests: XCTestCase {
             if s.error != nil { continue }  // counted by testEveryLineShfmtParsesWeParse
             let ours = ShellDifferentialTests.callKeys(s)
             if ours.sorted() != expected[k].sorted() {
-                failures.append("\(entry.debugDescription)\n  ours:  \(ours.sorted())\n  shfmt: \(expected[k].sorted())")
+                failures.append(
+                    "\(entry.debugDescription)\n  ours:  \(ours.sorted())\n  shfmt: \(expected[k].sorted())")
             }
         }
-        XCTAssertEqual(failures.count, 0, "\(failures.count) of \(entries.count) lines differ:\n" + failures.prefix(20).joined(separator: "\n"))
+        XCTAssertEqual(
+            failures.count, 0,
+            "\(failures.count) of \(entries.count) lines differ:\n" + failures.prefix(20).joined(separator: "\n"))
     }
 }
 

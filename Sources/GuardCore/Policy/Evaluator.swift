@@ -95,7 +95,7 @@ struct Evaluator {
         /// from `w`: a value of `name=value`, or a word with a `/` or a leading `.` or `~`.
         static func resolvedPath(_ w: String, cwd: String?) -> String? {
             let u = w.utf8
-            guard let first = u.first else { return nil }
+            guard let first = u.first, !HostNames.isURL(w) else { return nil }
             var key = Substring("")
             var value = Substring(w)
             if let eq = u.firstIndex(of: 0x3D), eq != u.startIndex,
@@ -196,7 +196,9 @@ struct Evaluator {
                     unknownBase = true
                 }
             }
-            for i in parsed.operands { add(ctx.argv[i]) }
+            for i in parsed.operands {
+                if let w = PathOperand.path(ctx.argv[i], names: names, argv: ctx.argv) { add(w) }
+            }
             // A file standard input is redirected from is read as if named (`cat < FILE`).
             for f in ctx.inputFiles { add(f) }
             for i in ctx.unknownWords {
@@ -379,6 +381,7 @@ struct Evaluator {
         }
         if m.hasPaths && !pathsMatch(m, ctx, &f) { return false }
         if m.hasUser && !userMatches(m, ctx) { return false }
+        if m.hasHosts && !m.hostsMatch(argv: ctx.argv, names: f.names, unknown: ctx.unknownWords) { return false }
         if !m.parent.isEmpty {
             guard let parent = ctx.parent else { return false }
             var pf = Facts(parent)

@@ -223,6 +223,9 @@ final class CompiledMatch: @unchecked Sendable {
     @exclusivity(unchecked) var uids: [UInt32] = []
     @exclusivity(unchecked) var hasUser = false
     @exclusivity(unchecked) var hasPaths = false
+    /// `hosts:` and `hosts_outside:` globs, lower case (`Hosts.swift` matches them).
+    @exclusivity(unchecked) var hosts: [Glob] = []
+    @exclusivity(unchecked) var hostsOutside: [Glob] = []
     /// Set at load: only `cmdline`/`regex` and no `command` — tried on a script's whole text, so its commands
     /// need not try it again.
     @exclusivity(unchecked) var isTextOnly = false
@@ -316,14 +319,16 @@ final class CompiledMatch: @unchecked Sendable {
     /// shell texts, judged as the command line of the shell that runs them.
     var textOnly: Bool {
         (!cmdline.isEmpty || !regexes.isEmpty) && args.isEmpty && flags.isEmpty && !hasPaths && pipeline.isEmpty
-            && parent.isEmpty && !hasUser && commandPaths.isEmpty && commandGlobs.isEmpty
+            && parent.isEmpty && !hasUser && !hasHosts && commandPaths.isEmpty && commandGlobs.isEmpty
             && commandNames.allSatisfy { Wrappers.shells.contains($0) }
     }
 
     var isEmpty: Bool {
         !hasCommand && args.isEmpty && flags.isEmpty && cmdline.isEmpty && regexes.isEmpty && !hasPaths
-            && pipeline.isEmpty && parent.isEmpty && !hasUser
+            && pipeline.isEmpty && parent.isEmpty && !hasUser && !hasHosts
     }
+
+    var hasHosts: Bool { !hosts.isEmpty || !hostsOutside.isEmpty }
 
     /// A precompiled regular expression searched in the command line.
     struct Regex: @unchecked Sendable {

@@ -11,7 +11,9 @@ struct PolicyLoader {
     static let topKeys = ["version", "name", "description", "mode", "default", "settings", "rules", "files", "tests"]
     static let settingsKeys = ["hold_timeout_ms", "on_timeout", "unknown_command", "unparsable"]
     static let ruleKeys = ["id", "description", "match", "action", "severity"]
-    static let matchKeys = ["command", "args", "flags", "cmdline", "regex", "paths", "pipeline", "parent", "user"]
+    static let matchKeys = [
+        "command", "args", "flags", "cmdline", "regex", "paths", "pipeline", "parent", "user", "hosts", "hosts_outside",
+    ]
     static let pathsKeys = ["under", "outside"]
     static let testKeys = ["command", "expect", "rule", "cwd", "workspace", "user", "description"]
 
@@ -447,6 +449,8 @@ struct PolicyLoader {
                 }
             }
         }
+        if let n = e["hosts"] { c.hosts = hostGlobs(n, key: "hosts") }
+        if let n = e["hosts_outside"] { c.hostsOutside = hostGlobs(n, key: "hosts_outside") }
         return c
     }
 
