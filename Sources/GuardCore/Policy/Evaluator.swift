@@ -566,8 +566,7 @@ struct Evaluator {
                 downloads = true
                 if contexts.isEmpty { contexts = [ExecContext?](repeating: nil, count: s.commands.count) }
             }
-            if contexts.isEmpty, info.cached, info.candidates.isEmpty, !info.isWrapper, template.identities.isEmpty,
-                depth + 1 <= Evaluator.maxDepth
+            if contexts.isEmpty, info.cached, info.candidates.isEmpty, !info.isWrapper, depth + 1 <= Evaluator.maxDepth
             {
                 // No rule can match this name and nothing is wrapped: the default, without building a context.
                 if policy.defaultAction != .allow { best.merge(defaultOutcome(argv)) }

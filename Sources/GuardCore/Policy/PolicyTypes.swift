@@ -52,10 +52,10 @@ public struct ExecContext: Sendable {
         set { update { $0.userName = newValue } }
     }
     /// Extra program names this executable is known to be (e.g. a renamed copy of `rm` found by content).
-    public var identities: [String] {
-        get { env.shared.identities }
-        set { update { $0.identities = newValue } }
-    }
+    ///
+    /// The exec's own: the commands of a script it runs (`bash -c 'python3 -c X'`) and the payloads it wraps are
+    /// other programs, and never inherit them.
+    public var identities: [String] = []
     /// The guarded root's working directory, or `--workspace DIR`; `${workspace}` in a policy expands to it.
     public var workspace: String? {
         get { env.shared.workspace }
@@ -72,7 +72,6 @@ public struct ExecContext: Sendable {
     struct Shared: Sendable {
         var uid: UInt32?
         var userName: String?
-        var identities: [String]
         var workspace: String?
         var parent: Box?
     }
@@ -117,14 +116,12 @@ public struct ExecContext: Sendable {
         self.path = path
         self.filename = filename
         self.cwd = cwd
-        self.env = Env(
-            Shared(
-                uid: uid, userName: userName, identities: identities, workspace: workspace,
-                parent: parent.map(Box.init)))
+        self.identities = identities
+        self.env = Env(Shared(uid: uid, userName: userName, workspace: workspace, parent: parent.map(Box.init)))
     }
 
-    /// One command of a script: its own argv, executable and directory; the template's uid, user, identities,
-    /// workspace and parent (shared, not re-boxed).
+    /// One command of a script: its own argv, executable and directory; the template's uid, user, workspace and
+    /// parent (shared, not re-boxed). Not the template's identities: those name the shell, not this command.
     init(
         command argv: [String], path: String, filename: String?, cwd: String?, cwdUnknown: Bool,
         unknownWords: [Int], resolvedNames: [String]?, nameInfo: NameInfo?, inputFiles: [String] = [],
