@@ -65,6 +65,24 @@ public struct ExecEvent: Sendable, Equatable {
 
     /// argv as text (invalid UTF-8 replaced), for matching and display.
     public var argvStrings: [String] { argv.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// The whole argv of an exec whose copy the kernel cut (`truncated`), from the process's /proc/PID/cmdline
+    /// bytes read while it is held: nil when they are missing, or do not begin with what the kernel copied (a
+    /// cut word is a prefix of its whole word), so are not this exec's argv.
+    public static func wholeArgv(kernel: [[UInt8]], cmdline: [UInt8]?) -> [[UInt8]]? {
+        guard var raw = cmdline, !raw.isEmpty else { return nil }
+        var at = 0
+        for (k, word) in kernel.enumerated() {
+            guard at + word.count <= raw.count, raw[at..<(at + word.count)].elementsEqual(word) else { return nil }
+            at += word.count
+            if k < kernel.count - 1 {
+                guard at < raw.count, raw[at] == 0 else { return nil }
+                at += 1
+            }
+        }
+        if raw.last == 0 { raw.removeLast() }
+        return raw.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+    }
 }
 
 /// What the policy asked for one exec and what the guard did about it.

@@ -176,28 +176,14 @@ public struct TextFormatter: Sendable {
         return s
     }
 
-    /// The `-c` string of `sh|bash|dash|zsh|ksh [-opts] -c STRING`, if argv is one.
+    /// The `-c` string of a shell's argv (`bash -o pipefail -c STRING`), if argv is one: read as the evaluator
+    /// reads it (`Wrappers.shellCommandIndex`), so `bash SCRIPT -c X` shows as the script it is.
     public static func shellPayload(_ argv: [[UInt8]]) -> [UInt8]? {
         guard argv.count >= 3, let name = argv.first else { return nil }
-        let base = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? name
-        let shells: Set<[UInt8]> = [
-            Array("sh".utf8), Array("bash".utf8), Array("dash".utf8), Array("zsh".utf8), Array("ksh".utf8),
-        ]
-        guard shells.contains(base) else { return nil }
-        var i = 1
-        while i < argv.count {
-            let a = argv[i]
-            guard a.first == UInt8(ascii: "-"), a.count > 1, a != Array("--".utf8) else { return nil }
-            if a == Array("-o".utf8) || a == Array("+o".utf8) {
-                i += 2
-                continue
-            }
-            if a.dropFirst().contains(UInt8(ascii: "c")) && !a.starts(with: Array("--".utf8)) {
-                return i + 1 < argv.count ? argv[i + 1] : nil
-            }
-            i += 1
-        }
-        return nil
+        let base = String(decoding: name.split(separator: UInt8(ascii: "/")).last ?? name[...], as: UTF8.self)
+        guard Wrappers.shells.contains(base) else { return nil }
+        let words = argv.map { String(decoding: $0, as: UTF8.self) }
+        return Wrappers.shellCommandIndex(base, argv: words).map { argv[$0] }
     }
 
     /// Bytes as one printable line: controls as \n, \t, \xNN; invalid UTF-8 as \xNN.

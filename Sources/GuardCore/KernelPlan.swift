@@ -50,3 +50,13 @@ extension Policy {
         return .hold
     }
 }
+
+/// Programs that run another program without exec'ing it (the dynamic loader, valgrind, qemu-user: `Runners`),
+/// for the live guard to know by identity: it holds their execs, and knows their renamed copies by content.
+public enum ProgramRunners {
+    /// Where they live outside PATH.
+    public static var directories: [String] { Runners.directories }
+
+    /// Whether a file of this name (a basename) is one.
+    public static func isRunner(_ name: String) -> Bool { Runners.kind(of: name) != nil }
+}

@@ -8,6 +8,9 @@ struct Evaluator {
     /// command compiled to an outlined copy through type metadata.
     let cache: ResolveCache
     let caching: Bool
+    /// The program names a file is by identity or content (the live guard's `ProgramIdentity`), for what a runner
+    /// loads without an exec (`ld.so /tmp/renamed-rm`); nil offline, where names decide.
+    var identify: ((String) -> [String])?
     /// Deepest unwrapping (wrapper in shell in wrapper ...) followed before giving `unparsable`.
     static let maxDepth = 24
 
@@ -47,7 +50,7 @@ struct Evaluator {
         }
         let info = NameInfo(
             resolved: r, candidates: candidates,
-            isWrapper: r.names.contains { Wrappers.names.contains($0) }, cached: true)
+            isWrapper: r.names.contains { Wrappers.wraps($0) }, cached: true)
         info.candidateMatches = candidates.map { policy.rules[$0].match }
         info.stageBits = policy.pipelineRules.map { r in
             var bits: UInt64 = 0
@@ -161,9 +164,7 @@ struct Evaluator {
             var syntax = OptionSyntax.plain
             for n in names {
                 let s = OptionSyntax.lookup(n)
-                if !s.shortWithValue.isEmpty || !s.longWithValue.isEmpty || s.singleDashLong
-                    || !s.shortOptionalValue.isEmpty
-                {
+                if !s.isPlain {
                     syntax = s
                     break
                 }
@@ -259,11 +260,14 @@ struct Evaluator {
                         cwdUnknown = true
                     }
                 }
-                let info = resolve(e.argv[0], cwd: cwd)
+                // A runner's payload is the file it loads (`ld.so ./x`), whatever argv[0] it is shown.
+                let info = resolve(e.program ?? e.argv[0], cwd: cwd)
                 var inner = ExecContext(
                     argv: e.argv, path: info.resolved.real, filename: info.resolved.located, cwd: cwd,
                     uid: ctx.uid, userName: ctx.userName,
                     parent: copy ctx, workspace: ctx.workspace)
+                // Loaded without an exec, it is never judged at one: know it by identity here (a renamed copy).
+                if e.program != nil, let identify { inner.identities = identify(info.resolved.real) }
                 inner.cwdUnknown = cwdUnknown
                 inner.resolvedNames = info.resolved.names
                 inner.nameInfo = info.cached ? info : nil
@@ -789,10 +793,11 @@ struct Evaluator {
         argv: [String], unknown: [Int], cwd: String?, depth: Int
     ) -> (path: String, direct: Bool)? {
         if depth < 6, let first = argv.first, !unknown.contains(0), case let name = Paths.basename(first),
-            Wrappers.names.contains(name), name != "git"
+            Wrappers.wraps(name), name != "git"
         {
             for payload in Wrappers.unwrap(names: [name], argv: argv, unknown: unknown) {
-                guard case .exec(let e) = payload, !e.argv.isEmpty else { continue }
+                guard case .exec(var e) = payload, !e.argv.isEmpty else { continue }
+                if let program = e.program { e.argv[0] = program }
                 var dir = cwd
                 if let c = e.chdir {
                     dir = c.hasPrefix("/") ? Paths.normalize(c) : dir.map { Paths.absolute(c, cwd: $0) }
@@ -864,7 +869,10 @@ struct Evaluator {
         for payload in Wrappers.unwrap(names: f.names, argv: ctx.argv, unknown: ctx.unknownWords) {
             var runs: [(argv: [String], unknown: [Int])] = []
             switch payload {
-            case .exec(let e): runs = [(e.argv, e.unknown)]
+            case .exec(var e):
+                // A runner's program is its operand, whatever argv[0] it is shown.
+                if let program = e.program { e.argv[0] = program }
+                runs = [(e.argv, e.unknown)]
             case .script(let text, _):
                 // `eval bash`, `watch bash`, `sh -c 'curl x'`: the commands of the text fill the stage as well.
                 runs = ShellScript.parse(text).commands.map {

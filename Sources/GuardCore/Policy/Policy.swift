@@ -126,7 +126,7 @@ public struct Policy: Sendable {
         let real = Paths.realPath(path) ?? path
         let names = Set([Paths.basename(path), Paths.basename(real)])
         let anyAction = rules.contains { $0.action != .allow } || unknownCommand != .allow || unparsable != .allow
-        if anyAction && names.contains(where: { Wrappers.names.contains($0) }) { return true }
+        if anyAction && names.contains(where: { Wrappers.wraps($0) }) { return true }
         for i in generic where rules[i].action != .allow {
             let m = rules[i].match
             if !m.hasCommand { return true }
@@ -140,8 +140,12 @@ public struct Policy: Sendable {
     }
 
     /// Judges one exec (or one command given as argv): rules matching it directly, and its unwrapped payload.
-    public func evaluate(_ cmd: ExecContext) -> Verdict {
+    ///
+    /// `identify` gives the program names a file is by identity or content (the live guard's); it judges what a
+    /// runner loads without an exec (`ld.so /tmp/renamed-rm -rf V`) as the program it is.
+    public func evaluate(_ cmd: ExecContext, identify: ((String) -> [String])? = nil) -> Verdict {
         var ev = Evaluator(policy: self)
+        ev.identify = identify
         return verdict(ev.command(cmd, depth: 0))
     }
 

@@ -740,7 +740,7 @@ extension Evaluator {
             inner.cwd.append(contentsOf: s.cwd)
             switch payload {
             case .exec(let e):
-                guard e.unknown.isEmpty, e.chdir == nil, e.user == nil, inner.load(e.argv),
+                guard e.unknown.isEmpty, e.chdir == nil, e.user == nil, e.program == nil, inner.load(e.argv),
                     let info = lookup(inner.word(0), inner)
                 else { return false }
                 guard
@@ -982,8 +982,9 @@ extension QuickScratch {
         b.count == s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, b.count) == 0
     }
 
-    /// Whether `w` could carry one of `alt`'s flags: a `--` word naming (or abbreviating) one of its long names,
-    /// a `-` bundle holding one of its letters, or a single-dash long option.
+    /// Whether `w` could carry one of `alt`'s flags: a `--` word naming (or abbreviating) one of its long names
+    /// or an option that implies one (`--interactive=never`), a `-` bundle holding one of its letters (or a letter
+    /// whose value may imply one: git's `-c`), or a single-dash long option.
     static func mayBeFlag(_ alt: FlagAlternatives, _ w: UnsafeBufferPointer<UInt8>) -> Bool {
         guard w.count >= 2, w[0] == 0x2D else { return false }
         if w[1] == 0x2D {
@@ -992,9 +993,10 @@ extension QuickScratch {
             while e < w.count && w[e] != 0x3D { e += 1 }
             let body = UnsafeBufferPointer(rebasing: w[2..<e])
             for l in alt.longs where !body.isEmpty && isPrefix(body, of: l) { return true }
+            for l in alt.impliedByLongs where !body.isEmpty && isPrefix(body, of: l) { return true }
             return false
         }
-        for c in w.dropFirst() where alt.shorts.contains(c) { return true }
+        for c in w.dropFirst() where alt.shorts.contains(c) || alt.impliedByShorts.contains(c) { return true }
         var e = 1
         while e < w.count && w[e] != 0x3D { e += 1 }
         let body = UnsafeBufferPointer(rebasing: w[1..<e])

@@ -14,6 +14,10 @@ enum Payload: Sendable, Equatable {
         var chdir: String?
         /// User the payload runs as (`sudo -u NAME`, `doas`, `su`): "root" unless named.
         var user: String?
+        /// The file that runs, when argv[0] does not name it: a runner's operand (`ld.so /bin/rm`, `qemu-x86_64
+        /// ./rm` with argv[0] set by `--argv0`/`-0`), loaded without an exec of its own, so it is never judged
+        /// at an exec; a path, relative to the working directory (a bare name is found over PATH).
+        var program: String?
     }
 }
 
@@ -39,15 +43,23 @@ enum Wrappers {
         "taskset", "strace", "ltrace", "builtin", "chrt", "cpulimit", "nsenter", "git",
     ])
 
+    /// Whether the program `name` (a basename) wraps or runs another: a wrapper or shell of `names`, or a runner
+    /// (`Runners`: the dynamic loader, valgrind, qemu-user, ...).
+    static func wraps(_ name: String) -> Bool { names.contains(name) || Runners.kind(of: name) != nil }
+
     /// The payloads of a command whose program is known by `names` (basenames), or [] when it wraps nothing.
     static func unwrap(names: [String], argv: [String], unknown: [Int], stdin: Stdin = Stdin()) -> [Payload] {
         guard argv.count >= 1 else { return [] }
         var kind: String?
-        for n in names where Wrappers.names.contains(n) {
+        for n in names where Wrappers.wraps(n) {
             kind = n
             break
         }
         guard let kind else { return [] }
+        if let runner = Runners.kind(of: kind) {
+            var a = Args(argv: argv, unknown: unknown)
+            return Runners.unwrap(runner, &a)
+        }
         // git is the most common of these by far, and nearly always wraps nothing: test it first.
         if kind == "git" {
             guard argv.count > 3, argv.contains("-c") else { return [] }
@@ -55,15 +67,19 @@ enum Wrappers {
             return gitAlias(&a)
         }
         var a = Args(argv: argv, unknown: unknown)
-        if shells.contains(kind) { return shell(&a, stdin: stdin) }
+        if shells.contains(kind) { return shell(kind, &a, stdin: stdin) }
         switch kind {
         case "busybox":
-            // Busybox picks its applet by argv[0]: run as /bin/busybox with argv[0] "rm", it is rm. (Run through
-            // a link named rm, the name already says so.)
-            let argv0Name = Paths.basename(argv[0])
-            if argv0Name != "busybox", !argv0Name.isEmpty, !names.contains(argv0Name) {
+            // Busybox picks its applet by argv[0] (its basename, a login shell's `-` dropped): run as /bin/busybox
+            // with argv[0] "rm", it is rm; a name that begins with "busybox" (a copy named busybox2 too) takes the
+            // applet from argv[1].
+            var argv0Name = Substring(Paths.basename(argv[0]))
+            if argv0Name.hasPrefix("-") { argv0Name = argv0Name.dropFirst() }
+            if !argv0Name.hasPrefix("busybox"), !argv0Name.isEmpty {
+                // Run through a link of the applet's name (`/bin/rm` -> busybox), rules saw that name already.
+                if names.contains(String(argv0Name)) { return [] }
                 var inner = argv
-                inner[0] = argv0Name
+                inner[0] = String(argv0Name)
                 return a.applet(inner)
             }
             if argv.count > 1 && (argv[1] == "--install" || argv[1] == "--list" || argv[1] == "--help") { return [] }
@@ -263,37 +279,27 @@ enum Wrappers {
 
     // MARK: - Individual wrappers
 
-    private static func shell(_ a: inout Args, stdin: Stdin) -> [Payload] {
-        var hasC = false
-        var hasS = false
-        var i = 1
-        let argv = a.argv
-        while i < argv.count {
-            let w = argv[i]
-            if a.isUnknown(i) { return hasC ? [.unknown(w)] : [] }
-            if w == "--" || w == "-" {
-                i += 1
-                break
-            }
-            guard let f = w.utf8.first, f == 0x2D || f == 0x2B, w.utf8.count > 1 else { break }
-            if w.hasPrefix("--") {
-                if w == "--rcfile" || w == "--init-file" { i += 1 }
-                i += 1
-                continue
-            }
-            let body = w.utf8.dropFirst()
-            if f == 0x2D && body.contains(0x63) { hasC = true }
-            if f == 0x2D && body.contains(0x73) { hasS = true }
-            if body.contains(0x6F) || body.contains(0x4F) { i += 1 }
-            i += 1
-        }
-        if hasC { return i < argv.count ? a.scriptWord(i) : [] }
-        // No -c: the shell runs a script file named by its first operand (its text is not known here; each of
-        // its commands is judged at its own exec), else, or with -s, its standard input.
-        if i < argv.count && !hasS { return [] }
+    /// A shell's payload: its `-c` text (the first operand after its options), else what it reads on standard
+    /// input (`-s`, or no operand; a first operand without `-c` or `-s` is a script file, whose commands are
+    /// judged at their own execs). Options are read as that shell reads them (`OptionSyntax`): they end at the
+    /// first operand (`bash SCRIPT -c X` runs SCRIPT with `-c X` as its arguments), at `--` or `-`; `+c` is
+    /// `-c` too; `-o NAME`/`+o NAME` take a value.
+    private static func shell(_ kind: String, _ a: inout Args, stdin: Stdin) -> [Payload] {
+        let p = ParsedArgs(argv: a.argv, syntax: OptionSyntax.lookup(kind), unknown: a.unknown)
+        let i = p.optionsEnd
+        let hasC = p.hasShort(0x63)
+        if i < a.argv.count && a.isUnknown(i) { return hasC ? [.unknown(a.argv[i])] : [] }
+        if hasC { return i < a.argv.count ? a.scriptWord(i) : [] }
+        if i < a.argv.count && !p.hasShort(0x73) { return [] }
         if stdin.unknown { return [.unknown(stdin.text ?? "")] }
         if let text = stdin.text { return [.script(text, user: nil)] }
         return []
+    }
+
+    /// The index in argv of the `-c` text of the shell `kind`, or nil when it runs none.
+    static func shellCommandIndex(_ kind: String, argv: [String]) -> Int? {
+        let p = ParsedArgs(argv: argv, syntax: OptionSyntax.lookup(kind), unknown: [])
+        return p.hasShort(0x63) && p.optionsEnd < argv.count ? p.optionsEnd : nil
     }
 
     private static func env(_ a: inout Args) -> [Payload] {
