@@ -27,6 +27,13 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// Reopens the object just closed, so fields can follow what an encoder wrote (close it again after).
+    public mutating func reopenObject() {
+        guard bytes.last == UInt8(ascii: "}") else { return }
+        bytes.removeLast()
+        needsComma = bytes.last != UInt8(ascii: "{")
+    }
+
     public mutating func beginArray(_ key: String) {
         self.key(key)
         bytes.append(UInt8(ascii: "["))

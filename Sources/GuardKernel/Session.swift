@@ -47,6 +47,10 @@ public struct SessionOptions {
     public var prompt = false
     /// --files: print and log every file call of the tree (opensnoop's view), not only file violations.
     public var files = false
+    /// -S: no HTTPS capture (claude_trace's flag).
+    public var noSSL = false
+    /// --capture-bodies: keep request and response bodies and the model's text in the traffic events.
+    public var captureBodies = false
     /// -p: also guard every process of the PID's session (daemons it started before attach).
     public var session = false
     /// -p: also guard every process of this cgroup v2 directory (and below it).
@@ -81,6 +85,10 @@ public final class GuardSession {
     private var fileGuard: FileGuard?
     /// The cgroup of the tree `run` launched (its end is a race-free `cgroup.kill`), when cgroup v2 is there.
     private var cgroup: RunCgroup?
+    /// HTTPS capture, the hook's announcements and the tool_use link of every exec.
+    private var intent: Intent?
+    /// The tool use each violating process ran for, for --report.
+    private var toolUseOf: [Int32: String] = [:]
     /// The file each live process exec'd by name (a script, not its interpreter), for file rules' `process`.
     private var programOf: [Int32: String] = [:]
 
@@ -105,6 +113,10 @@ public final class GuardSession {
         guardBPF.setBusyPoll(microseconds: options.busyPollUs)
         if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: options.workspace, bpf: guardBPF)
+        // After the watchdog: it must not hold the probes' links.
+        let intent = Intent(guardBPF: guardBPF, btfPath: k.btfPath, capture: !options.noSSL, captureBodies: options.captureBodies)
+        for n in intent.notes where !options.quiet { FileHandleStderr.write("claude-guard: warning: \(n)\n") }
+        self.intent = intent
         startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         formatter = TextFormatter(options: options.text, startNs: startNs)
         guardBPF.onEvent = { [unowned self] event in self.handle(event) }
@@ -113,6 +125,8 @@ public final class GuardSession {
     /// Hold timeouts and resume/kill requests, after each poll.
     private func tick() {
         let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+        intent?.poll(nowNs: now)
+        writeTraffic()
         for pid in enforcer.sweepTimeouts(nowNs: now) {
             summary.holdTimeouts += 1
             let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
@@ -195,6 +209,8 @@ public final class GuardSession {
             seeded.formUnion(found)
         }
         guard ProcFS.exists(pid) else { throw GuardError.noSuchProcess(pid) }
+        intent?.startHookLink(agentPid: pid, quiet: options.quiet)
+        for p in [pid] + seeded.sorted() { intent?.discover(pid: p) }
         announce("guarding PID \(pid) and \(seeded.count) descendant(s)")
         let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
         var lastCheck: UInt64 = 0
@@ -241,6 +257,7 @@ public final class GuardSession {
             throw error
         }
         guardBPF.watchdogGuards(root: child)
+        intent?.startHookLink(agentPid: child, quiet: options.quiet)
         var why = ""
         cgroup = RunCgroup(moving: child, why: &why)
         if cgroup == nil && !options.quiet {
@@ -362,6 +379,8 @@ public final class GuardSession {
         switch event {
         case .exec(let e):
             if case .failed = e.kind { summary.execFailures += 1 } else { summary.execs += 1 }
+            let toolUse: String? = if case .exec = e.kind { intent?.exec(e) } else { nil }
+            writeTraffic()
             if fileGuard != nil, case .exec = e.kind { programOf[e.pid] = Self.program(e) }
             let violation = enforcer.handle(e)
             if e.held {
@@ -374,7 +393,13 @@ public final class GuardSession {
             }
             // Encoded once, for every sink that wants it.
             let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
-            let line = wantsJSON ? jsonLine { EventJSON.exec(e, violation: violation, into: &$0) } : []
+            if violation != nil, let id = toolUse { toolUseOf[e.pid] = id }
+            let line =
+                wantsJSON
+                ? jsonLine {
+                    EventJSON.exec(e, violation: violation, into: &$0)
+                    Self.addToolUse(toolUse, to: &$0)
+                } : []
             jsonFile?.write(line)
             if violation != nil, let file = violationsFile {
                 file.write(line)
@@ -385,7 +410,9 @@ public final class GuardSession {
                 stdout.write(line)
             } else {
                 stdout.write(line: formatter.line(e))
-                if let v = violation { stdout.write(line: formatter.violationLine(e, v)) }
+                if let v = violation {
+                stdout.write(line: formatter.violationLine(e, v) + (toolUse.map { " [tool_use \($0)]" } ?? ""))
+            }
             }
             if let v = violation, v.enforced.hasPrefix("stopped"), options.prompt {
                 promptQueue.append((e.pid, v.matched))
@@ -397,6 +424,8 @@ public final class GuardSession {
         case .file(let f):
             handleFile(f)
         case .exit(let x):
+            intent?.exited(x, nowNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
+            writeTraffic()
             enforcer.exited(x.pid)
             programOf[x.pid] = nil
             summary.exits += 1
@@ -410,13 +439,20 @@ public final class GuardSession {
         summary.fileEvents += 1
         let exe = f.kernelRule == nil ? programOf[f.pid] ?? realPath("/proc/\(f.pid)/exe") : nil
         let violation = fileGuard?.handle(f, processPath: exe, workspace: enforcer.workspace)
+        let toolUse = violation != nil || options.files ? intent?.toolUse(of: f.pid) : nil
+        if violation != nil, let id = toolUse { toolUseOf[f.pid] = id }
         if let v = violation {
             record(v)
             fileViolations.append((f, v))
         }
         guard violation != nil || options.files else { return }
         let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
-        let line = wantsJSON ? jsonLine { EventJSON.file(f, violation: violation, into: &$0) } : []
+        let line =
+            wantsJSON
+            ? jsonLine {
+                EventJSON.file(f, violation: violation, into: &$0)
+                Self.addToolUse(toolUse, to: &$0)
+            } : []
         jsonFile?.write(line)
         if violation != nil, let file = violationsFile {
             file.write(line)
@@ -436,6 +472,31 @@ public final class GuardSession {
         if name.hasPrefix("/") { return realPath(name) }
         guard let cwd = e.cwd else { return nil }
         return realPath(String(decoding: cwd, as: UTF8.self) + "/" + name)
+    }
+
+    /// `tool_use_id` on the record just encoded, when the process runs for a tool use.
+    static func addToolUse(_ id: String?, to w: inout JSONWriter) {
+        guard let id else { return }
+        w.reopenObject()
+        w.field("tool_use_id", id)
+        w.endObject()
+    }
+
+    /// The agent's decoded traffic: JSON to the logs, the tool uses (and, with --capture-bodies, all of it) as
+    /// text above the commands they cause.
+    private func writeTraffic() {
+        guard let events = intent?.take(), !events.isEmpty else { return }
+        for e in events {
+            let line = TrafficJSON.line(e, redact: true)
+            jsonFile?.write(line)
+            if options.format == .json {
+                stdout.write(line)
+            } else if case .llm(let l) = e, l.toolUse != nil || options.captureBodies {
+                stdout.write(line: formatter.trafficLine(e))
+            } else if options.captureBodies {
+                stdout.write(line: formatter.trafficLine(e))
+            }
+        }
     }
 
     private func record(_ v: Violation) {
@@ -477,7 +538,7 @@ public final class GuardSession {
     }
 
     private func flushAll() {
-        let lost = guardBPF.newlyLost()
+        let lost = guardBPF.newlyLost() + (intent?.newlyLost() ?? 0)
         if lost > 0 {
             summary.lost += lost
             let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
@@ -553,8 +614,14 @@ public final class GuardSession {
             w.key("summary")
             EventJSON.summary(summary, time: now, into: &w)
             w.beginArray("violations")
-            for (e, v) in violations { EventJSON.exec(e, violation: v, into: &w) }
-            for (f, v) in fileViolations { EventJSON.file(f, violation: v, into: &w) }
+            for (e, v) in violations {
+                EventJSON.exec(e, violation: v, into: &w)
+                Self.addToolUse(toolUseOf[e.pid], to: &w)
+            }
+            for (f, v) in fileViolations {
+                EventJSON.file(f, violation: v, into: &w)
+                Self.addToolUse(toolUseOf[f.pid], to: &w)
+            }
             w.endArray()
             w.endObject()
             w.newline()

@@ -77,6 +77,10 @@ struct GuardOptions: ParsableArguments {
     var busyPoll: Int = 0
     @Flag(help: "Print and log every file call of the tree (opens, deletes, renames ...), as opensnoop does.")
     var files = false
+    @Flag(name: .customShort("S"), help: "No HTTPS capture (no SSL uprobes): no llm events, tool_use ids only from the hook.")
+    var noSSL = false
+    @Flag(help: "Keep HTTPS request and response bodies and the model's text in the events (credentials stay redacted).")
+    var captureBodies = false
     @Flag(help: "No status lines on stderr.")
     var quiet = false
     @Option(help: ArgumentHelp("The policy (YAML). Default: the embedded default policy.", valueName: "FILE"))
@@ -124,6 +128,8 @@ struct GuardOptions: ParsableArguments {
         o.reportPath = report
         o.junitPath = junit
         o.files = files
+        o.noSSL = noSSL
+        o.captureBodies = captureBodies
         return o
     }
 

@@ -1,12 +1,14 @@
 // Claude Code's loop in Node (OpenSSL linked into the node executable): POST /v1/messages, parse the stream,
 // assemble each tool_use's input, run the Bash tool's command as Claude Code does.
-// Args: URL CAFILE COMMAND TOOL_ID API_KEY
+// Args: URL CAFILE COMMAND TOOL_ID API_KEY (or - for $CG_TEST_API_KEY)
 'use strict';
 const https = require('https');
 const fs = require('fs');
 const { spawn } = require('child_process');
 
-const [url, ca, command, toolId, key] = process.argv.slice(2);
+const [url, ca, command, toolId, keyArg] = process.argv.slice(2);
+// '-': the key comes from CG_TEST_API_KEY, as an agent has it (argv shows in every exec event).
+const key = keyArg === '-' ? process.env.CG_TEST_API_KEY : keyArg;
 const body = JSON.stringify({
   model: 'claude-test-1', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'go' }],
   test_command: command, test_tool_id: toolId,
