@@ -14,3 +14,7 @@ bin="${BIN:-$here/../.build/release/claude-guard}"
 python3 "$here/run.py" "$bin" "$@"
 # File rules: a build in the workspace with and without them, and the kernel time per file call.
 python3 "$here/files/run.py" "$bin" | tee "$here/out/files.md"
+# HTTPS capture: a local 1 MiB transfer and a small request with and without the SSL probes.
+bash "$here/ssl/run.sh" | tee "$here/out/ssl.md"
+# The Claude Code hook: wall time per call, as Claude Code spawns it.
+python3 "$here/hook/run.py" "$bin" | tee "$here/out/hook.md"
