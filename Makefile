@@ -17,7 +17,7 @@ NODE_DIR   := .build/official-node
 BIN        := .build/$(CONFIG)/claude-guard
 # Debian packages the build and the tests need (checked by the command they give).
 APT_PKGS   := libbpf-dev libelf-dev zlib1g-dev clang bpftool libyaml-dev shfmt python3 util-linux procps \
-              curl sudo busybox
+              curl sudo busybox valgrind qemu-user zsh
 
 .PHONY: all setup build bpf demo test test-unit test-integration test-policies bench clean format
 

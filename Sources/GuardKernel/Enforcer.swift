@@ -46,7 +46,7 @@ public final class Enforcer {
         requestDir = "/run/claude-guard/\(getpid())"
         programs = ProgramIdentity(
             names: policy.namesOfInterest, paths: policy.pathsOfInterest,
-            searchPath: getenv("PATH").map { String(cString: $0) })
+            searchPath: getenv("PATH").map { String(cString: $0) }, runners: !policy.namesOfInterest.isEmpty)
         guard !audit else { return }
         for t in programs.targets where programmed.insert(t.identity).inserted {
             let identities = programs.targets.filter { $0.identity == t.identity }.map(\.name)
@@ -73,8 +73,14 @@ public final class Enforcer {
         // The executed file itself while the process lives (held ones do); else its path, if it still exists.
         let exe = access("/proc/\(e.pid)/exe", R_OK) == 0 || e.held ? "/proc/\(e.pid)/exe" : path
         let identities = programs.names(of: e.file, exe: exe)
+        // An argv longer than the kernel copies is judged whole, read while the process is held.
+        var argv = e.argvStrings
+        var cut = false
+        if e.truncated {
+            if let whole = Self.wholeArgv(e) { argv = whole } else { cut = true }
+        }
         var ctx = ExecContext(
-            argv: e.argvStrings, path: path, filename: String(decoding: e.filename, as: UTF8.self),
+            argv: argv, path: path, filename: String(decoding: e.filename, as: UTF8.self),
             cwd: e.cwd.map { String(decoding: $0, as: UTF8.self) }, uid: e.uid, identities: identities,
             workspace: workspace)
         if contexts[e.ppid] == nil, let parent = Self.procContext(e.ppid) { contexts[e.ppid] = parent }
@@ -85,7 +91,15 @@ public final class Enforcer {
 
         // Test hook: behave as a guard too slow to answer, so hold_timeout_ms/on_timeout decide.
         if e.held && Self.faultNoVerdict { return nil }
-        let verdict = policy.evaluate(ctx)
+        var verdict = policy.evaluate(ctx) { [programs] in programs.names(ofPath: $0) }
+        if cut && policy.onTimeout != .allow && verdict.action != .kill
+            && (e.held || (audit && policy.programVerdict(path: path, identities: identities) != .pass))
+        {
+            // Not the whole argv: what was not read could hold anything (fail closed, as for a hold timeout).
+            verdict = Verdict(
+                action: .kill, severity: .high, matched: ctx.commandLine,
+                description: "argv longer than the kernel copies could not be read whole (settings.on_timeout)")
+        }
         if !audit && !e.killedInKernel && programmed.insert(e.file).inserted && e.file.inode != 0 {
             // Learn this file's verdict: the next exec of it needs no round trip unless its arguments matter.
             try? bpf.setVerdict(e.file, Self.kernel(policy.programVerdict(path: path, identities: identities)))
@@ -185,6 +199,18 @@ public final class Enforcer {
     func removeRequestDir() {
         for name in ProcFS.entries(of: requestDir) { unlink(requestDir + "/" + name) }
         rmdir(requestDir)
+    }
+
+    /// The most of /proc/PID/cmdline read for a truncated argv (above any argv Linux allows with an 8 MiB stack).
+    static let maxArgvBytes = 1 << 25
+
+    /// The whole argv of a truncated exec, read from /proc while the process is held; nil when it cannot be read
+    /// whole or is not the argv the kernel began to copy.
+    static func wholeArgv(_ e: ExecEvent) -> [String]? {
+        guard let raw = ProcFS.readBytes("/proc/\(e.pid)/cmdline", limit: maxArgvBytes), raw.count < maxArgvBytes,
+            let whole = ExecEvent.wholeArgv(kernel: e.argv, cmdline: raw)
+        else { return nil }
+        return whole.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// A process's argv, executable and cwd from /proc (for parents that exec'd before the guard attached).

@@ -8,25 +8,31 @@ import GuardCore
 ///
 /// Every PATH hit of every name of interest is a target: its (device, inode, ctime) goes to the kernel with
 /// the program's verdict, so a symlink or hard link is the program without any user-space work. A file that
-/// is not a target but has exactly a target's size is compared byte for byte (a renamed copy); the answer is
-/// cached per identity, which a rewrite always changes (ctime).
+/// is not a target is compared with them, and the answer cached per identity, which a rewrite always changes
+/// (ctime): a file of a target's size byte for byte (a renamed copy); an ELF file by its build-id (a copy with
+/// bytes appended or its data patched), else by its executable segment (one whose build-id note was patched or
+/// stripped too). With `runners`, the runners of `Runners.directories` (the dynamic loader, valgrind's tools)
+/// are targets as well.
 public final class ProgramIdentity {
     public struct Target {
         public var name: String
         public var path: String
         public var identity: FileIdentity
         public var size: Int
+        var elf: ElfIdentity?
     }
 
     public private(set) var targets: [Target] = []
     private var bySize: [Int: [Int]] = [:]
     private var byIdentity: [FileIdentity: [String]] = [:]
+    private var byBuildID: [[UInt8]: [Int]] = [:]
+    private var byCodeSize: [Int: [Int]] = [:]
     private var cache: [FileIdentity: [String]] = [:]
 
     /// Directories searched for the programs of interest, beside this process's PATH.
     static let standardDirs = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
 
-    public init(names: Set<String>, paths: Set<String>, searchPath: String?) {
+    public init(names: Set<String>, paths: Set<String>, searchPath: String?, runners: Bool = false) {
         var dirs = Self.standardDirs
         for d in (searchPath ?? "").split(separator: ":") where !dirs.contains(String(d)) { dirs.append(String(d)) }
         var seen = Set<String>()
@@ -34,14 +40,52 @@ public final class ProgramIdentity {
             guard let real = realPath(path), seen.insert(name + "\0" + real).inserted,
                 let (identity, size) = Self.fileInfo(real)
             else { return }
-            targets.append(Target(name: name, path: real, identity: identity, size: size))
-            bySize[size, default: []].append(targets.count - 1)
+            let fd = open(real, O_RDONLY | O_CLOEXEC)
+            let elf = fd >= 0 ? ElfIdentity.read(fd: fd) : nil
+            if fd >= 0 { close(fd) }
+            targets.append(Target(name: name, path: real, identity: identity, size: size, elf: elf))
+            let k = targets.count - 1
+            bySize[size, default: []].append(k)
             byIdentity[identity, default: []].append(name)
+            if let id = elf?.buildID { byBuildID[id, default: []].append(k) }
+            if let code = elf?.codeSize, code > 0 { byCodeSize[code, default: []].append(k) }
         }
         for name in names.sorted() {
             for dir in dirs { add(name: name, path: dir + "/" + name) }
         }
         for path in paths.sorted() { add(name: String(path.split(separator: "/").last ?? ""), path: path) }
+        guard runners else { return }
+        // Runners by what their names look like, wherever they are (ld-linux-*.so.*, qemu-*, TOOL-ARCH-linux):
+        // each directory listed once (/bin and /usr/bin are often one).
+        var listed = Set<String>()
+        for dir in dirs + ProgramRunners.directories {
+            guard let real = realPath(dir), listed.insert(real).inserted else { continue }
+            for name in Self.runnerEntries(real) { add(name: name, path: real + "/" + name) }
+        }
+    }
+
+    /// The names in a directory that are runners; a name is made a String only when its bytes may be one
+    /// (`ld…`, `q…`, `v…`, `b…`, `F…`, `…-linux`): the loader's directory holds a thousand libraries.
+    static func runnerEntries(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
+                guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+                let n = raw.firstIndex(of: 0) ?? raw.count
+                guard n > 1 else { return nil }
+                let first = base[0]
+                let tool = n > 6 && memcmp(base + n - 6, "-linux", 6) == 0
+                guard
+                    tool || (first == 0x6C && base[1] == 0x64) || first == 0x71 || first == 0x76 || first == 0x62
+                        || first == 0x46
+                else { return nil }
+                return String(decoding: UnsafeBufferPointer(start: base, count: n), as: UTF8.self)
+            }
+            if let name, ProgramRunners.isRunner(name) { out.append(name) }
+        }
+        return out.sorted()
     }
 
     /// The names of interest the executed file is, by identity or content (empty: none).
@@ -51,13 +95,41 @@ public final class ProgramIdentity {
         if let names = byIdentity[identity] { return names }
         if let cached = cache[identity] { return cached }
         var found: [String] = []
-        if let (_, size) = Self.fileInfo(exe), let candidates = bySize[size], size > 0 {
-            for i in candidates where !found.contains(targets[i].name) && Self.sameContent(exe, targets[i].path, size) {
-                found.append(targets[i].name)
+        if let (_, size) = Self.fileInfo(exe), size > 0 {
+            for i in bySize[size] ?? [] where !found.contains(targets[i].name) {
+                if Self.sameContent(exe, targets[i].path, size) { found.append(targets[i].name) }
             }
+            if found.isEmpty { found = sameProgram(exe) }
         }
         // Only the file itself (/proc/PID/exe) answers for this identity; a path may have been replaced since.
         if identity.inode != 0 && exe.hasPrefix("/proc/") { cache[identity] = found }
+        return found
+    }
+
+    /// The names of interest of the file at `path` (what a runner loads: `ld.so /tmp/x`), by identity or content.
+    public func names(ofPath path: String) -> [String] {
+        guard let identity = Self.identity(of: path) else { return [] }
+        return names(of: identity, exe: path)
+    }
+
+    /// The targets an ELF file is the same program as: the same build-id, else the same executable segment.
+    private func sameProgram(_ path: String) -> [String] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        guard let elf = ElfIdentity.read(fd: fd) else { return [] }
+        var found: [String] = []
+        if let id = elf.buildID {
+            for i in byBuildID[id] ?? [] where !found.contains(targets[i].name) { found.append(targets[i].name) }
+        }
+        if !found.isEmpty { return found }
+        for i in byCodeSize[elf.codeSize] ?? [] where !found.contains(targets[i].name) {
+            guard let other = targets[i].elf else { continue }
+            let tfd = open(targets[i].path, O_RDONLY | O_CLOEXEC)
+            guard tfd >= 0 else { continue }
+            if ElfIdentity.sameCode(fd, elf, tfd, other) { found.append(targets[i].name) }
+            close(tfd)
+        }
         return found
     }
 
@@ -97,8 +169,8 @@ public final class ProgramIdentity {
         var ba = [UInt8](repeating: 0, count: chunk), bb = [UInt8](repeating: 0, count: chunk)
         var total = 0
         while true {
-            let na = ba.withUnsafeMutableBytes { readFull(fa, $0.baseAddress!, chunk) }
-            let nb = bb.withUnsafeMutableBytes { readFull(fb, $0.baseAddress!, chunk) }
+            let na = ba.withUnsafeMutableBytes { $0.baseAddress.map { readFull(fa, $0, chunk) } ?? -1 }
+            let nb = bb.withUnsafeMutableBytes { $0.baseAddress.map { readFull(fb, $0, chunk) } ?? -1 }
             if na != nb || na < 0 { return false }
             if na == 0 { return total == size }
             if memcmp(ba, bb, na) != 0 { return false }
@@ -118,4 +190,3 @@ public final class ProgramIdentity {
         return got
     }
 }
-
