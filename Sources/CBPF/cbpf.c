@@ -669,3 +669,15 @@ int cg_bpf_tracked_fd(cg_bpf *bpf)
 {
 	return bpf_map__fd(bpf->skel->maps.tracked);
 }
+
+/* The BPF object compiled into the binary (for `claude-guard version`'s build id). */
+const void *cg_bpf_object_bytes(size_t *size)
+{
+	return claude_guard_bpf__elf_bytes(size);
+}
+
+/* libbpf's version ("v1.1"), as linked. */
+const char *cg_libbpf_version(void)
+{
+	return libbpf_version_string();
+}

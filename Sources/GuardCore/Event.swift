@@ -97,6 +97,12 @@ public struct Violation: Sendable, Equatable {
     /// The (unwrapped) inner command that hit the rule.
     public var matched: String
     public var description: String?
+    /// The process (a shell or wrapper) whose violation this exec repeats: the same command, judged first in its
+    /// payload. Such a violation is shown and logged, linked to that one, and not counted again.
+    public var carriedBy: Int32?
+    /// What finally became of a process a `stop` left stopped: `resumed`, `killed`, or `on_timeout: resumed` /
+    /// `on_timeout: killed` when nobody answered in time; nil while it is stopped (and for other actions).
+    public var outcome: String?
 
     public init(
         rule: String, action: String, enforced: String, severity: String, policy: String, matched: String,

@@ -123,6 +123,8 @@ extension EventJSON {
             w.field("policy", v.policy)
             w.field("matched", v.matched)
             if let d = v.description { w.field("description", d) }
+            if let c = v.carriedBy { w.field("carried_by", c) }
+            if let o = v.outcome { w.field("outcome", o) }
         }
         w.endObject()
     }

@@ -16,7 +16,8 @@ public enum JUnit {
             }
             x +=
                 ">\n      <failure message=\"\(vs.count) violation(s) of \(escape(id))\" type=\"\(escape(vs[0].action))\">"
-            x += vs.map { escape("[\($0.enforced)] \($0.matched)") }.joined(separator: "\n")
+            x += vs.map { escape("[\($0.enforced)\($0.outcome.map { ", then " + $0 } ?? "")] \($0.matched)") }
+                .joined(separator: "\n")
             x += "</failure>\n    </testcase>\n"
         }
         x += "  </testsuite>\n</testsuites>"

@@ -30,12 +30,12 @@ public enum PolicyTool {
     /// The workspace `test` uses when a test names none: a fixed path, so results do not depend on the machine.
     public static let testWorkspace = "/home/agent/project"
 
-    /// Loads the policy at `path`, or the embedded default when `path` is nil.
+    /// Loads the policy at `path` (or the shipped policy of that name: `strict`), or the embedded default when
+    /// `path` is nil.
     ///
     /// - Throws: `PolicyError` with file:line:column.
     public static func loadPolicy(_ path: String?) throws(PolicyError) -> Policy {
-        guard let path else { return Policy.embeddedDefault }
-        return try Policy.load(path: path)
+        try PolicyLocator.load(path)
     }
 
     /// The stderr paragraph and exit code 2 for a policy that does not load.
@@ -48,8 +48,10 @@ public enum PolicyTool {
     /// `check -- CMD ARGS...`: judges one command given as argv (resolved over PATH like exec would).
     ///
     /// Exit 0 when allowed, 1 when the policy would act on it.
+    /// With `explain`, the verdict line follows every rule tried on each command after unwrapping (text format).
     public static func check(
-        policy: Policy, argv: [String], workspace: String?, cwd: String? = nil, format: Format = .text
+        policy: Policy, argv: [String], workspace: String?, cwd: String? = nil, format: Format = .text,
+        explain: Bool = false
     ) -> Output {
         guard let name = argv.first else {
             return Output(stderr: "claude-guard check: give a command after '--', or --file FILE\n", exitCode: 2)
@@ -58,10 +60,16 @@ public enum PolicyTool {
         let r = Paths.resolve(name, cwd: dir)
         let ctx = ExecContext(
             argv: argv, path: r.real, filename: r.located, cwd: dir, uid: getuid(), workspace: workspace ?? dir)
-        let v = policy.evaluate(ctx)
+        var why = ""
+        let v: Verdict
+        if explain {
+            (why, v) = Explain.command(ctx, policy: policy)
+        } else {
+            v = policy.evaluate(ctx)
+        }
         var out: [UInt8] = []
         render(v, line: shellJoin(argv), number: 1, format: format, into: &out)
-        return Output(stdout: String(decoding: out, as: UTF8.self), exitCode: v.action == .allow ? 0 : 1)
+        return Output(stdout: why + String(decoding: out, as: UTF8.self), exitCode: v.action == .allow ? 0 : 1)
     }
 
     /// `check --file FILE`: one shell command line per line, a verdict per non-empty, non-comment line.
@@ -422,19 +430,22 @@ public enum PolicyTool {
     /// `test POLICY...`: runs each policy's `tests:`; names each failure with file:line.
     ///
     /// Exit 0 when every test passes, 1 when any fails, 2 when a policy does not load.
-    public static func test(paths: [String]) -> Output {
+    ///
+    /// A policy without tests fails (nothing shows it does what it says). With `explain`, each failing command
+    /// test is followed by every rule tried on each of its commands.
+    public static func test(paths: [String], explain: Bool = false) -> Output {
         var out = Output()
         var failedAny = false
         for path in paths {
             let policy: Policy
             do {
-                policy = try Policy.load(path: path)
+                policy = try PolicyLocator.load(path)
             } catch {
                 out.stderr += "claude-guard: the policy is invalid:\n\(error.description)\n"
                 out.exitCode = 2
                 continue
             }
-            let (text, failed) = test(policy: policy)
+            let (text, failed) = test(policy: policy, explain: explain)
             out.stdout += text
             if failed > 0 { failedAny = true }
         }
@@ -445,7 +456,13 @@ public enum PolicyTool {
     /// Runs one loaded policy's tests (command and file tests); returns the report and the number of failures.
     ///
     /// Failures are listed in file order.
-    public static func test(policy: Policy) -> (String, Int) {
+    public static func test(policy: Policy, explain: Bool = false) -> (String, Int) {
+        if policy.tests.isEmpty && policy.fileTests.isEmpty {
+            return (
+                "\(policy.file): no tests: nothing shows the policy does what it says; add a tests: section, e.g. "
+                    + "tests: [ { command: 'rm -rf /', expect: kill } ]\n", 1
+            )
+        }
         var failures: [(SourceLocation, String)] = []
         for t in policy.tests {
             let ws = t.workspace ?? testWorkspace
@@ -467,8 +484,13 @@ public enum PolicyTool {
             if let problem {
                 var line: [UInt8] = []
                 appendPrintable(t.command, into: &line)
-                failures.append(
-                    (t.location, "FAIL \(t.location): \(String(decoding: line, as: UTF8.self)): \(problem)\n"))
+                var text = "FAIL \(t.location): \(String(decoding: line, as: UTF8.self)): \(problem)\n"
+                if explain {
+                    let why = Explain.line(
+                        t.command, policy: policy, cwd: t.cwd ?? ws, workspace: ws, uid: uid, userName: userName)
+                    text += why.text.split(separator: "\n").map { "    " + $0 + "\n" }.joined()
+                }
+                failures.append((t.location, text))
             }
         }
         failures += fileTestFailures(policy)
@@ -488,7 +510,7 @@ public enum PolicyTool {
         var warned = false
         for path in paths {
             do {
-                let policy = try Policy.load(path: path)
+                let policy = try PolicyLocator.load(path)
                 let warnings = lint(policy: policy)
                 for w in warnings { out.stdout += w + "\n" }
                 if warnings.isEmpty {
@@ -523,6 +545,7 @@ public enum PolicyTool {
             if let why = LintCheck.neverMatches(b.match) {
                 warnings.append("\(b.location): warning: rule '\(b.id)' can never match: \(why)")
             }
+            if let why = LintCheck.urlAllowlist(b) { warnings.append("\(b.location): warning: \(why)") }
             for s in LintCheck.stringFlags(b.match) {
                 warnings.append(
                     "\(b.location): warning: rule '\(b.id)' matches the flag spelling '\(s)' as text, so '-fr', '--force' or '-r -f' slip past; use flags: [...] instead"
@@ -565,8 +588,37 @@ enum LintCheck {
         for n in m.commandNames where n.contains(" ") {
             return "command '\(n)' contains a space; a program name never does (match arguments with args:)"
         }
+        // A command line starts with the program's own name: `command: rm` with `cmdline: 'ls *'` needs an argv[0]
+        // of `ls` for an exec of rm, which only a spoofed argv[0] has.
+        if !m.commandNames.isEmpty && m.commandPaths.isEmpty && m.commandGlobs.isEmpty && !m.cmdline.isEmpty {
+            let firsts = m.cmdline.map { String($0.pattern.prefix { $0 != " " }) }
+            let literal = firsts.allSatisfy { w in !w.isEmpty && !w.contains(where: { "*?[\\".contains($0) }) }
+            if literal && !firsts.contains(where: { m.commandNames.contains(Paths.basename($0)) }) {
+                return
+                    "cmdline \(m.cmdline.map { "'\($0.pattern)'" }.joined(separator: ", ")) starts with "
+                    + "\(firsts.joined(separator: "/")), but command is \(m.commandNames.joined(separator: "/")): a command line "
+                    + "begins with the program's own name (only a spoofed argv[0] would match)"
+            }
+        }
+        // Hosts are read from the programs that name them (curl, wget, git, ssh, scp, rsync, pip, npm, ...).
+        if m.hasHosts && m.hasCommand && m.commandGlobs.isEmpty
+            && !(m.commandNames + m.commandPaths.map(Paths.basename)).contains(where: { HostNames.entry([$0]) != nil })
+        {
+            return "hosts/hosts_outside: none of its commands names hosts in its arguments as claude-guard reads them"
+        }
         // `user:` names unknown on this machine are not flagged: they still match `sudo -u NAME`.
         return nil
+    }
+
+    /// An allow rule that lets a command through by one URL-shaped argument: any other URL in the same command
+    /// line is let through with it (`curl https://github.com/x https://evil.example/`).
+    static func urlAllowlist(_ rule: Policy.Rule) -> String? {
+        guard rule.action == .allow, let g = rule.match.args.first(where: { HostNames.isURL($0.pattern) }) else {
+            return nil
+        }
+        return "allow rule '\(rule.id)' lets a command through when one argument matches '\(g.pattern)': another "
+            + "URL in the same command rides along; allowlist hosts with hosts: [...] and deny the rest with "
+            + "hosts_outside: [...]"
     }
 
     /// `args`/`cmdline` patterns that spell flags as text (`-rf`), which other spellings slip past.

@@ -67,11 +67,11 @@ public enum Workspace {
     /// - Returns: the workspace's real path, and a warning when `--workspace` names a directory a default
     ///   would have been refused for.
     /// - Throws: `Workspace.Problem`: `--workspace` names no directory, or the default is too wide.
+    ///
+    /// `strict` false (a policy that does not use `${workspace}`): a default is not refused.
     public static func resolve(
-        given: String?, fallback: String, cwd: String, homes: [String]
-    ) throws(Problem)
-        -> (path: String, warning: String?)
-    {
+        given: String?, fallback: String, cwd: String, homes: [String], strict: Bool = true
+    ) throws(Problem) -> (path: String, warning: String?) {
         if let given {
             let absolute = given.hasPrefix("/") ? given : Paths.absolute(given, cwd: cwd)
             var st = stat()
@@ -82,7 +82,21 @@ public enum Workspace {
             return (real, why.map { "--workspace \(real) is \($0): ${workspace} rules protect nothing in it" })
         }
         let real = realPath(fallback) ?? Paths.normalize(fallback)
-        if let why = objection(real, homes: homes) { throw .tooWide(dir: real, what: why) }
+        if strict, let why = objection(real, homes: homes) { throw .tooWide(dir: real, what: why) }
         return (real, nil)
+    }
+}
+
+extension Policy {
+    /// Whether some rule or file rule is written against `${workspace}` (a workspace matters to it at all).
+    public var usesWorkspace: Bool {
+        func uses(_ m: CompiledMatch) -> Bool {
+            m.under.contains { $0.workspaceRelative } || m.outside.contains { $0.workspaceRelative }
+                || m.pipeline.contains(where: uses) || m.parent.contains(where: uses)
+        }
+        return rules.contains { uses($0.match) }
+            || fileRules.contains { r in
+                r.underPatterns.contains { $0.workspaceRelative } || r.outsidePatterns.contains { $0.workspaceRelative }
+            }
     }
 }

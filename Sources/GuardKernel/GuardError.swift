@@ -22,6 +22,8 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
     case attachFailed(errno: Int32, log: String)
     /// The command given to `run` could not be started.
     case spawnFailed(command: String, errno: Int32)
+    /// An output file (-o, --violations, --report, --junit) cannot be opened for writing.
+    case cannotWrite(path: String, errno: Int32)
     /// Something else the kernel side needed failed.
     case system(what: String, errno: Int32)
 
@@ -68,6 +70,11 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
                 """
         case .spawnFailed(let command, let errno):
             return "claude-guard could not start `\(command)`: \(errnoText(errno)). Check the command name and PATH."
+        case .cannotWrite(let path, let errno):
+            return """
+                claude-guard cannot write \(path): \(errnoText(errno)). Give a file in an existing directory \
+                that root may write; the guard did not start.
+                """
         case .system(let what, let errno):
             return "claude-guard failed to \(what): \(errnoText(errno))."
         }
@@ -77,7 +84,7 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
     public var exitCode: Int32 {
         switch self {
         case .missingPrivileges: return 77
-        case .noSuchProcess, .ownSession: return 2
+        case .noSuchProcess, .ownSession, .cannotWrite: return 2
         case .spawnFailed(_, let errno): return errno == ENOENT ? 127 : 126
         default: return 1
         }

@@ -18,12 +18,12 @@ public final class OutputFile {
 
     /// Opens path for appending (created 0644 when missing).
     ///
-    /// - Throws: `GuardError.system` when it cannot be opened.
+    /// - Throws: `GuardError.cannotWrite` when it cannot be opened.
     public init(appendingTo path: String, truncate: Bool = false) throws {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND)
         fd = open(path, flags, 0o644)
         owned = true
-        if fd < 0 { throw GuardError.system(what: "open \(path) for writing", errno: errno) }
+        if fd < 0 { throw GuardError.cannotWrite(path: path, errno: errno) }
     }
 
     deinit {

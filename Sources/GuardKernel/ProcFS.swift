@@ -129,4 +129,21 @@ public enum ProcFS {
         }
         return nil
     }
+
+    /// Why the tree of `pid` is the whole system (`PID 1`, `the init of a PID namespace`), or nil.
+    public static func wholeSystem(_ pid: Int32) -> String? {
+        if pid == 1 { return "PID 1, the init of the system" }
+        // NSpid's last field is the PID in the process's own namespace: 1 is a container's init.
+        for line in (read("/proc/\(pid)/status") ?? "").split(separator: "\n") where line.hasPrefix("NSpid:") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count > 2, fields.last == "1" { return "the init of a PID namespace (a container's PID 1)" }
+        }
+        return nil
+    }
+
+    /// The uid that owns a process.
+    public static func owner(of pid: Int32) -> UInt32? {
+        var st = stat()
+        return stat("/proc/\(pid)", &st) == 0 ? st.st_uid : nil
+    }
 }

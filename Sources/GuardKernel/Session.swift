@@ -51,6 +51,13 @@ public struct SessionOptions {
     public var noSSL = false
     /// --capture-bodies: keep request and response bodies and the model's text in the traffic events.
     public var captureBodies = false
+    /// No terminal to ask about a `stop` (stdin is not one): a stopped process gets on_timeout after
+    /// hold_timeout_ms instead of waiting for `claude-guard resume|kill`.
+    public var noTerminal = false
+    /// --fail-on, --fail-on-severity: which violations make the exit status 3.
+    public var failOn = FailCriteria()
+    /// -c: only show commands of processes in this cgroup v2 directory or below it.
+    public var cgroupFilter: String?
     /// -p: also guard every process of the PID's session (daemons it started before attach).
     public var session = false
     /// -p: also guard every process of this cgroup v2 directory (and below it).
@@ -91,6 +98,16 @@ public final class GuardSession {
     private var toolUseOf: [Int32: String] = [:]
     /// The file each live process exec'd by name (a script, not its interpreter), for file rules' `process`.
     private var programOf: [Int32: String] = [:]
+    /// --report and --junit, opened (and emptied) at start like -o, written at the end.
+    private let reportFile: OutputFile?
+    private let junitFile: OutputFile?
+    /// Violations an exec repeats from the shell or wrapper that carried its command: counted once.
+    private var carried = CarriedViolations()
+    /// Processes left stopped, and what becomes of them.
+    private let stops: StoppedProcesses
+    /// -c: the cgroup ids of the directory and those below it (rescanned for an id not seen before).
+    private var cgroupIDs: Set<UInt64> = []
+    private var cgroupMisses: Set<UInt64> = []
 
     /// Loads and attaches everything; nothing is tracked yet.
     ///
@@ -101,6 +118,8 @@ public final class GuardSession {
         lineRegex = try options.lineFilter.map { try Regex($0) }
         jsonFile = try options.outputPath.map { try OutputFile(appendingTo: $0, truncate: true) }
         violationsFile = try options.violationsPath.map { try OutputFile(appendingTo: $0) }
+        reportFile = try options.reportPath.map { try OutputFile(appendingTo: $0, truncate: true) }
+        junitFile = try options.junitPath.map { try OutputFile(appendingTo: $0, truncate: true) }
         cg_install_stop_handlers()
         let audit = options.audit || policy.mode == .audit
         self.policy = policy
@@ -113,6 +132,8 @@ public final class GuardSession {
         guardBPF.setBusyPoll(microseconds: options.busyPollUs)
         if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: options.workspace, bpf: guardBPF)
+        stops = StoppedProcesses(enforcer: enforcer, prompt: options.prompt, noTerminal: options.noTerminal)
+        if let dir = options.cgroupFilter { cgroupIDs = CgroupIDs.under(dir) }
         // After the watchdog: it must not hold the probes' links.
         let intent = Intent(guardBPF: guardBPF, btfPath: k.btfPath, capture: !options.noSSL, captureBodies: options.captureBodies)
         for n in intent.notes where !options.quiet { FileHandleStderr.write("claude-guard: warning: \(n)\n") }
@@ -132,40 +153,17 @@ public final class GuardSession {
             let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
             notice("pid \(pid) held with no verdict for \(enforcer.policy.holdTimeoutMs) ms: \(what) (on_timeout)")
         }
-        for (pid, what) in enforcer.serveRequests() { notice("pid \(pid) \(what) on request") }
-        if options.prompt { servePrompt(nowNs: now) }
+        for r in stops.tick(nowNs: now) {
+            notice(r.message)
+            resolved(r.pid, r.outcome)
+        }
     }
 
-    /// Stopped processes waiting for a y/N answer on the terminal, oldest first.
-    private var promptQueue: [(pid: Int32, command: String)] = []
-    private var promptShownNs: UInt64?
-
-    /// One y/N question at a time on stderr, answered on stdin; no answer in hold_timeout_ms: on_timeout.
-    private func servePrompt(nowNs: UInt64) {
-        promptQueue.removeAll { enforcer.stopped[$0.pid] == nil }
-        guard let head = promptQueue.first else { return promptShownNs = nil }
-        guard let shown = promptShownNs else {
-            promptShownNs = nowNs
-            let secs = Double(enforcer.policy.holdTimeoutMs) / 1000
-            FileHandleStderr.write("claude-guard: let pid \(head.pid) run `\(head.command)`? [y/N] (\(secs)s) ")
-            return
+    /// Writes what became of a stopped process into its violation (for the summary, --report and --junit).
+    private func resolved(_ pid: Int32, _ outcome: String) {
+        if let i = violations.lastIndex(where: { $0.0.pid == pid && $0.1.outcome == nil }) {
+            violations[i].1.outcome = outcome
         }
-        var answer: Bool? = nil
-        var pfd = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-        if poll(&pfd, 1, 0) > 0 {
-            var buf = [UInt8](repeating: 0, count: 256)
-            let n = read(STDIN_FILENO, &buf, buf.count)
-            let text = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).lowercased() : ""
-            answer = text.hasPrefix("y")
-        } else if nowNs - shown > UInt64(max(0, enforcer.policy.holdTimeoutMs)) * 1_000_000 {
-            answer = enforcer.policy.onTimeout == .allow
-            FileHandleStderr.write("(no answer: on_timeout)\n")
-        }
-        guard let allow = answer else { return }
-        enforcer.decideStopped(head.pid, allow: allow)
-        notice("pid \(head.pid) \(allow ? "resumed" : "killed") by the operator")
-        promptQueue.removeFirst()
-        promptShownNs = nil
     }
 
     private func notice(_ s: String) {
@@ -382,15 +380,22 @@ public final class GuardSession {
             let toolUse: String? = if case .exec = e.kind { intent?.exec(e) } else { nil }
             writeTraffic()
             if fileGuard != nil, case .exec = e.kind { programOf[e.pid] = Self.program(e) }
-            let violation = enforcer.handle(e)
-            if e.held {
-                let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
-                decisionNs.append(now &- e.monotonicNs)
+            var violation = enforcer.handle(e)
+            let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+            if e.held { decisionNs.append(now &- e.monotonicNs) }
+            if case .exec = e.kind, let by = carried.admit(pid: e.pid, ppid: e.ppid, violation: violation) {
+                violation?.carriedBy = by
             }
-            if let v = violation {
+            if let v = violation, v.carriedBy == nil {
                 record(v)
                 violations.append((e, v))
             }
+            // Said after its rows, whatever the display filters show: a stopped process is never left unmentioned.
+            var say: String? = nil
+            if let v = violation, v.enforced.hasPrefix("stopped") {
+                say = stops.add(pid: e.pid, command: v.matched, rule: v.rule, nowNs: now)
+            }
+            defer { if let say { notice(say) } }
             // Encoded once, for every sink that wants it.
             let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
             if violation != nil, let id = toolUse { toolUseOf[e.pid] = id }
@@ -411,15 +416,10 @@ public final class GuardSession {
             } else {
                 stdout.write(line: formatter.line(e))
                 if let v = violation {
-                stdout.write(line: formatter.violationLine(e, v) + (toolUse.map { " [tool_use \($0)]" } ?? ""))
-            }
-            }
-            if let v = violation, v.enforced.hasPrefix("stopped"), options.prompt {
-                promptQueue.append((e.pid, v.matched))
-            } else if let v = violation, v.enforced.hasPrefix("stopped") {
-                notice(
-                    "pid \(e.pid) is stopped (rule \(v.rule)): `sudo claude-guard resume \(e.pid)` lets it run, "
-                        + "`sudo claude-guard kill \(e.pid)` ends it; it gets on_timeout when the guard exits")
+                    var row = formatter.violationLine(e, v) + (toolUse.map { " [tool_use \($0)]" } ?? "")
+                    if let by = v.carriedBy { row += " (the command pid \(by) carried: one violation)" }
+                    stdout.write(line: row)
+                }
             }
         case .file(let f):
             handleFile(f)
@@ -427,6 +427,7 @@ public final class GuardSession {
             intent?.exited(x, nowNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
             writeTraffic()
             enforcer.exited(x.pid)
+            carried.exited(x.pid)
             programOf[x.pid] = nil
             summary.exits += 1
             let line = jsonLine { EventJSON.exit(x, into: &$0) }
@@ -529,6 +530,12 @@ public final class GuardSession {
             let line = e.argvStrings.joined(separator: " ")
             if (try? r.firstMatch(in: line)) == nil { return false }
         }
+        if let dir = options.cgroupFilter, !cgroupIDs.contains(e.cgroupID) {
+            // A cgroup made below it since the last scan is below it too.
+            guard cgroupMisses.insert(e.cgroupID).inserted else { return false }
+            cgroupIDs = CgroupIDs.under(dir)
+            return cgroupIDs.contains(e.cgroupID)
+        }
         return true
     }
 
@@ -557,15 +564,21 @@ public final class GuardSession {
 
     private func announce(_ what: String) {
         if options.quiet { return }
-        FileHandleStderr.write("claude-guard: \(what)\n")
+        let files = policy.fileRules.isEmpty ? "" : ", \(policy.fileRules.count) file rules"
+        FileHandleStderr.write(
+            "claude-guard: \(what): policy \(policy.name) (\(PolicyLocator.source(of: policy))), "
+                + "\(audit ? "audit" : "enforce") mode, workspace \(enforcer.workspace ?? "(none)"), "
+                + "\(policy.rules.count) rules\(files)\n")
         if options.format == .text { stdout.write(line: formatter.header) }
     }
 
     private func finish(status: Int32?) -> Int32 {
+        let stillStopped = stops.remaining()
         let released = enforcer.releaseAll()
         if released > 0 {
             let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
             notice("\(released) held process(es) \(what) on exit (on_timeout)")
+            for pid in stillStopped { resolved(pid, "on_timeout: \(what)") }
         }
         enforcer.removeRequestDir()
         summary.exitStatus = status
@@ -586,7 +599,8 @@ public final class GuardSession {
             if summary.lost > 0 { s += ", \(summary.lost) lost" }
             if !summary.leftovers.isEmpty { s += ", terminated leftover descendant(s) \(summary.leftovers)" }
             for (e, v) in violations.prefix(50) {
-                s += "\n  \(v.enforced) pid \(e.pid) (rule \(v.rule), \(v.severity)): "
+                let then = v.outcome.map { ", then " + $0 } ?? ""
+                s += "\n  \(v.enforced)\(then) pid \(e.pid) (rule \(v.rule), \(v.severity)): "
                 s += TextFormatter.printable(Array(v.matched.utf8))
             }
             if violations.count > 50 { s += "\n  ... and \(violations.count - 50) more" }
@@ -599,14 +613,18 @@ public final class GuardSession {
         }
         flushAll()
         writeReports()
-        if summary.violations > 0 { return 3 }
+        let all = violations.map(\.1) + fileViolations.map(\.1)
+        if all.contains(where: options.failOn.fails) { return 3 }
+        if !all.isEmpty && !options.quiet {
+            FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
+        }
         return status ?? 0
     }
 
     /// --report (JSON) and --junit (XML).
     private func writeReports() {
         let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
-        if let path = options.reportPath, let file = try? OutputFile(appendingTo: path, truncate: true) {
+        if let file = reportFile {
             var w = JSONWriter()
             w.beginObject()
             w.field("policy", enforcer.policy.name)
@@ -628,7 +646,7 @@ public final class GuardSession {
             file.write(w.bytes)
             file.flush()
         }
-        if let path = options.junitPath, let file = try? OutputFile(appendingTo: path, truncate: true) {
+        if let file = junitFile {
             file.write(
                 line: JUnit.render(
                     policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 },

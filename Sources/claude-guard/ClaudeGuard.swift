@@ -24,40 +24,59 @@ struct ClaudeGuard: ParsableCommand {
               claude-guard test policies/strict.yaml            # run a policy's own tests
               claude-guard lint policies/strict.yaml            # validate a policy
 
-            Exit codes: 0 ok; 3 violations recorded; run: the command's status otherwise
-            (128+signal when killed); 1, 2, 77, 126, 127: errors of claude-guard itself.
+              claude-guard policy show strict                   # the effective policy, defaults filled in
+
+            Exit codes: 0 ok; 3 violations recorded (run, -p); run: the command's status otherwise
+            (128+signal when killed); check: 1 when the policy would act; test, lint: 1 failures or
+            warnings. Errors of claude-guard itself, never 3: 2 invalid policy, unknown PID or an output
+            file that cannot be written; 64 bad usage; 77 missing privileges; 127/126 command not found
+            or not executable; 1 BPF unavailable or load failure.
             """,
-        subcommands: [Watch.self, Run.self, Check.self, Test.self, Lint.self, Resume.self, KillHeld.self, Hook.self, Import.self, Init.self],
+        version: BuildInfo.text,
+        subcommands: [
+            Watch.self, Run.self, Check.self, Test.self, Lint.self, PolicyCommand.self, Resume.self, KillHeld.self,
+            Hook.self, Import.self, Init.self, VersionCommand.self,
+        ],
         defaultSubcommand: Watch.self
     )
 }
 
 /// Options shared by `-p PID` and `run`: output, filters, policy.
 struct GuardOptions: ParsableArguments {
-    @Flag(name: .customShort("T"), help: "Include a wall-clock time column.")
+    @Flag(name: [.customShort("T"), .customLong("time")], help: "Include a wall-clock time column.")
     var time = false
-    @Flag(name: .customShort("t"), help: "Include a seconds-since-start column.")
+    @Flag(name: [.customShort("t"), .customLong("timestamp")], help: "Include a seconds-since-start column.")
     var seconds = false
-    @Flag(name: .customShort("U"), help: "Include a UID column.")
+    @Flag(name: [.customShort("U"), .customLong("print-uid")], help: "Include a UID column.")
     var uid = false
-    @Flag(name: .customShort("q"), help: "Put quotes around every argument.")
+    @Flag(
+        name: [.customShort("q"), .customLong("quote")],
+        help: "Put quotes around every argument (not quiet: that is --quiet).")
     var quote = false
     @Flag(name: [.customShort("x"), .customLong("fails")], help: "Also report failed execs (ENOENT, EACCES ...).")
     var fails = false
     @Option(
-        name: .customShort("n"), help: ArgumentHelp("Only show commands whose name matches REGEX.", valueName: "REGEX"))
+        name: [.customShort("n"), .customLong("name")],
+        help: ArgumentHelp("Only show commands whose name matches REGEX.", valueName: "REGEX"))
     var name: String?
     @Option(
-        name: .customShort("l"),
+        name: [.customShort("l"), .customLong("line")],
         help: ArgumentHelp("Only show commands whose argument line matches REGEX.", valueName: "REGEX"))
     var line: String?
     @Option(
-        name: .customShort("u"), help: ArgumentHelp("Only show commands of this user (name or UID).", valueName: "USER")
-    )
+        name: [.customShort("u"), .customLong("uid")],
+        help: ArgumentHelp("Only show commands of this user (name or UID).", valueName: "USER"))
     var user: String?
     @Option(
-        name: .customShort("P"), help: ArgumentHelp("Only show commands whose parent PID is PPID.", valueName: "PPID"))
+        name: [.customShort("P"), .customLong("ppid")],
+        help: ArgumentHelp("Only show commands whose parent PID is PPID.", valueName: "PPID"))
     var ppid: Int32?
+    @Option(
+        name: .customShort("c"),
+        help: ArgumentHelp(
+            "Only show commands of processes in this cgroup v2 directory or below it (execsnoop's -c).",
+            valueName: "CGROUP"))
+    var cgroupFilter: String?
     @Option(name: .customLong("max-args"), help: "Show at most this many arguments.")
     var maxArgs: Int?
     @Option(help: "Output format on stdout: text or json (JSON Lines).")
@@ -83,13 +102,17 @@ struct GuardOptions: ParsableArguments {
     var captureBodies = false
     @Flag(help: "No status lines on stderr.")
     var quiet = false
-    @Option(help: ArgumentHelp("The policy (YAML). Default: the embedded default policy.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "The policy: a YAML file, or a shipped policy's name (default, strict, audit, ci). Default: the embedded default policy.",
+            valueName: "FILE|NAME"))
     var policy: String?
     @Flag(help: "Audit only: signal nothing, log what the policy would do (as `mode: audit`).")
     var audit = false
     @Option(
         help: ArgumentHelp(
-            "What ${workspace} means in the policy (default: the guarded root's working directory).", valueName: "DIR"))
+            "What ${workspace} means in the policy (default: the guarded root's working directory, refused when it is /, a home directory or above one).",
+            valueName: "DIR"))
     var workspace: String?
     @Option(
         help: ArgumentHelp(
@@ -97,6 +120,16 @@ struct GuardOptions: ParsableArguments {
     var report: String?
     @Option(help: ArgumentHelp("Write JUnit XML (one test case per rule) to FILE at the end.", valueName: "FILE"))
     var junit: String?
+    @Option(
+        help: ArgumentHelp(
+            "Exit 3 only for violations of these actions, e.g. kill,stop (alert, stop, kill, deny; default: any).",
+            valueName: "ACTIONS"))
+    var failOn: String?
+    @Option(
+        help: ArgumentHelp(
+            "Exit 3 only for violations of this severity or above (info, low, medium, high, critical).",
+            valueName: "SEVERITY"))
+    var failOnSeverity: Severity?
 
     func validate() throws {
         if busyPoll < 0 || busyPoll > 1_000_000 {
@@ -107,11 +140,53 @@ struct GuardOptions: ParsableArguments {
         if let user, resolveUser(user) == nil {
             throw ValidationError("Unknown user '\(user)': give a user name or a numeric UID.")
         }
+        for (flag, value) in [("-n/--name", name), ("-l/--line", line)] {
+            guard let value else { continue }
+            do {
+                _ = try Regex(value)
+            } catch {
+                throw ValidationError("\(flag) '\(value)' is not a regular expression: \(error)")
+            }
+        }
+        if let failOn {
+            do {
+                _ = try FailCriteria.actions(failOn)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if let c = cgroupFilter, access(c + "/cgroup.procs", F_OK) != 0 {
+            throw ValidationError("-c \(c) is not a cgroup v2 directory (no cgroup.procs in it).")
+        }
+        if let workspace, !isDirectory(workspace) {
+            throw ValidationError(Workspace.Problem.missing(workspace).description)
+        }
+    }
+
+    /// The workspace: --workspace, else `fallback` (the guarded process's working directory), which must not be
+    /// /, a home directory or an ancestor of one when the policy has rules written against ${workspace}. A wide
+    /// --workspace is warned about on stderr.
+    ///
+    /// - Throws: `ExitCode(64)` after saying why on stderr.
+    func resolveWorkspace(fallback: String, policy: Policy, uids: [UInt32] = []) throws -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        do {
+            let ws = try Workspace.resolve(
+                given: workspace, fallback: fallback, cwd: cwd, homes: Workspace.homes(uids: uids),
+                strict: policy.usesWorkspace)
+            if let w = ws.warning, !quiet { FileHandleStderr.write("claude-guard: warning: \(w)\n") }
+            return ws.path
+        } catch {
+            FileHandleStderr.write("claude-guard: error: \(error)\nThe guard did not start.\n")
+            throw ExitCode(64)
+        }
     }
 
     func sessionOptions() -> SessionOptions {
         var o = SessionOptions()
         o.format = format
+        o.cgroupFilter = cgroupFilter
+        o.failOn = FailCriteria(actions: failOn.flatMap { try? FailCriteria.actions($0) }, minSeverity: failOnSeverity)
         o.text = TextOptions(time: time, seconds: seconds, uid: uid, quote: quote, maxArgs: maxArgs ?? .max)
         o.outputPath = output
         o.violationsPath = violations
@@ -137,12 +212,17 @@ struct GuardOptions: ParsableArguments {
     ///
     /// - Throws: `PolicyError` (file:line:column).
     func loadPolicy() throws -> Policy {
-        guard let policy else { return Policy.embeddedDefault }
-        return try Policy.load(path: policy)
+        try PolicyLocator.load(policy)
     }
 }
 
 extension SessionOptions.Format: ExpressibleByArgument {}
+extension Severity: ExpressibleByArgument {}
+
+func isDirectory(_ path: String) -> Bool {
+    var isDir: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+}
 
 func resolveUser(_ user: String) -> UInt32? {
     if let uid = UInt32(user) { return uid }
@@ -178,6 +258,9 @@ struct Watch: ParsableCommand {
     @Flag(help: "Do not ask y/N on the terminal for `stop` verdicts; use `claude-guard resume|kill PID`.")
     var noPrompt = false
 
+    @Flag(help: "Let -p name a process whose tree is the whole system (PID 1, a container's init).")
+    var yesWholeSystem = false
+
     @Flag(
         help: "Also guard every process of PID's session: daemons the agent started before attach, reparented away from its tree."
     )
@@ -191,6 +274,11 @@ struct Watch: ParsableCommand {
 
     func validate() throws {
         if pid <= 0 { throw ValidationError("-p needs a positive PID.") }
+        if let why = ProcFS.wholeSystem(pid), !yesWholeSystem {
+            throw ValidationError(
+                "-p \(pid) is \(why): its tree is every process of the system, claude-guard itself and your shell included. Give the agent's PID, or add --yes-whole-system if that is what you mean."
+            )
+        }
         if let cgroup, access(cgroup + "/cgroup.procs", F_OK) != 0 {
             throw ValidationError("--cgroup \(cgroup) is not a cgroup v2 directory (no cgroup.procs in it).")
         }
@@ -198,12 +286,18 @@ struct Watch: ParsableCommand {
 
     func run() throws {
         try runGuarded {
+            let policy = try options.loadPolicy()
             var o = options.sessionOptions()
+            o.workspace = try options.resolveWorkspace(
+                fallback: realPath("/proc/\(pid)/cwd") ?? "/", policy: policy,
+                uids: ProcFS.owner(of: pid).map { [$0] } ?? [])
             // A terminal of its own: ask about `stop` verdicts there (run shares its terminal with the agent).
             o.prompt = isatty(STDIN_FILENO) == 1 && !noPrompt
+            // No terminal to ask: a `stop` gets on_timeout after hold_timeout_ms.
+            o.noTerminal = isatty(STDIN_FILENO) != 1
             o.session = session
             o.cgroupPath = cgroup
-            let session = try GuardSession(options: o, policy: try options.loadPolicy())
+            let session = try GuardSession(options: o, policy: policy)
             return try session.watch(pid: pid)
         }
     }
@@ -236,10 +330,16 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try runGuarded {
+            let policy = try options.loadPolicy()
             var o = options.sessionOptions()
+            o.workspace = try options.resolveWorkspace(
+                fallback: FileManager.default.currentDirectoryPath, policy: policy)
             o.grace = grace
             o.keepDescendants = keepDescendants
-            let session = try GuardSession(options: o, policy: try options.loadPolicy())
+            // The command shares the terminal: a `stop` waits for `claude-guard resume|kill PID` there, and gets
+            // on_timeout after hold_timeout_ms when there is no terminal at all (CI).
+            o.noTerminal = isatty(STDIN_FILENO) != 1
+            let session = try GuardSession(options: o, policy: policy)
             return try session.run(command: command)
         }
     }
@@ -248,6 +348,10 @@ struct Run: ParsableCommand {
 /// Asks the running guard that holds PID (a `stop` verdict) to resume or kill it.
 enum HeldRequest {
     static func send(_ verb: String, pid: Int32) throws {
+        guard ProcFS.exists(pid) else {
+            FileHandleStderr.write("claude-guard: error: no process with PID \(pid) exists.\n")
+            throw ExitCode(2)
+        }
         let base = "/run/claude-guard"
         let guards = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
         var sent: [String] = []

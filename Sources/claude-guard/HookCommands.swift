@@ -160,6 +160,7 @@ extension ClaudeGuard {
     static func main() {
         let args = CommandLine.arguments.dropFirst()
         if args.first == "hook", let o = Hook.fastOptions(args.dropFirst()) { Hook.execute(o) }
+        rejectUnknownCommand(args)
         main(nil)
     }
 }

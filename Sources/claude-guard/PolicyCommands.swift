@@ -11,13 +11,34 @@ import GuardCore
 
 /// Options shared by `check`: the policy and the workspace.
 struct PolicyOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Policy file (default: the embedded default policy).", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Policy file, or a shipped policy's name (default, strict, audit, ci). Default: the embedded default.",
+            valueName: "FILE|NAME"))
     var policy: String?
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Directory ${workspace} stands for (default: the current directory).", valueName: "DIR"))
+        help: ArgumentHelp(
+            "Directory ${workspace} stands for (default: the current directory, unless it is /, a home or above one).",
+            valueName: "DIR"))
     var workspace: String?
+}
+
+/// The workspace `check` judges with: `--workspace DIR`, else this directory; a default of `/`, a home directory or
+/// an ancestor of one is refused (exit 64) when the policy has rules written against `${workspace}`.
+private func checkWorkspace(_ given: String?, policy: Policy) throws -> String {
+    let cwd = currentDirectory()
+    do {
+        let ws = try Workspace.resolve(
+            given: given, fallback: cwd, cwd: cwd, homes: Workspace.homes(), strict: policy.usesWorkspace)
+        if let w = ws.warning { writeAll(2, Array("claude-guard check: warning: \(w)\n".utf8)) }
+        return ws.path
+    } catch {
+        writeAll(2, Array("claude-guard check: error: \(error)\n".utf8))
+        throw ExitCode(64)
+    }
 }
 
 /// Prints an output and exits with its code.
@@ -76,6 +97,10 @@ struct Check: ParsableCommand {
               claude-guard check --file commands.txt --format json
               claude-guard check --file-access read ~/.ssh/id_ed25519 --process python3
               claude-guard check --file-access delete /etc/hosts --workspace ~/project
+              claude-guard check --explain --policy strict -- bash -c 'git push -f'
+
+            ${workspace} is --workspace DIR, else the current directory; run from /, a home directory or a \
+            directory above one, check refuses to guess (exit 64) unless --workspace names it.
             """)
 
     @OptionGroup var options: PolicyOptions
@@ -101,6 +126,12 @@ struct Check: ParsableCommand {
             "With --file-access: the program doing it, a name or a path (default: unknown).", valueName: "CMD"))
     var process: String?
 
+    @Flag(
+        help:
+            "Before the verdict, list for each command after unwrapping every rule tried and the first key that did not match (or that it matched)."
+    )
+    var explain = false
+
     /// Judges every line afresh instead of reusing the verdict of an identical earlier line (engine benchmark).
     @Flag(name: .customLong("no-line-cache"), help: .hidden)
     var noLineCache = false
@@ -114,8 +145,15 @@ struct Check: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        // `check --help`, `check -h`: help (a command to judge comes after `--`: `check -- --help`).
+        if let first = command.first, first == "--help" || first == "-h" || first == "-help" {
+            throw CleanExit.helpRequest(self)
+        }
         if PolicyTool.Format(rawValue: format) == nil {
             throw ValidationError("--format must be text or json")
+        }
+        if explain && (file != nil || fileAccess != nil) {
+            throw ValidationError("--explain goes with one command: check --explain -- rm -rf /tmp/x")
         }
         if let fileAccess {
             if FileAccess(rawValue: fileAccess) == nil {
@@ -170,7 +208,7 @@ struct Check: ParsableCommand {
             try finish(PolicyTool.failure(error))
         }
         let fmt = PolicyTool.Format(rawValue: operands?.format ?? format) ?? .text
-        let workspace = (operands?.workspace ?? options.workspace).map { absolutePath($0) }
+        let workspace = try checkWorkspace(operands?.workspace ?? options.workspace, policy: policy)
         if let operands, let access = fileAccess.flatMap(FileAccess.init(rawValue:)) {
             try finish(
                 PolicyTool.checkFile(
@@ -180,7 +218,10 @@ struct Check: ParsableCommand {
         guard let file else {
             var argv = command
             if argv.first == "--" { argv.removeFirst() }
-            try finish(PolicyTool.check(policy: policy, argv: argv, workspace: workspace, format: fmt))
+            try finish(
+                PolicyTool.check(
+                    policy: policy, argv: argv, workspace: workspace, cwd: currentDirectory(), format: fmt,
+                    explain: explain))
         }
         guard let data = readAll(file) else {
             try finish(
@@ -206,14 +247,20 @@ struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the test cases written in policies (their tests: section).",
         discussion: """
-            Each failure is named with its file:line. Exit status: 0 when all pass, 1 when any fails, 2 when a policy is invalid.
+            Each failure is named with its file:line. Exit status: 0 when all pass, 1 when any fails (or a policy has no tests), 2 when a policy is invalid.
 
             Example:
               claude-guard test policies/*.yaml
             """)
 
-    @Argument(help: "Policy files.")
+    @Argument(help: "Policy files or shipped policies' names.")
     var policies: [String]
+
+    @Flag(
+        help:
+            "After each failing command test, list every rule tried on each of its commands and why it did or did not match."
+    )
+    var explain = false
 
     func validate() throws {
         if policies.isEmpty {
@@ -222,7 +269,7 @@ struct Test: ParsableCommand {
     }
 
     func run() throws {
-        try finish(PolicyTool.test(paths: policies))
+        try finish(PolicyTool.test(paths: policies, explain: explain))
     }
 }
 
@@ -256,11 +303,6 @@ private func currentDirectory() -> String {
     var buf = [CChar](repeating: 0, count: 4096)
     guard getcwd(&buf, buf.count) != nil else { return "/" }
     return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-private func absolutePath(_ path: String) -> String {
-    if path.hasPrefix("/") { return path }
-    return currentDirectory() + "/" + path
 }
 
 /// Reads a whole file (or stdin for "-") into memory.

@@ -131,4 +131,8 @@ void cg_install_stop_handlers(void);
 /* The signal that asked the guard to stop, or 0. */
 int cg_stop_requested(void);
 
+/* The BPF object compiled into the binary, and libbpf's version string as linked. */
+const void *cg_bpf_object_bytes(size_t *size);
+const char *cg_libbpf_version(void);
+
 #endif /* CBPF_H */

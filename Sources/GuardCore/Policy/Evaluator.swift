@@ -13,6 +13,8 @@ struct Evaluator {
     var identify: ((String) -> [String])?
     /// Deepest unwrapping (wrapper in shell in wrapper ...) followed before giving `unparsable`.
     static let maxDepth = 24
+    /// `--explain`: collects every command judged, with its depth.
+    var trace: ExplainTrace?
 
     init(policy: Policy, cache: ResolveCache? = nil) {
         self.policy = policy
@@ -226,6 +228,7 @@ struct Evaluator {
     mutating func command(
         _ ctx: borrowing ExecContext, depth: Int, skipText: Bool = false, stdin: Stdin? = nil
     ) -> Outcome {
+        if let trace { trace.commands.append((copy ctx, depth)) }
         var facts = Facts(ctx)
         var best = direct(ctx, &facts, skipText: skipText)
         if depth > Evaluator.maxDepth {

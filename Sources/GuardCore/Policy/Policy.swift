@@ -95,7 +95,7 @@ public struct Policy: Sendable {
     /// The embedded default policy (the same text as `policies/default.yaml`).
     public static var embeddedDefault: Policy {
         do {
-            return try load(yaml: embeddedDefaultText, file: "<embedded default.yaml>")
+            return try load(yaml: embeddedDefaultText, file: embeddedDefaultFile)
         } catch {
             fatalError("the embedded default policy does not load: \(error)")
         }
