@@ -286,6 +286,7 @@ struct Watch: ParsableCommand {
 
     func run() throws {
         try runGuarded {
+            guard ProcFS.exists(pid) else { throw GuardError.noSuchProcess(pid) }
             let policy = try options.loadPolicy()
             var o = options.sessionOptions()
             o.workspace = try options.resolveWorkspace(
