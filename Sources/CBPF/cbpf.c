@@ -319,7 +319,7 @@ static int tracked_sweep(cg_bpf *bpf, uint32_t root, bool kill_them)
  * pipe, Foundation's process monitor) must not be held open by the watchdog. Raw syscalls only: this runs
  * between fork and _exit of a process that may have had other threads.
  */
-static void keep_only_bpf_fds(int keep)
+static void keep_only_bpf_fds(int keep, bool keep_stderr)
 {
 	char buf[4096], link[64], target[64];
 	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -335,7 +335,8 @@ static void keep_only_bpf_fds(int keep)
 			ssize_t len;
 
 			off += d->reclen;
-			if (d->name[0] < '0' || d->name[0] > '9' || fd == dir || fd == keep || fd == STDERR_FILENO)
+			if (d->name[0] < '0' || d->name[0] > '9' || fd == dir || fd == keep ||
+			    (fd == STDERR_FILENO && keep_stderr))
 				continue;
 			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 			len = readlink(link, target, sizeof(target) - 1);
@@ -385,7 +386,7 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		signal(SIGTERM, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
 		close(p[1]);
-		keep_only_bpf_fds(p[0]);
+		keep_only_bpf_fds(p[0], true);
 		for (;;) {
 			n = read(p[0], &c, 1);
 			if (n < 0 && errno == EINTR)
@@ -421,6 +422,21 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 	close(p[0]);
 	*alive = p[1];
 	return pid;
+}
+
+void cg_detach_in_background(void)
+{
+	pid_t parent = getpid();
+
+	if (fork() != 0)
+		return;
+	/* Child: hold every BPF link and probe until the guard is gone, then exit and pay the detach. */
+	keep_only_bpf_fds(-1, false);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(0);
+	for (;;)
+		pause();
 }
 
 int cg_watchdog_tell_root(int alive, uint32_t root)

@@ -92,6 +92,8 @@ public final class GuardSession {
     private var fileGuard: FileGuard?
     /// The cgroup of the tree `run` launched (its end is a race-free `cgroup.kill`), when cgroup v2 is there.
     private var cgroup: RunCgroup?
+    /// Continues a parent that stopped itself because its child was held.
+    private let holdShadow = HoldShadow()
     /// HTTPS capture, the hook's announcements and the tool_use link of every exec.
     private var intent: Intent?
     /// The tool use each violating process ran for, for --report.
@@ -146,6 +148,10 @@ public final class GuardSession {
     /// Hold timeouts and resume/kill requests, after each poll.
     private func tick() {
         let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+        if !holdShadow.isIdle {
+            let held = Set(guardBPF.held().map(\.pid))
+            holdShadow.tick(nowNs: now) { held.contains($0) || self.enforcer.stopped[$0] != nil }
+        }
         intent?.poll(nowNs: now)
         writeTraffic()
         for pid in enforcer.sweepTimeouts(nowNs: now) {
@@ -381,6 +387,7 @@ public final class GuardSession {
             writeTraffic()
             if fileGuard != nil, case .exec = e.kind { programOf[e.pid] = Self.program(e) }
             var violation = enforcer.handle(e)
+            if e.held { holdShadow.held(e.pid, nowNs: e.monotonicNs) }
             let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
             if e.held { decisionNs.append(now &- e.monotonicNs) }
             if case .exec = e.kind, let by = carried.admit(pid: e.pid, ppid: e.ppid, violation: violation) {
@@ -613,6 +620,8 @@ public final class GuardSession {
         }
         flushAll()
         writeReports()
+        // Everything is said: the probes' detach (seconds of RCU grace periods) is left to a child.
+        cg_detach_in_background()
         let all = violations.map(\.1) + fileViolations.map(\.1)
         if all.contains(where: options.failOn.fails) { return 3 }
         if !all.isEmpty && !options.quiet {

@@ -96,3 +96,20 @@ extension EscapeTests {
         XCTAssertTrue(bg.stdout.contains("KILLED"), bg.stdout)
     }
 }
+
+extension EscapeTests {
+    /// A hold is invisible to the tree (issue 12, class 8): `script` stops itself when its child is held, and
+    /// is continued; `timeout --foreground` runs through held children.
+    func testHoldsDoNotHangScriptOrTimeout() throws {
+        for argv in [
+            ["script", "-qc", "ls / >/dev/null; id >/dev/null; echo done-\(getpid())", "/dev/null"],
+            ["timeout", "--foreground", "20", "bash", "-c", "ls / >/dev/null; id >/dev/null; echo done-\(getpid())"],
+        ] {
+            let started = Date()
+            let r = try Guard.run(["run", "-q", "--"] + argv, timeout: 15)
+            XCTAssertEqual(r.status, 0, "\(argv[0]): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("done-\(getpid())"), "\(argv[0]): \(r.stdout)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, "\(argv[0]) hung on a hold")
+        }
+    }
+}

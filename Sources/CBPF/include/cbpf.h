@@ -101,6 +101,12 @@ const char *cg_strerror(int err);
 pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive);
 /* Tell the watchdog the root of the tree `run` launched (killed whole if the guard is lost). */
 int cg_watchdog_tell_root(int alive, uint32_t root);
+/*
+ * Detaching probes waits for RCU grace periods (uprobes: ~2 s for a run's worth): a forked child that keeps
+ * only the BPF and perf-event descriptors holds them until the guard exits, so the guard exits at once and
+ * the child pays the detach. Call last, after the summary.
+ */
+void cg_detach_in_background(void);
 /* A clean exit: the watchdog leaves without acting; closes alive. */
 void cg_watchdog_release(int alive);
 /* Resolve every held task now (kill, or resume), as the watchdog would. Returns how many. */
