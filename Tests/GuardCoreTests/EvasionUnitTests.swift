@@ -137,6 +137,17 @@ final class EvasionUnitTests: XCTestCase {
         XCTAssertNotEqual(Self.policy.programVerdict(path: "/usr/bin/qemu-x86_64"), .pass)
     }
 
+    func testAProgramKnownByTwoWrapperNamesRunsWhatEitherRuns() {
+        // A copy of the loader named timeout: read as timeout, `/bin/rm` would be its duration.
+        let copy = ExecContext(
+            argv: ["./timeout", "/bin/rm", "-rf", "/v"], path: "/tmp/timeout", cwd: "/tmp",
+            identities: ["ld-linux-x86-64.so.2"])
+        XCTAssertEqual(Self.policy.evaluate(copy).action, .kill)
+        // A copy of env named like a shell.
+        let env = ExecContext(argv: ["dash", "rm", "-rf", "/v"], path: "/tmp/dash", identities: ["env"])
+        XCTAssertEqual(Self.policy.evaluate(env).action, .kill)
+    }
+
     func testRunnersInPipelinesAndDownloads() throws {
         let yaml = """
             version: 1

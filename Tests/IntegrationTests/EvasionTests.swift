@@ -91,6 +91,8 @@ final class EvasionTests: XCTestCase {
         guard exists(Self.loader) else { throw XCTSkip("no \(Self.loader) on this machine") }
         let libc = "/lib/x86_64-linux-gnu/libc.so.6"
         let myld = try copy(Self.loader, as: "myld")
+        // Named like a wrapper whose first operand is no program (timeout's is its duration).
+        let timeoutLd = try copy(Self.loader, as: "timeout")
         let myrm = try copy("/bin/rm", as: "harmless-tool")
         let forms: [[String]] = [
             [Self.loader, "/bin/rm", "-rf", "V"],
@@ -100,6 +102,7 @@ final class EvasionTests: XCTestCase {
             // A renamed copy of the loader, running a renamed copy of rm: both known by content.
             [myld, myrm, "-rf", "V"],
             [myld, "--argv0", "ls", myrm, "-rf", "V"],
+            [timeoutLd, "/bin/rm", "-rf", "V"],
         ]
         for form in forms {
             for viaShell in [false, true] {

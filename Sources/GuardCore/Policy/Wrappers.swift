@@ -48,14 +48,32 @@ enum Wrappers {
     static func wraps(_ name: String) -> Bool { names.contains(name) || Runners.kind(of: name) != nil }
 
     /// The payloads of a command whose program is known by `names` (basenames), or [] when it wraps nothing.
+    ///
+    /// A program known by several wrapper names (a copy of the loader named `timeout`, known by content as the
+    /// loader) runs what any of them would: the payloads of each, once.
     static func unwrap(names: [String], argv: [String], unknown: [Int], stdin: Stdin = Stdin()) -> [Payload] {
         guard argv.count >= 1 else { return [] }
         var kind: String?
+        var more: [String] = []
         for n in names where Wrappers.wraps(n) {
-            kind = n
-            break
+            if kind == nil { kind = n } else if n != kind && !more.contains(n) { more.append(n) }
         }
         guard let kind else { return [] }
+        var out = unwrap(kind: kind, names: names, argv: argv, unknown: unknown, stdin: stdin)
+        for k in more {
+            for p in unwrap(kind: k, names: names, argv: argv, unknown: unknown, stdin: stdin) where !out.contains(p) {
+                out.append(p)
+            }
+        }
+        return out
+    }
+
+    /// The payloads of the wrapper `kind` (one of `names`).
+    private static func unwrap(
+        kind: String, names: [String], argv: [String], unknown: [Int], stdin: Stdin
+    )
+        -> [Payload]
+    {
         if let runner = Runners.kind(of: kind) {
             var a = Args(argv: argv, unknown: unknown)
             return Runners.unwrap(runner, &a)
