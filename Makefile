@@ -19,7 +19,8 @@ BIN        := .build/$(CONFIG)/claude-guard
 APT_PKGS   := libbpf-dev libelf-dev zlib1g-dev clang bpftool libyaml-dev shfmt python3 util-linux procps \
               curl sudo busybox valgrind qemu-user zsh
 
-.PHONY: all setup build bpf demo test test-unit test-integration test-policies bench clean format
+.PHONY: all setup build bpf demo test test-unit test-integration test-policies test-install bench clean format \
+        man install uninstall
 
 all: build
 
@@ -73,7 +74,7 @@ demo: build
 	-$(BIN) run -T -- bash -c 'echo about to delete; X=rm; $$X -rf $(DEMO_DIR)/victim; echo "rm exit status: $$?"'
 	@test -f $(DEMO_DIR)/victim/file && echo "== the victim survived: $$(cat $(DEMO_DIR)/victim/file)"
 
-test: build test-unit test-policies test-integration
+test: build test-unit test-policies test-install test-integration
 
 test-unit: setup $(SKEL) $(SSL_SKEL)
 	$(SWIFT) build --build-tests
@@ -85,6 +86,42 @@ test-policies: build
 test-integration: build $(NODE_DIR)
 	$(SWIFT) build --build-tests
 	CLAUDE_GUARD_BIN=$(abspath $(BIN)) $(SWIFT) test --skip-build --disable-swift-testing --filter IntegrationTests
+
+# make install PREFIX=/usr/local [DESTDIR=...] [CONFIG=release]: the binary, the shipped policies (where --policy
+# NAME finds them: PREFIX/share/claude-guard/policies), completions for bash, zsh and fish and a man page, both
+# generated from the argument parser: the completions by the binary itself (--generate-completion-script), the
+# man page by swift-argument-parser's generate-manual plugin (built from the package's checkout, no network).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+MAN        := .build/claude-guard.1
+BASHCOMP   := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMP    := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHCOMP   := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+
+man: build
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --configuration $(CONFIG) >/dev/null
+	@page=$$(find .build/plugins -path '*GenerateManual*' -name claude-guard.1 | head -1); \
+	test -n "$$page" || { echo "man: the generate-manual plugin wrote no claude-guard.1"; exit 1; }; \
+	cp "$$page" $(MAN)
+
+install: build man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/claude-guard/policies \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(BASHCOMP) $(ZSHCOMP) $(FISHCOMP)
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/claude-guard
+	install -m 644 policies/*.yaml policies/README.md $(DESTDIR)$(PREFIX)/share/claude-guard/policies/
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/claude-guard.1
+	$(BIN) --generate-completion-script bash > $(BASHCOMP)/claude-guard
+	$(BIN) --generate-completion-script zsh > $(ZSHCOMP)/_claude-guard
+	$(BIN) --generate-completion-script fish > $(FISHCOMP)/claude-guard.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/claude-guard $(DESTDIR)$(PREFIX)/share/man/man1/claude-guard.1 \
+		$(BASHCOMP)/claude-guard $(ZSHCOMP)/_claude-guard $(FISHCOMP)/claude-guard.fish
+	rm -rf $(DESTDIR)$(PREFIX)/share/claude-guard
+
+# Installs into a temporary prefix and checks what a user would do with each installed file.
+test-install: build
+	bash Tests/install/test_install.sh $(CONFIG)
 
 bench: setup
 	$(MAKE) CONFIG=release build

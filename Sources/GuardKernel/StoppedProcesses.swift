@@ -83,9 +83,8 @@ final class StoppedProcesses {
             let secs = Double(enforcer.policy.holdTimeoutMs) / 1000
             // A whole line: event rows printed while it waits start on lines of their own.
             FileHandleStderr.write(
-                "claude-guard: pid \(head.pid) is stopped (rule \(head.rule)): `\(head.command)`. Let it run? "
-                    + "Type y and Enter within \(secs) s (anything else kills it; no answer: on_timeout, "
-                    + "\(timeoutOutcome))\n")
+                "claude-guard: pid \(head.pid) is stopped (rule \(head.rule)): `\(head.command)`. Let it run? [y/N] "
+                    + "(within \(secs) s; no answer: on_timeout, \(timeoutOutcome))\n")
             return nil
         }
         var resolution: Resolution?

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make install PREFIX=...` into a temporary prefix: the binary, the shipped policies (found by name from the
+# installed binary), completions for bash, zsh and fish, and a man page generated from the argument parser, each
+# checked by what a user would do with it. Usage: test_install.sh [CONFIG]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+prefix=$(mktemp -d /tmp/claude-guard-install.XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+passed=0
+failed=0
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL install: $what"; fi
+}
+make --no-print-directory install PREFIX="$prefix" CONFIG="${1:-debug}" >/dev/null
+bin=$prefix/bin/claude-guard
+check "the binary runs" "$bin" --version
+check "the shipped policies are installed" test -f "$prefix/share/claude-guard/policies/strict.yaml" \
+	-a -f "$prefix/share/claude-guard/policies/ci.yaml" -a -f "$prefix/share/claude-guard/policies/audit.yaml"
+# Found by name from the installed copy, not from the source tree.
+check "--policy NAME finds the installed policy" \
+	env CLAUDE_GUARD_POLICIES= sh -c "'$bin' policy show strict | head -1 | grep -q '$prefix/share/claude-guard/policies/strict.yaml'"
+check "test by name" "$bin" test ci
+check "bash completion loads and completes subcommands" bash -c \
+	"source '$prefix/share/bash-completion/completions/claude-guard' && COMP_WORDS=(claude-guard pol) COMP_CWORD=1 && _claude-guard && [[ \" \${COMPREPLY[*]} \" == *' policy '* ]]"
+check "zsh completion is a compdef for claude-guard" grep -q '^#compdef claude-guard' "$prefix/share/zsh/site-functions/_claude-guard"
+check "fish completion names the subcommands" grep -q 'policy' "$prefix/share/fish/vendor_completions.d/claude-guard.fish"
+man=$prefix/share/man/man1/claude-guard.1
+check "the man page is installed" test -s "$man"
+check "the man page renders and documents run's flags" sh -c "MANWIDTH=200 man -l '$man' 2>/dev/null | grep -q -- '--fail-on' || grep -q 'fail-on' '$man'"
+check "the man page has every subcommand" sh -c "for c in watch run check test lint policy resume kill hook import init version; do grep -q \"^\\.It Em \$c\\b\\|Sh \$c\\|\\b\$c\\b\" '$man' || exit 1; done"
+make --no-print-directory uninstall PREFIX="$prefix" >/dev/null
+check "uninstall removes the binary" test ! -e "$bin"
+echo "install: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
