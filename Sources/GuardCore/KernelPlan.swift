@@ -59,4 +59,17 @@ public enum ProgramRunners {
 
     /// Whether a file of this name (a basename) is one.
     public static func isRunner(_ name: String) -> Bool { Runners.kind(of: name) != nil }
+
+    /// Whether a runner known by one of these names reads options from its environment (qemu-user).
+    public static func readsEnvironment(_ names: [String]) -> Bool {
+        names.contains { Runners.kind(of: $0) == .qemu }
+    }
+
+    /// argv of a runner known by `names` with the options its environment gives (`QEMU_ARGV0=rm` is `-0 rm`)
+    /// put before its own, as it reads them.
+    public static func argv(_ argv: [String], names: [String], environ: [String]) -> [String] {
+        guard let kind = names.lazy.compactMap({ Runners.kind(of: $0) }).first, !argv.isEmpty else { return argv }
+        let extra = Runners.environmentArguments(kind, environ: environ)
+        return extra.isEmpty ? argv : [argv[0]] + extra + argv.dropFirst()
+    }
 }

@@ -79,6 +79,15 @@ public final class Enforcer {
         if e.truncated {
             if let whole = Self.wholeArgv(e) { argv = whole } else { cut = true }
         }
+        let names =
+            [path, String(decoding: e.filename, as: UTF8.self)].map { String($0.split(separator: "/").last ?? "") }
+            + identities
+        if ProgramRunners.readsEnvironment(names) {
+            // qemu-user takes options from its environment too (QEMU_ARGV0): read while it is held.
+            let environ = ProcFS.readBytes("/proc/\(e.pid)/environ", limit: Self.maxArgvBytes) ?? []
+            let vars = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            argv = ProgramRunners.argv(argv, names: names, environ: vars)
+        }
         var ctx = ExecContext(
             argv: argv, path: path, filename: String(decoding: e.filename, as: UTF8.self),
             cwd: e.cwd.map { String(decoding: $0, as: UTF8.self) }, uid: e.uid, identities: identities,
@@ -91,7 +100,8 @@ public final class Enforcer {
 
         // Test hook: behave as a guard too slow to answer, so hold_timeout_ms/on_timeout decide.
         if e.held && Self.faultNoVerdict { return nil }
-        var verdict = policy.evaluate(ctx) { [programs] in programs.names(ofPath: $0) }
+        let pid = e.pid
+        var verdict = policy.evaluate(ctx) { [programs] in programs.names(ofPath: Self.processPath($0, pid: pid)) }
         if cut && policy.onTimeout != .allow && verdict.action != .kill
             && (e.held || (audit && policy.programVerdict(path: path, identities: identities) != .pass))
         {
@@ -199,6 +209,21 @@ public final class Enforcer {
     func removeRequestDir() {
         for name in ProcFS.entries(of: requestDir) { unlink(requestDir + "/" + name) }
         rmdir(requestDir)
+    }
+
+    /// `path` (absolute, as the process `pid` wrote it) as this process can open the same file: /proc/self,
+    /// /dev/fd and /dev/std* name the process's own files, and other paths are looked up from its root.
+    static func processPath(_ path: String, pid: Int32) -> String {
+        for (prefix, to) in [
+            ("/proc/self/", "/proc/\(pid)/"), ("/proc/thread-self/", "/proc/\(pid)/"), ("/dev/fd/", "/proc/\(pid)/fd/"),
+            ("/dev/stdin", "/proc/\(pid)/fd/0"), ("/dev/stdout", "/proc/\(pid)/fd/1"),
+            ("/dev/stderr", "/proc/\(pid)/fd/2"),
+        ] where path.hasPrefix(prefix) {
+            return to + path.dropFirst(prefix.count)
+        }
+        if path.hasPrefix("/proc/") { return path }
+        let root = "/proc/\(pid)/root"
+        return access(root, F_OK) == 0 ? root + path : path
     }
 
     /// The most of /proc/PID/cmdline read for a truncated argv (above any argv Linux allows with an 8 MiB stack).

@@ -107,9 +107,16 @@ public final class ProgramIdentity {
     }
 
     /// The names of interest of the file at `path` (what a runner loads: `ld.so /tmp/x`), by identity or content.
+    ///
+    /// The file is opened once and judged through that descriptor, so its identity and its bytes are the same
+    /// file's (the answer may be cached) even if the path is replaced meanwhile.
     public func names(ofPath path: String) -> [String] {
-        guard let identity = Self.identity(of: path) else { return [] }
-        return names(of: identity, exe: path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return [] }
+        return names(of: Self.identity(st), exe: "/proc/self/fd/\(fd)")
     }
 
     /// The targets an ELF file is the same program as: the same build-id, else the same executable segment.

@@ -112,6 +112,15 @@ final class EvasionTests: XCTestCase {
                 assertKilledHeld(r, v, "\(viaShell ? "bash -c" : "execv") \(argv)")
             }
         }
+        // The operand named through the process's own descriptors: the guard opens the process's file, not its own.
+        for text in [
+            "exec 3</bin/rm; exec \(Self.loader) /proc/self/fd/3 -rf V",
+            "exec \(Self.loader) /dev/stdin -rf V </bin/rm",
+        ] {
+            let v = try victim()
+            let r = try guarded(["bash", "-c", text.replacingOccurrences(of: "V", with: v)])
+            assertKilledHeld(r, v, text)
+        }
         // An allowed program still runs through the loader.
         let ok = try guarded(execv([Self.loader, "/bin/echo", "loaded-ok"]))
         XCTAssertEqual(ok.status, 0, ok.stderr)
@@ -148,6 +157,10 @@ final class EvasionTests: XCTestCase {
             let r = try guarded(execv(real), timeout: 120)
             assertKilledHeld(r, v, "qemu \(real)")
         }
+        // QEMU_ARGV0 in its environment is -0: busybox then runs that applet.
+        let v = try victim()
+        let r = try guarded(["bash", "-c", "QEMU_ARGV0=rm exec /usr/bin/qemu-x86_64 /bin/busybox -rf \(v)"])
+        assertKilledHeld(r, v, "QEMU_ARGV0=rm qemu-x86_64 /bin/busybox -rf V")
     }
 
     // MARK: - Argv past the kernel's copy (issue 12 point 2)

@@ -270,7 +270,8 @@ struct Evaluator {
                     uid: ctx.uid, userName: ctx.userName,
                     parent: copy ctx, workspace: ctx.workspace)
                 // Loaded without an exec, it is never judged at one: know it by identity here (a renamed copy).
-                if e.program != nil, let identify { inner.identities = identify(info.resolved.real) }
+                // (Its absolute path as written: `/proc/self/fd/3` names the process's file, not the guard's.)
+                if e.program != nil, let identify { inner.identities = identify(info.resolved.located) }
                 inner.cwdUnknown = cwdUnknown
                 inner.resolvedNames = info.resolved.names
                 inner.nameInfo = info.cached ? info : nil

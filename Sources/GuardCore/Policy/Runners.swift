@@ -104,6 +104,14 @@ enum Runners {
         "/usr/local/libexec/valgrind", "/usr/local/lib/valgrind",
     ]
 
+    /// Options a runner takes from its environment that change what it runs, as the arguments they stand for
+    /// (put before its own, which override them): qemu's `QEMU_ARGV0=NAME` is `-0 NAME`.
+    static func environmentArguments(_ kind: Kind, environ: [String]) -> [String] {
+        guard kind == .qemu else { return [] }
+        for v in environ where v.hasPrefix("QEMU_ARGV0=") { return ["-0", String(v.dropFirst(11))] }
+        return []
+    }
+
     /// The program a runner runs: its first operand, with the words after it as that program's arguments.
     static func unwrap(_ kind: Kind, _ a: inout Args) -> [Payload] {
         let argv = a.argv
