@@ -101,7 +101,10 @@ public final class Enforcer {
         // Test hook: behave as a guard too slow to answer, so hold_timeout_ms/on_timeout decide.
         if e.held && Self.faultNoVerdict { return nil }
         let pid = e.pid
-        var verdict = policy.evaluate(ctx) { [programs] in programs.names(ofPath: Self.processPath($0, pid: pid)) }
+        let cwd = ctx.cwd
+        var verdict = policy.evaluate(ctx) { [programs] program in
+            Self.processProgram(program, pid: pid, cwd: cwd).map { programs.names(ofPath: $0) } ?? []
+        }
         if cut && policy.onTimeout != .allow && verdict.action != .kill
             && (e.held || (audit && policy.programVerdict(path: path, identities: identities) != .pass))
         {
@@ -209,6 +212,22 @@ public final class Enforcer {
     func removeRequestDir() {
         for name in ProcFS.entries(of: requestDir) { unlink(requestDir + "/" + name) }
         rmdir(requestDir)
+    }
+
+    /// The file a runner of the process `pid` loads for `program` (an absolute path, or a bare name that
+    /// valgrind finds over PATH: the process's PATH, from its environment), as this process can open it.
+    static func processProgram(_ program: String, pid: Int32, cwd: String?) -> String? {
+        if program.hasPrefix("/") { return processPath(program, pid: pid) }
+        let environ = ProcFS.readBytes("/proc/\(pid)/environ", limit: maxArgvBytes) ?? []
+        let path =
+            environ.split(separator: 0).lazy.map { String(decoding: $0, as: UTF8.self) }
+            .first { $0.hasPrefix("PATH=") }?.dropFirst(5) ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let base = dir.isEmpty ? (cwd ?? "/") : dir.hasPrefix("/") ? String(dir) : (cwd ?? "/") + "/" + dir
+            let candidate = processPath(base + "/" + program, pid: pid)
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 
     /// `path` (absolute, as the process `pid` wrote it) as this process can open the same file: /proc/self,

@@ -129,9 +129,12 @@ final class EvasionTests: XCTestCase {
 
     func testValgrindRunsItsOperand() throws {
         guard exists("/usr/bin/valgrind") else { throw XCTSkip("valgrind is not installed (make setup installs it)") }
+        _ = try copy("/bin/rm", as: "tidy")
         for argv in [
             ["/usr/bin/valgrind", "-q", "--tool=none", "/bin/rm", "-rf", "V"],
             ["/usr/bin/valgrind", "-q", "--tool=none", "--trace-children=no", "--", "rm", "-rf", "V"],
+            // A renamed rm found over the process's PATH, which the guard's is not.
+            ["/usr/bin/env", "PATH=\(dir.path):/usr/bin:/bin", "valgrind", "-q", "--tool=none", "tidy", "-rf", "V"],
         ] {
             for viaShell in [false, true] {
                 let v = try victim()
