@@ -24,12 +24,16 @@ final class HoldShadow {
     }
 
     /// Continues the watched processes found stopped, except those `keep` names (held or stopped by the guard).
+    ///
+    /// The state is read first and `keep` asked after: a process seen stopped cannot exec, so it cannot be
+    /// held by the kernel in between, while a hold that began before is in the held map by the time it is
+    /// seen stopped (the kernel records it in the same program that sends the SIGSTOP). Asked the other way
+    /// round, a watched parent held at its own next exec was continued — and killed by the resume guard.
     func tick(nowNs: UInt64, keep: (Int32) -> Bool) {
         guard !watched.isEmpty else { return }
         watched.removeAll { $0.untilNs < nowNs }
-        for w in watched where ProcFS.state(of: w.pid) == "T" && !keep(w.pid) {
-            kill(w.pid, SIGCONT)
-        }
+        let stopped = watched.map(\.pid).filter { ProcFS.state(of: $0) == "T" }
+        for pid in stopped where !keep(pid) { kill(pid, SIGCONT) }
     }
 
     var isIdle: Bool { watched.isEmpty }

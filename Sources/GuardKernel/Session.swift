@@ -149,8 +149,9 @@ public final class GuardSession {
     private func tick() {
         let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         if !holdShadow.isIdle {
-            let held = Set(guardBPF.held().map(\.pid))
-            holdShadow.tick(nowNs: now) { held.contains($0) || self.enforcer.stopped[$0] != nil }
+            holdShadow.tick(nowNs: now) { pid in
+                self.enforcer.stopped[pid] != nil || self.guardBPF.held().contains { $0.pid == pid }
+            }
         }
         intent?.poll(nowNs: now)
         writeTraffic()
@@ -403,20 +404,8 @@ public final class GuardSession {
                 say = stops.add(pid: e.pid, command: v.matched, rule: v.rule, nowNs: now)
             }
             defer { if let say { notice(say) } }
-            // Encoded once, for every sink that wants it.
-            let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
             if violation != nil, let id = toolUse { toolUseOf[e.pid] = id }
-            let line =
-                wantsJSON
-                ? jsonLine {
-                    EventJSON.exec(e, violation: violation, into: &$0)
-                    Self.addToolUse(toolUse, to: &$0)
-                } : []
-            jsonFile?.write(line)
-            if violation != nil, let file = violationsFile {
-                file.write(line)
-                file.flush()
-            }
+            let line = logRecord(violation: violation, toolUse: toolUse) { EventJSON.exec(e, violation: violation, into: &$0) }
             guard shows(e) else { return }
             if options.format == .json {
                 stdout.write(line)
@@ -454,18 +443,7 @@ public final class GuardSession {
             fileViolations.append((f, v))
         }
         guard violation != nil || options.files else { return }
-        let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
-        let line =
-            wantsJSON
-            ? jsonLine {
-                EventJSON.file(f, violation: violation, into: &$0)
-                Self.addToolUse(toolUse, to: &$0)
-            } : []
-        jsonFile?.write(line)
-        if violation != nil, let file = violationsFile {
-            file.write(line)
-            file.flush()
-        }
+        let line = logRecord(violation: violation, toolUse: toolUse) { EventJSON.file(f, violation: violation, into: &$0) }
         if options.format == .json {
             stdout.write(line)
         } else {
@@ -480,6 +458,23 @@ public final class GuardSession {
         if name.hasPrefix("/") { return realPath(name) }
         guard let cwd = e.cwd else { return nil }
         return realPath(String(decoding: cwd, as: UTF8.self) + "/" + name)
+    }
+
+    /// Encodes an exec or file record once, for every sink that wants it (-o, --violations, JSON stdout), with its
+    /// tool_use_id, and writes it to the log files; returns it for stdout (empty when no sink wants JSON).
+    private func logRecord(violation: Violation?, toolUse: String?, _ encode: (inout JSONWriter) -> Void) -> [UInt8] {
+        let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
+        guard wantsJSON else { return [] }
+        let line = jsonLine {
+            encode(&$0)
+            Self.addToolUse(toolUse, to: &$0)
+        }
+        jsonFile?.write(line)
+        if violation != nil, let file = violationsFile {
+            file.write(line)
+            file.flush()
+        }
+        return line
     }
 
     /// `tool_use_id` on the record just encoded, when the process runs for a tool use.
