@@ -481,9 +481,8 @@ int cg_bpf_held(cg_bpf *bpf, uint32_t *tgids, uint64_t *since_ns, int max)
 	return n;
 }
 
-int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX])
+int cg_percpu_sum(int fd, uint64_t *out, uint32_t n)
 {
-	int fd = bpf_map__fd(bpf->skel->maps.stats);
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *vals;
 
@@ -492,7 +491,7 @@ int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX])
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < CG_STAT_MAX; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		out[i] = 0;
 		if (bpf_map_lookup_elem(fd, &i, vals))
 			continue;
@@ -501,6 +500,11 @@ int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX])
 	}
 	free(vals);
 	return 0;
+}
+
+int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX])
+{
+	return cg_percpu_sum(bpf_map__fd(bpf->skel->maps.stats), out, CG_STAT_MAX);
 }
 
 /* ---- Landlock: the kernel's own refusal of file operations, for the tree `run` launches ---- */

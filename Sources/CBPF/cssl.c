@@ -185,24 +185,7 @@ int cg_ssl_epoll_fd(cg_ssl *ssl)
 
 int cg_ssl_stats(cg_ssl *ssl, uint64_t out[CG_SSL_STAT_MAX])
 {
-	int fd = bpf_map__fd(ssl->skel->maps.ssl_stats);
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < CG_SSL_STAT_MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(fd, &i, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[i] += vals[c];
-	}
-	free(vals);
-	return 0;
+	return cg_percpu_sum(bpf_map__fd(ssl->skel->maps.ssl_stats), out, CG_SSL_STAT_MAX);
 }
 
 /* The file offset of a virtual address: through the loadable segment that maps it. */

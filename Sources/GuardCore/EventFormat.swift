@@ -26,18 +26,21 @@ public enum EventJSON {
         w.field("truncated", e.truncated)
         w.field("cgroup_id", e.cgroupID)
         w.field("root", e.root)
-        if let v = violation {
-            w.field("rule", v.rule)
-            w.field("action", v.action)
-            w.field("enforced", v.enforced)
-            w.field("severity", v.severity)
-            w.field("policy", v.policy)
-            w.field("matched", v.matched)
-            if let d = v.description { w.field("description", d) }
-            if let c = v.carriedBy { w.field("carried_by", c) }
-            if let o = v.outcome { w.field("outcome", o) }
-        }
+        if let v = violation { violationFields(v, into: &w) }
         w.endObject()
+    }
+
+    /// The fields a violation adds to the record of what caused it (an exec, a file call).
+    static func violationFields(_ v: Violation, into w: inout JSONWriter) {
+        w.field("rule", v.rule)
+        w.field("action", v.action)
+        w.field("enforced", v.enforced)
+        w.field("severity", v.severity)
+        w.field("policy", v.policy)
+        w.field("matched", v.matched)
+        if let d = v.description { w.field("description", d) }
+        if let c = v.carriedBy { w.field("carried_by", c) }
+        if let o = v.outcome { w.field("outcome", o) }
     }
 
     public static func exit(_ e: ExitEvent, into w: inout JSONWriter) {

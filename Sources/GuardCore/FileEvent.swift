@@ -115,17 +115,7 @@ extension EventJSON {
         w.field("ret", e.ret)
         if e.ret < 0 { w.field("error", Errno.name(-e.ret)) }
         w.field("root", e.root)
-        if let v = violation {
-            w.field("rule", v.rule)
-            w.field("action", v.action)
-            w.field("enforced", v.enforced)
-            w.field("severity", v.severity)
-            w.field("policy", v.policy)
-            w.field("matched", v.matched)
-            if let d = v.description { w.field("description", d) }
-            if let c = v.carriedBy { w.field("carried_by", c) }
-            if let o = v.outcome { w.field("outcome", o) }
-        }
+        if let v = violation { violationFields(v, into: &w) }
         w.endObject()
     }
 }

@@ -84,6 +84,8 @@ int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verd
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid);
 /* Held tasks right now, with the monotonic time they were held. */
 int cg_bpf_held(cg_bpf *bpf, uint32_t *tgids, uint64_t *since_ns, int max);
+/* Sums each of the first n u64 counters of a per-CPU array map over the CPUs. */
+int cg_percpu_sum(int fd, uint64_t *out, uint32_t n);
 /* Sum of the per-CPU counters (enum cg_stat). */
 int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX]);
 
