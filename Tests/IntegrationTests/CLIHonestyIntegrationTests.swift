@@ -201,6 +201,11 @@ final class CLIHonestyIntegrationTests: XCTestCase {
         XCTAssertEqual((json?["violations"] as? [[String: Any]])?.count, 1)
         XCTAssertTrue(try String(contentsOfFile: junit, encoding: .utf8).contains("1 violation(s) of uname-alert"))
         XCTAssertTrue(r.stderr.contains("1 violation(s)"), r.stderr)
+        // The issue's own example, on the embedded default (sudo is alerted).
+        let sudo = try runIn(dir.path, ["run", "--", "bash", "-c", "true; sudo -n true"], timeout: 30)
+        XCTAssertEqual(sudo.status, 3, sudo.stderr)
+        XCTAssertTrue(sudo.stderr.contains("1 violation(s)\n"), sudo.stderr)
+        XCTAssertTrue(sudo.stdout.contains("carried: one violation)"), sudo.stdout)
     }
 
     func testFailOnChoosesWhichViolationsFailTheRun() throws {
