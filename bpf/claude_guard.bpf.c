@@ -924,6 +924,17 @@ static __always_inline int exit_file(long ret)
 			/* Only a regular file loses bytes to O_TRUNC (`> /dev/null` truncates nothing). */
 			access |= CG_ACC_TRUNCATE;
 		}
+		if ((access & (CG_ACC_WRITE | CG_ACC_TRUNCATE)) && ifmt == S_IFREG) {
+			/**
+			 * A file opened for writing may change without its ctime changing (file systems that
+			 * keep timestamps to the second): a verdict learned for it is forgotten, so its next
+			 * exec is judged again.
+			 */
+			struct cg_file_key k = {};
+
+			file_key(BPF_CORE_READ(f, f_inode), &k);
+			bpf_map_delete_elem(&verdicts, &k);
+		}
 		if (access & frule_access) {
 			struct qstr q = BPF_CORE_READ(d, d_name);
 			__u32 len = q.len < CG_NAME_MAX ? q.len : CG_NAME_MAX - 1;
