@@ -75,6 +75,9 @@ uint64_t cg_name_hash(const char *name, size_t len);
 int cg_landlock_abi(void);
 int cg_landlock_ruleset(uint64_t handled);
 int cg_landlock_allow(int ruleset, const char *path, uint64_t access);
+/* Restrict the calling process with each ruleset, one layer each (async-signal-safe: for a forked child). Returns
+ * 0 or the errno of the failing call. */
+int cg_landlock_restrict(const int *rulesets, int n);
 /* Forget a tracked tgid (a process that is gone without the kernel seeing its exit). */
 int cg_bpf_untrack(cg_bpf *bpf, uint32_t tgid);
 /* Tasks in the tracked map under root (0: any). Fills up to max tgids. */
