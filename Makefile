@@ -73,6 +73,9 @@ demo: build
 	@echo "== 2. a recursive forced delete outside the workspace, hidden behind a variable"
 	-$(BIN) run -T -- bash -c 'echo about to delete; X=rm; $$X -rf $(DEMO_DIR)/victim; echo "rm exit status: $$?"'
 	@test -f $(DEMO_DIR)/victim/file && echo "== the victim survived: $$(cat $(DEMO_DIR)/victim/file)"
+	@echo "== 3. the same delete from inside Python (no rm to see): a file rule, refused by the kernel"
+	-$(BIN) run -T -- python3 -c 'import shutil; shutil.rmtree("$(DEMO_DIR)/victim")'
+	@test -f $(DEMO_DIR)/victim/file && echo "== the victim survived: $$(cat $(DEMO_DIR)/victim/file)"
 
 test: build test-unit test-policies test-install test-integration
 
