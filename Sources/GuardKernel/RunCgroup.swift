@@ -19,6 +19,7 @@ final class RunCgroup {
             why = "no cgroup v2 hierarchy is mounted"
             return nil
         }
+        Self.removeStale(in: root)
         path = root + "/claude-guard-\(getpid())-\(pid)"
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             why = "mkdir \(path): \(String(cString: strerror(errno)))"
@@ -55,8 +56,23 @@ final class RunCgroup {
         return events.split(separator: "\n").contains("populated 1")
     }
 
-    /// Removes the (empty) cgroup.
-    func remove() { rmdir(path) }
+    /// Removes the cgroup once it is empty (its last processes may still be exiting), waiting at most
+    /// `timeoutMs`; a cgroup still in use is left (a later guard's start removes it once empty).
+    func remove(timeoutMs: Int = 1000) {
+        for _ in 0...(timeoutMs / 10) {
+            if rmdir(path) == 0 || errno == ENOENT { return }
+            usleep(10_000)
+        }
+    }
+
+    /// Removes the empty cgroups of guards that are gone (killed before they could remove their own).
+    static func removeStale(in root: String) {
+        for name in ProcFS.entries(of: root) where name.hasPrefix("claude-guard-") {
+            let parts = name.split(separator: "-")
+            guard parts.count == 4, let guardPid = Int32(parts[2]), !ProcFS.exists(guardPid) else { continue }
+            rmdir(root + "/" + name)  // fails (EBUSY) while a process of it lives
+        }
+    }
 
     /// The mount point of the cgroup v2 (unified) hierarchy, from /proc/self/mountinfo.
     static func unifiedMount() -> String? {

@@ -314,7 +314,7 @@ public final class GuardSession {
             drain()
         }
         let final = status ?? (stopSignal != 0 ? 128 + stopSignal : 1)
-        if let cg = cgroup, !cg.populated { cg.remove() }
+        cgroup?.remove()
         return finish(status: final)
     }
 
