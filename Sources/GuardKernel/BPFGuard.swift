@@ -162,6 +162,12 @@ public final class BPFGuard {
         if let w = watchdog { _ = cg_watchdog_tell_root(w.fd, UInt32(bitPattern: root)) }
     }
 
+    /// Lets a held process run: forgets the hold first (or the resume guard would kill it), then SIGCONT.
+    public func resume(_ pid: Int32) {
+        unhold(pid)
+        kill(pid, SIGCONT)
+    }
+
     /// Forgets a held process so it may run; true if it was held.
     @discardableResult
     public func unhold(_ pid: Int32) -> Bool { cg_bpf_unhold(bpf, UInt32(bitPattern: pid)) == 0 }

@@ -150,10 +150,7 @@ public final class Enforcer {
         }
     }
 
-    private func resume(_ pid: Int32) {
-        bpf.unhold(pid)
-        kill(pid, SIGCONT)
-    }
+    private func resume(_ pid: Int32) { bpf.resume(pid) }
 
     /// A process exited: forget it.
     public func exited(_ pid: Int32) {

@@ -91,21 +91,14 @@ public final class FileGuard {
         if let k = e.kernelRule, k < plan.rules.count {
             rule = policy.fileRules[plan.rules[k].index]
         } else {
-            for a in e.access {
-                if let r = policy.judgeFile(path: path, access: a, processPath: processPath, workspace: workspace),
-                    rule.map({ $0.action < r.action }) ?? true
-                {
-                    rule = r
-                }
-            }
             // A rename or link also creates its target: judged as the same access there.
-            if let p2 = path2 {
+            for p in [path] + (path2.map { [$0] } ?? []) {
                 for a in e.access {
-                    if let r = policy.judgeFile(path: p2, access: a, processPath: processPath, workspace: workspace),
+                    if let r = policy.judgeFile(path: p, access: a, processPath: processPath, workspace: workspace),
                         rule.map({ $0.action < r.action }) ?? true
                     {
                         rule = r
-                        matchedPath = p2
+                        matchedPath = p
                     }
                 }
             }
@@ -162,10 +155,7 @@ public final class FileGuard {
         return true
     }
 
-    private func resume(_ pid: Int32) {
-        bpf.unhold(pid)
-        kill(pid, SIGCONT)
-    }
+    private func resume(_ pid: Int32) { bpf.resume(pid) }
 }
 
 extension BPFGuard {
