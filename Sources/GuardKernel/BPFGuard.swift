@@ -162,9 +162,14 @@ public final class BPFGuard {
         if let w = watchdog { _ = cg_watchdog_tell_root(w.fd, UInt32(bitPattern: root)) }
     }
 
+    /// Called with a held process's PID after the hold is forgotten and before SIGCONT (the session settles
+    /// its parent: HoldShadow.settle).
+    public var beforeResume: ((Int32) -> Void)?
+
     /// Lets a held process run: forgets the hold first (or the resume guard would kill it), then SIGCONT.
     public func resume(_ pid: Int32) {
         unhold(pid)
+        beforeResume?(pid)
         kill(pid, SIGCONT)
     }
 

@@ -36,5 +36,43 @@ final class HoldShadow {
         for pid in stopped where !keep(pid) { kill(pid, SIGCONT) }
     }
 
+    /// Before a held process is continued (it is no longer held, so a parent may continue it too): its parent
+    /// must have heard of the stop, and run again if it stopped itself in turn, or it loses the child's exit.
+    ///
+    /// SIGCHLD does not queue. `script` reads it from a signalfd and stops itself when its child stops:
+    /// continued while `script` is stopped, or before it has read the stop, the child's CLD_CONTINUED waits
+    /// there until its exit's CLD_EXITED merges into it — `script` reads "continued", never reaps the child,
+    /// and hangs in poll. So the parent is waited for, at most 20 ms: while a SIGCHLD is unread, and once it
+    /// has read one, until it sleeps (continued if it stopped). A parent blocking SIGCHLD in `waitpid`, as
+    /// `system()` does, never reads it: that is the 20 ms.
+    static func settle(parentOf pid: Int32, keep: (Int32) -> Bool) {
+        guard ProcFS.state(of: pid) == "T", let parent = ProcFS.parent(of: pid), parent > 1 else { return }
+        var ts = timespec()
+        func now() -> Int {
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
+        }
+        let deadline = now() + 20_000_000
+        var reacting = false
+        while now() < deadline {
+            switch ProcFS.state(of: parent) {
+            case "T":
+                if keep(parent) { return }
+                reacting = true
+                kill(parent, SIGCONT)
+            case nil, "Z", "X", "t":
+                return
+            case "S" where !ProcFS.sigchldPending(parent):
+                return
+            case "S":
+                reacting = true
+            default:
+                if !reacting && !ProcFS.sigchldPending(parent) { return }
+                reacting = true
+            }
+            usleep(200)
+        }
+    }
+
     var isIdle: Bool { watched.isEmpty }
 }

@@ -114,6 +114,19 @@ public enum ProcFS {
         return Character(Unicode.Scalar(stat[close + 2]))
     }
 
+    /// Whether a SIGCHLD is pending for the process (queued to it or to its main thread): a parent that
+    /// blocks SIGCHLD and reads it later (signalfd, sigwait) has not yet heard of its child's last change.
+    public static func sigchldPending(_ pid: Int32) -> Bool {
+        guard let status = read("/proc/\(pid)/status") else { return false }
+        for line in status.split(separator: "\n") where line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:") {
+            let hex = String(line.dropFirst(7).filter(\.isHexDigit))
+            if let mask = UInt64(hex, radix: 16), mask & (1 << (UInt64(SIGCHLD) - 1)) != 0 {
+                return true
+            }
+        }
+        return false
+    }
+
     /// The file execvp would run for name: itself when it has a '/', else the first executable PATH hit.
     public static func which(_ name: String, path: String? = nil) -> String? {
         if name.contains("/") { return name }

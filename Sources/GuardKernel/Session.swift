@@ -143,15 +143,19 @@ public final class GuardSession {
         startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         formatter = TextFormatter(options: options.text, startNs: startNs)
         guardBPF.onEvent = { [unowned self] event in self.handle(event) }
+        guardBPF.beforeResume = { [unowned self] pid in HoldShadow.settle(parentOf: pid, keep: self.keepsStopped) }
+    }
+
+    /// Whether the guard keeps the process stopped: held by the kernel, or stopped by a verdict.
+    private func keepsStopped(_ pid: Int32) -> Bool {
+        enforcer.stopped[pid] != nil || guardBPF.held().contains { $0.pid == pid }
     }
 
     /// Hold timeouts and resume/kill requests, after each poll.
     private func tick() {
         let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         if !holdShadow.isIdle {
-            holdShadow.tick(nowNs: now) { pid in
-                self.enforcer.stopped[pid] != nil || self.guardBPF.held().contains { $0.pid == pid }
-            }
+            holdShadow.tick(nowNs: now, keep: keepsStopped)
         }
         intent?.poll(nowNs: now)
         writeTraffic()
