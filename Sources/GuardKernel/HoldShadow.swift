@@ -43,33 +43,37 @@ final class HoldShadow {
     /// continued while `script` is stopped, or before it has read the stop, the child's CLD_CONTINUED waits
     /// there until its exit's CLD_EXITED merges into it — `script` reads "continued", never reaps the child,
     /// and hangs in poll. So the parent is waited for, at most 20 ms: while a SIGCHLD is unread, and once it
-    /// has read one, until it sleeps (continued if it stopped). A parent blocking SIGCHLD in `waitpid`, as
-    /// `system()` does, never reads it: that is the 20 ms.
+    /// has read one, until it sleeps (continued if it stopped). A parent asleep in `waitpid` loses nothing
+    /// (the exit is reported by the call, whatever the signals: bash and `system()` wait there with SIGCHLD
+    /// blocked), so it is not waited for. The usual cost is two small /proc reads.
     static func settle(parentOf pid: Int32, keep: (Int32) -> Bool) {
-        guard ProcFS.state(of: pid) == "T", let parent = ProcFS.parent(of: pid), parent > 1 else { return }
+        guard let parent = ProcFS.parent(of: pid), parent > 1 else { return }
         var ts = timespec()
         func now() -> Int {
             clock_gettime(CLOCK_MONOTONIC, &ts)
             return Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
         }
-        let deadline = now() + 20_000_000
+        var deadline: Int?
         var reacting = false
-        while now() < deadline {
-            switch ProcFS.state(of: parent) {
+        while true {
+            guard let (state, sigchld) = ProcFS.stateAndSigchld(of: parent) else { return }
+            switch state {
             case "T":
                 if keep(parent) { return }
                 reacting = true
                 kill(parent, SIGCONT)
-            case nil, "Z", "X", "t":
+            case "Z", "X", "t":
                 return
-            case "S" where !ProcFS.sigchldPending(parent):
-                return
-            case "S":
+            case "S", "D":
+                if !sigchld || ProcFS.wchan(of: parent) == "do_wait" { return }
                 reacting = true
             default:
-                if !reacting && !ProcFS.sigchldPending(parent) { return }
+                if !reacting && !sigchld { return }
                 reacting = true
             }
+            let t = now()
+            if deadline == nil { deadline = t + 20_000_000 }
+            if let d = deadline, t > d { return }
             usleep(200)
         }
     }

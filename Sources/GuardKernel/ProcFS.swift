@@ -114,18 +114,27 @@ public enum ProcFS {
         return Character(Unicode.Scalar(stat[close + 2]))
     }
 
-    /// Whether a SIGCHLD is pending for the process (queued to it or to its main thread): a parent that
-    /// blocks SIGCHLD and reads it later (signalfd, sigwait) has not yet heard of its child's last change.
-    public static func sigchldPending(_ pid: Int32) -> Bool {
-        guard let status = read("/proc/\(pid)/status") else { return false }
-        for line in status.split(separator: "\n") where line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:") {
-            let hex = String(line.dropFirst(7).filter(\.isHexDigit))
-            if let mask = UInt64(hex, radix: 16), mask & (1 << (UInt64(SIGCHLD) - 1)) != 0 {
-                return true
+    /// A process's state letter and whether a SIGCHLD is pending for it (queued to it or to its main thread),
+    /// from one read of /proc/PID/status: a parent that blocks SIGCHLD and reads it later (signalfd, sigwait)
+    /// has not yet heard of its child's last change.
+    public static func stateAndSigchld(of pid: Int32) -> (state: Character, sigchld: Bool)? {
+        guard let status = read("/proc/\(pid)/status") else { return nil }
+        var state: Character?
+        var sigchld = false
+        for line in status.split(separator: "\n") {
+            if line.hasPrefix("State:") {
+                state = line.dropFirst(6).first { $0 != " " && $0 != "\t" }
+            } else if line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:") {
+                let hex = String(line.dropFirst(7).filter(\.isHexDigit))
+                if let mask = UInt64(hex, radix: 16), mask & (1 << (UInt64(SIGCHLD) - 1)) != 0 { sigchld = true }
+                if line.hasPrefix("ShdPnd:") { break }
             }
         }
-        return false
+        return state.map { ($0, sigchld) }
     }
+
+    /// Where the process sleeps in the kernel (/proc/PID/wchan), e.g. "do_wait".
+    public static func wchan(of pid: Int32) -> String? { read("/proc/\(pid)/wchan") }
 
     /// The file execvp would run for name: itself when it has a '/', else the first executable PATH hit.
     public static func which(_ name: String, path: String? = nil) -> String? {
