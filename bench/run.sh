@@ -18,3 +18,5 @@ python3 "$here/files/run.py" "$bin" | tee "$here/out/files.md"
 bash "$here/ssl/run.sh" | tee "$here/out/ssl.md"
 # The Claude Code hook: wall time per call, as Claude Code spawns it.
 python3 "$here/hook/run.py" "$bin" | tee "$here/out/hook.md"
+# Real work (issue 19): a C build, a shell script and a Claude-Code-shaped agent session, per tool.
+python3 "$here/workloads/run.py" "$bin" | tee "$here/out/workloads.md"

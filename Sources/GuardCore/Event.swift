@@ -165,6 +165,8 @@ public struct Summary: Sendable, Equatable {
     public var fileEvents: UInt64 = 0
     /// Held processes that got on_timeout because no verdict came in time (missed decisions).
     public var holdTimeouts: UInt64 = 0
+    /// Execs the kernel held for a user-space verdict (the rest were passed or killed in the kernel).
+    public var held: UInt64 = 0
     /// Median and 99th percentile of exec-to-verdict time of held execs, µs.
     public var holdDecisionMedianUs: Double?
     public var holdDecisionP99Us: Double?

@@ -589,6 +589,7 @@ public final class GuardSession {
         enforcer.removeRequestDir()
         summary.exitStatus = status
         summary.peakRSSKiB = Self.peakRSS()
+        summary.held = UInt64(decisionNs.count)
         if !decisionNs.isEmpty {
             let sorted = decisionNs.sorted()
             summary.holdDecisionMedianUs = Double(sorted[sorted.count / 2]) / 1000
