@@ -31,7 +31,7 @@ extension Policy {
     public func programVerdict(path: String, identities: [String] = []) -> ProgramVerdict {
         let couldAct = couldActOn(path: path) || identities.contains { couldActOn(path: "/" + $0) }
         guard couldAct else { return .pass }
-        if defaultAction != .allow { return .hold }
+        if defaultAction >= .stop { return .hold }
         let names = Set([Paths.basename(path)] + identities)
         for rule in rules {
             let m = rule.match

@@ -527,8 +527,12 @@ final class PolicyEvaluationTests: XCTestCase {
         XCTAssertTrue(p.couldActOn(path: "/usr/bin/rm"))
         XCTAssertTrue(p.couldActOn(path: "/usr/bin/env"))
         XCTAssertTrue(p.couldActOn(path: "/bin/sh"))
-        // The policy has cmdline/regex rules without a command, so anything could be acted on ...
-        XCTAssertTrue(p.couldActOn(path: "/usr/bin/true"))
+        // The policy's rule without a command only alerts: an everyday program needs no hold ...
+        XCTAssertFalse(p.couldActOn(path: "/usr/bin/true"))
+        // ... while one that stops could stop anything.
+        let c = try! Policy.load(
+            yaml: "version: 1\nrules:\n  - { id: c, match: { cmdline: 'make * deploy*' }, action: stop }\n", file: "c.yaml")
+        XCTAssertTrue(c.couldActOn(path: "/usr/bin/true"))
         // ... and glob-named commands are tested against the program's names.
         let g = try! Policy.load(
             yaml: "version: 1\nrules:\n  - { id: py, match: { command: 'python*' }, action: stop }\n", file: "g.yaml")
@@ -545,6 +549,16 @@ final class PolicyEvaluationTests: XCTestCase {
         XCTAssertTrue(q.couldActOn(path: "/usr/bin/bash"))
         XCTAssertFalse(q.couldActOn(path: "/usr/bin/true"))
         XCTAssertFalse(q.couldActOn(path: "/usr/bin/ls"))
+        // An alert needs no hold: the passed exec is judged, and alerted, from its record.
+        let a = try! Policy.load(
+            yaml: "version: 1\nsettings: { unknown_command: alert }\nrules:\n"
+                + "  - { id: a, match: { command: curl, flags: [T] }, action: alert }\n"
+                + "  - { id: b, match: { cmdline: ['*secret*'] }, action: alert }\n", file: "a.yaml")
+        XCTAssertFalse(a.couldActOn(path: "/usr/bin/curl"))
+        XCTAssertFalse(a.couldActOn(path: "/usr/bin/bash"))
+        XCTAssertEqual(a.programVerdict(path: "/usr/bin/curl"), .pass)
+        XCTAssertEqual(a.evaluate(commandLine: "curl -T x https://e.com", workspace: "/w").action, .alert)
+        XCTAssertEqual(Policy.embeddedDefault.programVerdict(path: "/nonexistent/bin/chmod"), .pass)
     }
 
     func testRealExecContextIsJudgedLikeCheck() {

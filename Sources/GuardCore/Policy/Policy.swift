@@ -116,18 +116,20 @@ public struct Policy: Sendable {
         return out
     }
 
-    /// Whether an exec of the program at `path` could ever be acted on (alert, stop or kill).
+    /// Whether an exec of the program at `path` could ever be stopped or killed: the kernel side holds only such
+    /// execs for a verdict.
     ///
-    /// True when a non-allow rule could match the program (by basename, real path or glob), when the rules that
-    /// name no command could act, when the default is not allow, or when it is a shell or wrapper (its payload
-    /// may be acted on). The kernel side holds only such execs.
+    /// True when a stop or kill rule could match the program (by basename, real path or glob), when such rules
+    /// name no command, when the default (or the verdict for unknown or unparsable commands) stops or kills, or
+    /// when it is a shell or wrapper and anything stops or kills (its payload may be). An `alert` needs no hold:
+    /// a passed exec's record is still judged, and its alert logged, a moment later.
     public func couldActOn(path: String) -> Bool {
-        if defaultAction != .allow { return true }
+        if defaultAction >= .stop { return true }
         let real = Paths.realPath(path) ?? path
         let names = Set([Paths.basename(path), Paths.basename(real)])
-        let anyAction = rules.contains { $0.action != .allow } || unknownCommand != .allow || unparsable != .allow
+        let anyAction = rules.contains { $0.action >= .stop } || unknownCommand >= .stop || unparsable >= .stop
         if anyAction && names.contains(where: { Wrappers.wraps($0) }) { return true }
-        for i in generic where rules[i].action != .allow {
+        for i in generic where rules[i].action >= .stop {
             let m = rules[i].match
             if !m.hasCommand { return true }
             for g in m.commandGlobs
@@ -135,7 +137,8 @@ public struct Policy: Sendable {
                 return true
             }
         }
-        for n in names { for i in index[n] ?? [] where rules[i].action != .allow { return true } }
+        // The index lists the generic rules under every name too: those were tried, by their globs, above.
+        for n in names { for i in index[n] ?? [] where rules[i].action >= .stop && !generic.contains(i) { return true } }
         return false
     }
 
