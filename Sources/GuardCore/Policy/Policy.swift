@@ -127,6 +127,7 @@ public struct Policy: Sendable {
         let names = Set([Paths.basename(path), Paths.basename(real)])
         let anyAction = rules.contains { $0.action != .allow } || unknownCommand != .allow || unparsable != .allow
         if anyAction && names.contains(where: { Wrappers.wraps($0) }) { return true }
+        if names.contains("mv") && judgesMoves { return true }
         for i in generic where rules[i].action != .allow {
             let m = rules[i].match
             if !m.hasCommand { return true }
@@ -143,9 +144,15 @@ public struct Policy: Sendable {
     ///
     /// `identify` gives the program names a file is by identity or content (the live guard's); it judges what a
     /// runner loads without an exec (`ld.so /tmp/renamed-rm -rf V`) as the program it is.
-    public func evaluate(_ cmd: ExecContext, identify: ((String) -> [String])? = nil) -> Verdict {
+    ///
+    /// `paths` resolves path operands as the kernel does for the process (the live guard's, over its /proc
+    /// entries); without it the text decides.
+    public func evaluate(
+        _ cmd: ExecContext, identify: ((String) -> [String])? = nil, paths: (any PathResolving)? = nil
+    ) -> Verdict {
         var ev = Evaluator(policy: self)
         ev.identify = identify
+        ev.resolver = paths
         return verdict(ev.command(cmd, depth: 0))
     }
 
