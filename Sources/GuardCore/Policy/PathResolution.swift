@@ -254,7 +254,9 @@ extension Evaluator {
 
     /// `r` lies wholly inside `pat`'s tree: see `resolvedPathsMatch`.
     static func wholly(_ pat: PathPattern, _ r: ResolvedPath, _ ws: String?, _ resolver: any PathResolving) -> Bool {
-        // The tree's top: the shortest prefix of the resolved path the pattern holds.
+        // The tree's top by identity (its text may name it through a symlink: a workspace under a linked /home).
+        if let i = topIndex(pat, r, ws, resolver), noMount(below: i, r) { return true }
+        // Else by text: the shortest prefix of the resolved path the pattern holds.
         let names = r.names
         var k = 0
         var prefix = "/"
@@ -265,8 +267,13 @@ extension Evaluator {
         }
         // A top that does not exist holds nothing yet: the text decides.
         guard k < r.steps.count else { return true }
+        guard let seen = resolver.identity(of: prefix), seen == r.steps[k].key else { return false }
+        return noMount(below: k, r)
+    }
+
+    /// No step below `r.steps[k]` lies on another mount (or device).
+    private static func noMount(below k: Int, _ r: ResolvedPath) -> Bool {
         let top = r.steps[k]
-        guard let seen = resolver.identity(of: prefix), seen == top.key else { return false }
         for s in r.steps[(k + 1)...] where s.mount != top.mount || s.key.dev != top.key.dev { return false }
         return true
     }
@@ -274,24 +281,32 @@ extension Evaluator {
     /// An ancestor of `r` (or `r`) is the top of `pat`'s tree by device and inode, and the rest of the path
     /// from there is in the pattern: see `resolvedPathsMatch`.
     static func reaches(_ pat: PathPattern, _ r: ResolvedPath, _ ws: String?, _ resolver: any PathResolving) -> Bool {
-        guard let text = FileRule.text(pat, workspace: ws) else { return false }
+        topIndex(pat, r, ws, resolver) != nil
+    }
+
+    /// The step of `r` that is the literal directory `pat` starts with (as the guard sees it, by device and
+    /// inode), when the names below it are in the pattern.
+    private static func topIndex(
+        _ pat: PathPattern, _ r: ResolvedPath, _ ws: String?, _ resolver: any PathResolving
+    ) -> Int? {
+        guard let text = FileRule.text(pat, workspace: ws) else { return nil }
         // The literal directory the pattern starts with.
         var top: Substring = Substring(text)
         if let meta = text.firstIndex(where: { c in c == "*" || c == "?" || c == "[" || c == "\\" }) {
             top = text[..<meta]
             if let slash = top.lastIndex(of: "/") { top = top[..<slash] }
         }
-        if top.isEmpty { return false }
-        guard let key = resolver.identity(of: String(top)) else { return false }
+        if top.isEmpty { return nil }
+        guard let key = resolver.identity(of: String(top)) else { return nil }
         var found: Int?
         for i in 1..<r.steps.count where r.steps[i].key == key {
             found = i
             break
         }
-        guard let i = found else { return false }
+        guard let i = found else { return nil }
         let names = r.names
         let below: String = names[i...].joined(separator: "/")
         let candidate: String = below.isEmpty ? String(top) : String(top) + "/" + below
-        return pat.contains(candidate, workspace: ws) == true
+        return pat.contains(candidate, workspace: ws) == true ? i : nil
     }
 }

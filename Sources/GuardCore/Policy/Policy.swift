@@ -159,24 +159,27 @@ public struct Policy: Sendable {
     /// Judges a shell command line as if `sh -c LINE` ran it: every command in it, its pipelines, its wrappers.
     ///
     /// `cwd` is where it runs (default: `workspace`, else this process's directory); `workspace` expands
-    /// `${workspace}`.
+    /// `${workspace}`. `paths` resolves path operands (`PathWalker(cwd:)`: as this process sees them); without
+    /// it the text decides.
     public func evaluate(
         commandLine: String, cwd: String? = nil, workspace: String? = nil, uid: UInt32? = nil,
-        userName: String? = nil, parent: ExecContext? = nil
+        userName: String? = nil, parent: ExecContext? = nil, paths: (any PathResolving)? = nil
     ) -> Verdict {
         evaluate(
             commandLine: commandLine, cwd: cwd, workspace: workspace, uid: uid, userName: userName, parent: parent,
-            cache: nil)
+            cache: nil, paths: paths)
     }
 
     func evaluate(
         commandLine: String, cwd: String?, workspace: String?, uid: UInt32?, userName: String?, parent: ExecContext?,
-        cache: ResolveCache?
+        cache: ResolveCache?, paths: (any PathResolving)? = nil
     ) -> Verdict {
         let template = ExecContext(
             argv: [], path: "", cwd: cwd ?? workspace ?? Paths.currentDirectory, uid: uid, userName: userName,
             parent: parent, workspace: workspace)
-        return evaluate(commandLine: commandLine, template: template, cache: cache)
+        var ev = Evaluator(policy: self, cache: cache)
+        ev.resolver = paths
+        return evaluate(commandLine: commandLine, template: template, evaluator: &ev)
     }
 
     /// Judges a shell command line run with `template`'s directory, user, workspace and parent (its argv and
