@@ -91,15 +91,17 @@ final class PathResolutionTests: XCTestCase {
     }
 
     func testASymlinkInScratchIntoTheVictimIsTheVictim() throws {
-        for (operand, viaShell) in [("link/", false), ("link/file", false), ("link/", true), ("link/sub/../file", true)]
-        {
+        for (operand, viaShell) in [
+            ("link/", false), ("link/file", false), ("link/", true), ("link/sub/../file", true),
+        ] {
             let v = try victim()
             let link = scratch + "/link"
             try? FileManager.default.removeItem(atPath: link)
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: v)
             let argv = ["rm", "-rf", operand]
             // Relative to the process's own directory (scratch), as the kernel resolves it.
-            let r = try guarded(viaShell ? ["bash", "-c", shellJoin(argv)] : execv(["/bin/rm"] + argv.dropFirst()),
+            let r = try guarded(
+                viaShell ? ["bash", "-c", shellJoin(argv)] : execv(["/bin/rm"] + argv.dropFirst()),
                 cwd: scratch)
             assertRefused(r, v, "\(viaShell ? "bash -c " : "")rm -rf scratch/\(operand)")
         }

@@ -179,7 +179,8 @@ public final class PathWalker: PathResolving {
     }
 
     /// statx(2), which Swift's Glibc module does not declare: looked up once from the C library.
-    private typealias Statx = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UInt32, UnsafeMutableRawPointer) ->
+    private typealias Statx =
+        @convention(c) (Int32, UnsafePointer<CChar>, Int32, UInt32, UnsafeMutableRawPointer) ->
         Int32
     private static let statx: Statx? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "statx").map {
         unsafeBitCast($0, to: Statx.self)
