@@ -16,6 +16,7 @@ public enum Explain {
         let trace = ExplainTrace()
         var ev = Evaluator(policy: policy)
         ev.trace = trace
+        ev.resolver = PathWalker(cwd: ctx.cwd)
         let verdict = policy.verdict(ev.command(ctx, depth: 0))
         return (render(trace, policy: policy, verdict: verdict), verdict)
     }
@@ -30,6 +31,7 @@ public enum Explain {
         let trace = ExplainTrace()
         var ev = Evaluator(policy: policy)
         ev.trace = trace
+        ev.resolver = PathWalker(cwd: template.cwd)
         let verdict = policy.verdict(ev.script(line, template: template, depth: 0))
         return (render(trace, policy: policy, verdict: verdict), verdict)
     }
@@ -43,6 +45,7 @@ public enum Explain {
             out += head + "\n"
             var facts = Evaluator.Facts(ctx)
             var ev = Evaluator(policy: policy)
+            ev.resolver = PathWalker(cwd: ctx.cwd)
             let others = policy.rules.filter {
                 $0.match.pipeline.isEmpty && $0.match.hasCommand && !ev.matches(only($0.match, .command), ctx, &facts)
             }.count

@@ -16,6 +16,8 @@ extension Policy {
         if acting.isEmpty && unknownCommand == .allow && unparsable == .allow && defaultAction == .allow { return [] }
         var names = Wrappers.names
         for rule in acting { names.formUnion(rule.match.commandNames) }
+        // A move into a tree where deletes are allowed is judged as the delete it enables.
+        if judgesMoves { names.insert("mv") }
         return names
     }
 

@@ -65,7 +65,8 @@ public enum PolicyTool {
         if explain {
             (why, v) = Explain.command(ctx, policy: policy)
         } else {
-            v = policy.evaluate(ctx)
+            // Paths as this process sees them (the text where they do not exist).
+            v = policy.evaluate(ctx, paths: PathWalker(cwd: dir))
         }
         var out: [UInt8] = []
         render(v, line: shellJoin(argv), number: 1, format: format, into: &out)
@@ -90,6 +91,8 @@ public enum PolicyTool {
         let cache = ResolveCache()
         let template = ExecContext(argv: [], path: "", cwd: dir, uid: uid, workspace: ws)
         var evaluator = Evaluator(policy: policy, cache: cache)
+        // Paths as this process sees them (the text where they do not exist).
+        evaluator.resolver = PathWalker(cwd: dir)
         let scratch = QuickScratch(template: template)
         var memo = LineMemo()
         var out: [UInt8] = []
@@ -473,7 +476,8 @@ public enum PolicyTool {
                 userName = UInt32(u) == nil ? u : nil
             }
             let v = policy.evaluate(
-                commandLine: t.command, cwd: t.cwd ?? ws, workspace: ws, uid: uid, userName: userName)
+                commandLine: t.command, cwd: t.cwd ?? ws, workspace: ws, uid: uid, userName: userName,
+                paths: PathWalker(cwd: t.cwd ?? ws))
             var problem: String?
             if v.action != t.expect {
                 let why = v.rule.map { "rule '\($0)'" } ?? (v.description ?? "no rule matched")

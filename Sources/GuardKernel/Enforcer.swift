@@ -102,9 +102,11 @@ public final class Enforcer {
         if e.held && Self.faultNoVerdict { return nil }
         let pid = e.pid
         let cwd = ctx.cwd
-        var verdict = policy.evaluate(ctx) { [programs] program in
-            Self.processProgram(program, pid: pid, cwd: cwd).map { programs.names(ofPath: $0) } ?? []
-        }
+        var verdict = policy.evaluate(
+            ctx,
+            identify: { [programs] program in
+                Self.processProgram(program, pid: pid, cwd: cwd).map { programs.names(ofPath: $0) } ?? []
+            }, paths: ProcessPaths(pid: pid, cwd: cwd))
         if cut && policy.onTimeout != .allow && verdict.action != .kill
             && (e.held || (audit && policy.programVerdict(path: path, identities: identities) != .pass))
         {

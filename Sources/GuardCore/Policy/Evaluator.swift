@@ -11,6 +11,8 @@ struct Evaluator {
     /// The program names a file is by identity or content (the live guard's `ProgramIdentity`), for what a runner
     /// loads without an exec (`ld.so /tmp/renamed-rm`); nil offline, where names decide.
     var identify: ((String) -> [String])?
+    /// Resolves path operands as the kernel does for the process judged (`PathResolution.swift`); nil: as text.
+    var resolver: (any PathResolving)?
     /// Deepest unwrapping (wrapper in shell in wrapper ...) followed before giving `unparsable`.
     static let maxDepth = 24
     /// `--explain`: collects every command judged, with its depth.
@@ -64,6 +66,7 @@ struct Evaluator {
         }
         info.runsFiles = Evaluator.interpreters.contains(name) || name.hasPrefix("python") || name.contains("/")
         info.isShell = r.names.first.map { Wrappers.shells.contains($0) } ?? false
+        info.judgedAsDelete = r.names.contains("mv") && policy.judgesMoves
         switch r.names.first {
         case "timeout": info.wrapperKind = .timeout
         case "nohup": info.wrapperKind = .nohup
@@ -82,6 +85,8 @@ struct Evaluator {
         private var _cmdline: String?
         private var _paths: [String]??
         private var _resolvedArgs: [String?]?
+        /// The words `operandPaths` made its paths from (`~` expanded, not normalised), in the same order.
+        private(set) var operandWords: [String] = []
 
         /// Each argv word (or the value of a `name=value` word) that names a path, made absolute against the
         /// working directory and normalised, when that differs from the word as written; nil elsewhere.
@@ -193,8 +198,10 @@ struct Evaluator {
                 if w.hasPrefix("~") { w = Paths.tildeExpanded(w) }
                 if w.hasPrefix("/") {
                     out.append(Paths.normalize(w))
+                    operandWords.append(w)
                 } else if let cwd, !ctx.cwdUnknown {
                     out.append(Paths.absolute(w, cwd: cwd))
+                    operandWords.append(w)
                 } else {
                     unknownBase = true
                 }
@@ -211,6 +218,7 @@ struct Evaluator {
                     let rest = w.dropFirst(prefix.count)
                     if rest.isEmpty || rest.hasPrefix("/") || rest.hasPrefix("\"/") {
                         out.append(Paths.normalize(Paths.home + "/" + rest.filter { $0 != "\"" }))
+                        operandWords.append(out[out.count - 1])
                     }
                     break
                 }
@@ -231,6 +239,7 @@ struct Evaluator {
         if let trace { trace.commands.append((copy ctx, depth)) }
         var facts = Facts(ctx)
         var best = direct(ctx, &facts, skipText: skipText)
+        if facts.names.contains("mv") && policy.judgesMoves { best.merge(movedDelete(ctx, &facts, depth: depth)) }
         if depth > Evaluator.maxDepth {
             best.merge(
                 Outcome(
@@ -403,6 +412,7 @@ struct Evaluator {
     }
 
     private func pathsMatch(_ m: CompiledMatch, _ ctx: borrowing ExecContext, _ f: inout Facts) -> Bool {
+        if let resolver, let r = resolvedPathsMatch(m, ctx, &f, resolver) { return r }
         guard let paths = f.operandPaths(ctx) else {
             // Relative operands against an unknown directory: they may be anywhere, so `outside` holds.
             return m.under.isEmpty && !m.outside.isEmpty && !m.everyPath

@@ -143,6 +143,8 @@ final class NameInfo: @unchecked Sendable {
     var wrapperKind = WrapperKind.none
     /// The name runs a file it is given (`python3 F`, `perl F`, `source F`): see `Evaluator.fileRun`.
     var runsFiles = true
+    /// The name is `mv` and the policy judges a move as the delete it enables (`Evaluator.movedDelete`).
+    var judgedAsDelete = false
 
     init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool, cached: Bool) {
         self.resolved = resolved

@@ -129,6 +129,7 @@ public struct Policy: Sendable {
         let names = Set([Paths.basename(path), Paths.basename(real)])
         let anyAction = rules.contains { $0.action >= .stop } || unknownCommand >= .stop || unparsable >= .stop
         if anyAction && names.contains(where: { Wrappers.wraps($0) }) { return true }
+        if names.contains("mv") && judgesMoves { return true }
         for i in generic where rules[i].action >= .stop {
             let m = rules[i].match
             if !m.hasCommand { return true }
@@ -146,33 +147,42 @@ public struct Policy: Sendable {
     ///
     /// `identify` gives the program names a file is by identity or content (the live guard's); it judges what a
     /// runner loads without an exec (`ld.so /tmp/renamed-rm -rf V`) as the program it is.
-    public func evaluate(_ cmd: ExecContext, identify: ((String) -> [String])? = nil) -> Verdict {
+    ///
+    /// `paths` resolves path operands as the kernel does for the process (the live guard's, over its /proc
+    /// entries); without it the text decides.
+    public func evaluate(
+        _ cmd: ExecContext, identify: ((String) -> [String])? = nil, paths: (any PathResolving)? = nil
+    ) -> Verdict {
         var ev = Evaluator(policy: self)
         ev.identify = identify
+        ev.resolver = paths
         return verdict(ev.command(cmd, depth: 0))
     }
 
     /// Judges a shell command line as if `sh -c LINE` ran it: every command in it, its pipelines, its wrappers.
     ///
     /// `cwd` is where it runs (default: `workspace`, else this process's directory); `workspace` expands
-    /// `${workspace}`.
+    /// `${workspace}`. `paths` resolves path operands (`PathWalker(cwd:)`: as this process sees them); without
+    /// it the text decides.
     public func evaluate(
         commandLine: String, cwd: String? = nil, workspace: String? = nil, uid: UInt32? = nil,
-        userName: String? = nil, parent: ExecContext? = nil
+        userName: String? = nil, parent: ExecContext? = nil, paths: (any PathResolving)? = nil
     ) -> Verdict {
         evaluate(
             commandLine: commandLine, cwd: cwd, workspace: workspace, uid: uid, userName: userName, parent: parent,
-            cache: nil)
+            cache: nil, paths: paths)
     }
 
     func evaluate(
         commandLine: String, cwd: String?, workspace: String?, uid: UInt32?, userName: String?, parent: ExecContext?,
-        cache: ResolveCache?
+        cache: ResolveCache?, paths: (any PathResolving)? = nil
     ) -> Verdict {
         let template = ExecContext(
             argv: [], path: "", cwd: cwd ?? workspace ?? Paths.currentDirectory, uid: uid, userName: userName,
             parent: parent, workspace: workspace)
-        return evaluate(commandLine: commandLine, template: template, cache: cache)
+        var ev = Evaluator(policy: self, cache: cache)
+        ev.resolver = paths
+        return evaluate(commandLine: commandLine, template: template, evaluator: &ev)
     }
 
     /// Judges a shell command line run with `template`'s directory, user, workspace and parent (its argv and

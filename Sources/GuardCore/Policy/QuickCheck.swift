@@ -702,6 +702,8 @@ extension Evaluator {
     ) -> Bool {
         // Its input file is one of its path operands (and of what it runs): a path rule may match it.
         if readsFile && info.candidateMatches.contains(where: { $0.hasPaths }) { return false }
+        // A move into a scratch tree is judged as the delete it enables.
+        if info.judgedAsDelete { return false }
         if !info.candidateMatches.isEmpty {
             s.pack(first + 1, end)
             for m in info.candidateMatches {

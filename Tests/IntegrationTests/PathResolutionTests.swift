@@ -1,0 +1,187 @@
+import Foundation
+import GuardCore
+import XCTest
+
+/// Issue 12 class 4 on the real kernel: an allow rule for a scratch tree must not let `rm -rf` reach a victim
+/// outside it through a symlink, `..` after a symlink, a bind mount (also in a private mount namespace) or a
+/// move into scratch; paths are judged as the kernel resolves them for the process, and deletes that really
+/// are inside scratch still run.
+final class PathResolutionTests: XCTestCase {
+    static let policy = """
+        version: 1
+        name: paths-test
+        mode: enforce
+        default: allow
+        settings:
+          hold_timeout_ms: 1500
+          on_timeout: kill
+        rules:
+          - id: scratch-deletes
+            match: { command: rm, paths: { under: ['${workspace}/scratch'] } }
+            action: allow
+          - id: rm-recursive-force
+            match: { command: rm, flags: [r|R|recursive, f|force] }
+            action: kill
+            severity: critical
+        """
+
+    var dir: URL!
+    var scratch = ""
+    var policyPath: String!
+    /// Bind mounts made in this mount namespace, undone at teardown whatever happened.
+    var mounts: [String] = []
+
+    override func setUpWithError() throws {
+        try Guard.requireRoot()
+        dir = try Guard.tempDir()
+        scratch = dir.appendingPathComponent("scratch").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        policyPath = dir.appendingPathComponent("policy.yaml").path
+        try Self.policy.write(toFile: policyPath, atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        for m in mounts.reversed() { try? Guard.exec("/bin/umount", ["-l", m]) }
+        if let dir { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    /// A victim directory outside scratch, with a file and a subdirectory.
+    func victim() throws -> String {
+        let v = dir.appendingPathComponent("victim-" + UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(at: v.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try "precious".write(to: v.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        return v.path
+    }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// Runs argv under the guard from `cwd` (JSON events on stdout).
+    func guarded(_ argv: [String], cwd: String? = nil) throws -> Guard.Result {
+        let inner = cwd.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + argv } ?? argv
+        return try Guard.run(
+            ["run", "--policy", policyPath, "--workspace", dir.path, "--format", "json", "--"] + inner)
+    }
+
+    /// argv exec'd straight from Python: no shell text names it, so only its own exec is judged.
+    func execv(_ argv: [String]) -> [String] {
+        [Guard.python, "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"] + argv
+    }
+
+    /// The victim kept its file, the run failed with 3, and an exec was killed while held, by the rm rule.
+    func assertRefused(
+        _ r: Guard.Result, _ victim: String, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertTrue(
+            exists(victim + "/file"), "victim deleted by: \(what)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
+        XCTAssertEqual(r.status, 3, "violation exit code for: \(what)\n\(r.stderr)", file: file, line: line)
+        let v = Guard.jsonLines(r.stdout, file: file, line: line).filter { $0["rule"] != nil }
+        XCTAssertTrue(
+            v.contains { $0["enforced"] as? String == "killed" && $0["rule"] as? String == "rm-recursive-force" },
+            "no kill at exec for \(what): \(r.stdout)", file: file, line: line)
+    }
+
+    /// The run exited 0 with no violation logged.
+    func assertAllowed(
+        _ r: Guard.Result, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertEqual(r.status, 0, "\(what) refused:\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
+        XCTAssertFalse(
+            Guard.jsonLines(r.stdout, file: file, line: line).contains { $0["rule"] != nil },
+            "violation for \(what): \(r.stdout)", file: file, line: line)
+    }
+
+    func testASymlinkInScratchIntoTheVictimIsTheVictim() throws {
+        for (operand, viaShell) in [
+            ("link/", false), ("link/file", false), ("link/", true), ("link/sub/../file", true),
+        ] {
+            let v = try victim()
+            let link = scratch + "/link"
+            try? FileManager.default.removeItem(atPath: link)
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: v)
+            let argv = ["rm", "-rf", operand]
+            // Relative to the process's own directory (scratch), as the kernel resolves it.
+            let r = try guarded(
+                viaShell ? ["bash", "-c", shellJoin(argv)] : execv(["/bin/rm"] + argv.dropFirst()),
+                cwd: scratch)
+            assertRefused(r, v, "\(viaShell ? "bash -c " : "")rm -rf scratch/\(operand)")
+        }
+    }
+
+    func testDotDotAfterASymlinkLeavesScratch() throws {
+        let v = try victim()
+        // scratch/deep -> VICTIM/sub: scratch/deep/.. is the victim, though its text is scratch.
+        try FileManager.default.createSymbolicLink(atPath: scratch + "/deep", withDestinationPath: v + "/sub")
+        // (`cd -P`: the kernel's `..`, not the shell's text.)
+        for text in ["rm -rf \(scratch)/deep/../file", "cd -P \(scratch)/deep/.. && rm -rf ./file"] {
+            let r = try guarded(["bash", "-c", text])
+            assertRefused(r, v, text)
+        }
+        // The link made by the same script, after the shell's text was judged: the rm's own exec is resolved.
+        let v2 = try victim()
+        let text = "ln -s \(v2)/sub \(scratch)/deep2 && rm -rf \(scratch)/deep2/../file"
+        assertRefused(try guarded(["bash", "-c", text]), v2, text)
+    }
+
+    func testABindMountOfTheVictimInsideScratchIsNotScratch() throws {
+        let v = try victim()
+        let target = scratch + "/bound"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        XCTAssertEqual(try Guard.exec("/bin/mount", ["--bind", v, target]).status, 0)
+        mounts.append(target)
+        assertRefused(try guarded(execv(["/bin/rm", "-rf", target + "/file"])), v, "rm -rf scratch/bound/file")
+        assertRefused(try guarded(["bash", "-c", "rm -rf \(target)"]), v, "bash -c rm -rf scratch/bound")
+    }
+
+    func testABindMountInAPrivateMountNamespaceIsSeen() throws {
+        guard exists("/usr/bin/unshare") else { throw XCTSkip("no unshare") }
+        let v = try victim()
+        try FileManager.default.createDirectory(atPath: scratch + "/ns", withIntermediateDirectories: true)
+        // The mount exists only in the child's namespace: only its /proc/PID/root shows it.
+        let forms = [
+            "mount --bind \(v) \(scratch)/ns && rm -rf \(scratch)/ns/file",
+            // The victim mounted over scratch itself: scratch's top is no longer the directory the guard sees.
+            "mount --bind \(v) \(scratch) && rm -rf \(scratch)/file",
+        ]
+        for text in forms {
+            let r = try guarded(["/usr/bin/unshare", "-m", "--propagation", "private", "bash", "-c", text])
+            assertRefused(r, v, "unshare -m: \(text)")
+        }
+    }
+
+    func testMovingTheVictimIntoScratchIsTheDeleteItEnables() throws {
+        for form in ["mv V S/", "mv V S/renamed", "mv -t S V", "mv --target-directory=S -- V"] {
+            let v = try victim()
+            let text =
+                form.replacingOccurrences(of: "V", with: v).replacingOccurrences(of: "S", with: scratch)
+                + " && rm -rf \(scratch)/*"
+            let r = try guarded(["bash", "-c", text])
+            assertRefused(r, v, text)
+        }
+    }
+
+    func testDeletesThatAreInsideScratchStillRun() throws {
+        let v = try victim()
+        try FileManager.default.createSymbolicLink(atPath: scratch + "/to-victim", withDestinationPath: v)
+        let text = """
+            set -e
+            mkdir -p \(scratch)/build/obj && touch \(scratch)/build/obj/a.o
+            rm -rf \(scratch)/build
+            mkdir -p \(scratch)/x/y && cd \(scratch)/x && rm -rf ./y ../x
+            mkdir -p \(scratch)/m && mv \(scratch)/m \(scratch)/m2 && rm -rf \(scratch)/m2
+            mkdir -p \(scratch)/sub/inner && ln -s inner \(scratch)/sub/l && rm -rf \(scratch)/sub/l/../inner
+            rm -rf \(scratch)/to-victim
+            """
+        let r = try guarded(["bash", "-c", text])
+        assertAllowed(r, "deletes inside scratch")
+        XCTAssertFalse(exists(scratch + "/build"))
+        XCTAssertFalse(exists(scratch + "/sub/inner"))
+        // The link itself was removed, not what it pointed to.
+        XCTAssertFalse(exists(scratch + "/to-victim"))
+        XCTAssertTrue(exists(v + "/file"))
+        // Moving out of a protected place into another unprotected one is no delete the policy judges.
+        let w = try victim()
+        let r2 = try guarded(["bash", "-c", "mv \(w)/file \(w)/file2 && mv \(w)/file2 \(w)/file"])
+        assertAllowed(r2, "a rename outside scratch")
+        XCTAssertTrue(exists(w + "/file"))
+    }
+}
