@@ -35,6 +35,8 @@ public final class OTLPExporter: Sendable {
     private struct State {
         var queue: [[UInt8]] = []
         var head = 0
+        /// Records the thread took out of the queue and has not delivered yet: they count against the capacity.
+        var inFlight = 0
         var stats = Stats()
         /// Dropped records already told to the collector by a `lost` record.
         var lostReported: UInt64 = 0
@@ -46,6 +48,9 @@ public final class OTLPExporter: Sendable {
 
         var queued: Int { queue.count - head }
     }
+
+    /// Records sent in one request: 512, or the whole queue when it is smaller.
+    private var batchSize: Int { min(Self.batchSize, config.queueCapacity) }
 
     public static let batchSize = 512
     static let batchIntervalNs: Int64 = 1_000_000_000
@@ -68,12 +73,12 @@ public final class OTLPExporter: Sendable {
     /// Queues one JSON Lines record (as written to -o); never blocks: past the queue's capacity it is dropped.
     public func add(_ line: [UInt8]) {
         let full = state.withLock { s in
-            if s.queued >= config.queueCapacity {
+            if s.queued + s.inFlight >= config.queueCapacity {
                 s.stats.dropped += 1
                 return false
             }
             s.queue.append(line)
-            return s.queued == Self.batchSize
+            return s.queued + s.inFlight == batchSize
         }
         if full { wake.signal() }
     }
@@ -105,12 +110,14 @@ public final class OTLPExporter: Sendable {
         var backoff = Self.initialBackoffNs
         var nextTry: Int64 = 0
         var lastSend = BPFGuard.clockNs(CLOCK_MONOTONIC)
+        var lastTicket = 0
         while true {
             let (flushTicket, deadline, stop) = state.withLock { s in
-                let take = min(Self.batchSize - batch.count, s.queued)
+                let take = min(batchSize - batch.count, s.queued)
                 if take > 0 {
                     batch += s.queue[s.head..<(s.head + take)]
                     s.head += take
+                    s.inFlight = batch.count
                     if s.head > 4096 && s.head * 2 > s.queue.count {
                         s.queue.removeFirst(s.head)
                         s.head = 0
@@ -119,6 +126,11 @@ public final class OTLPExporter: Sendable {
                 return (s.flushRequested > s.flushDone ? s.flushRequested : nil, s.deadlineNs, s.stop)
             }
             let now = BPFGuard.clockNs(CLOCK_MONOTONIC)
+            if let ticket = flushTicket, ticket != lastTicket {
+                // A flush tries at once, whatever the backoff said.
+                lastTicket = ticket
+                nextTry = 0
+            }
             if let ticket = flushTicket {
                 if batch.isEmpty || (deadline.map { now >= $0 } ?? false) {
                     giveUp(&batch, ticket: ticket)
@@ -129,7 +141,8 @@ public final class OTLPExporter: Sendable {
                 _ = wake.wait(timeout: .now() + .nanoseconds(Int(Self.batchIntervalNs)))
                 continue
             }
-            let due = max(nextTry, batch.count >= Self.batchSize || flushTicket != nil ? now : lastSend + Self.batchIntervalNs)
+            let ready = batch.count >= batchSize || flushTicket != nil
+            let due = max(nextTry, ready ? now : lastSend + Self.batchIntervalNs)
             if now < due {
                 _ = wake.wait(timeout: .now() + .nanoseconds(Int(due - now)))
                 continue
@@ -138,6 +151,7 @@ public final class OTLPExporter: Sendable {
             switch send(batch, deadlineNs: until) {
             case .delivered:
                 batch.removeAll(keepingCapacity: true)
+                state.withLock { $0.inFlight = 0 }
                 backoff = Self.initialBackoffNs
                 nextTry = 0
                 lastSend = BPFGuard.clockNs(CLOCK_MONOTONIC)
@@ -155,6 +169,7 @@ public final class OTLPExporter: Sendable {
                 state.withLock {
                     $0.stats.rejected += UInt64(batch.count)
                     $0.stats.lastError = why
+                    $0.inFlight = 0
                 }
                 batch.removeAll(keepingCapacity: true)
             }
@@ -167,6 +182,7 @@ public final class OTLPExporter: Sendable {
             s.stats.unsent += UInt64(batch.count + s.queued)
             s.queue.removeAll()
             s.head = 0
+            s.inFlight = 0
             s.flushDone = ticket
         }
         batch.removeAll()
@@ -210,7 +226,8 @@ public final class OTLPExporter: Sendable {
         case .response(let status, _, let answer) where (200..<300).contains(status):
             var rejected: Int64 = 0
             var message = ""
-            let response = config.json
+            let response =
+                config.json
                 ? try? OTLPExportLogsResponse(jsonUTF8Bytes: answer)
                 : try? OTLPExportLogsResponse(serializedBytes: answer)
             if let p = response?.partialSuccess {

@@ -174,7 +174,8 @@ extension OTLPExportLogsResponse: Message, _MessageImplementationBase, _ProtoNam
 
 extension OTLPExportLogsPartialSuccess: Message, _MessageImplementationBase, _ProtoNameProviding {
     public static func == (a: OTLPExportLogsPartialSuccess, b: OTLPExportLogsPartialSuccess) -> Bool {
-        a.rejectedLogRecords == b.rejectedLogRecords && a.errorMessage == b.errorMessage && a.unknownFields == b.unknownFields
+        a.rejectedLogRecords == b.rejectedLogRecords && a.errorMessage == b.errorMessage
+            && a.unknownFields == b.unknownFields
     }
 
     public static let protoMessageName = "opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess"
@@ -296,7 +297,9 @@ extension OTLPInstrumentationScope: Message, _MessageImplementationBase, _ProtoN
 
 extension OTLPLogRecord: Message, _MessageImplementationBase, _ProtoNameProviding {
     public static func == (a: OTLPLogRecord, b: OTLPLogRecord) -> Bool {
-        a.timeUnixNano == b.timeUnixNano && a.observedTimeUnixNano == b.observedTimeUnixNano && a.severityNumber == b.severityNumber && a.severityText == b.severityText && a.body == b.body && a.attributes == b.attributes && a.eventName == b.eventName && a.unknownFields == b.unknownFields
+        a.timeUnixNano == b.timeUnixNano && a.observedTimeUnixNano == b.observedTimeUnixNano
+            && a.severityNumber == b.severityNumber && a.severityText == b.severityText && a.body == b.body
+            && a.attributes == b.attributes && a.eventName == b.eventName && a.unknownFields == b.unknownFields
     }
 
     public static let protoMessageName = "opentelemetry.proto.logs.v1.LogRecord"
