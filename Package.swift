@@ -41,7 +41,10 @@ let package = Package(
         ),
         // Kernel side of user space: load, attach, ring buffer, tracked set, held processes.
         .target(name: "GuardKernel", dependencies: ["CBPF", "GuardCore"]),
-        .testTarget(name: "GuardCoreTests", dependencies: ["GuardCore"]),
+        .testTarget(
+            name: "GuardCoreTests",
+            dependencies: ["GuardCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         // Root-only: loads the real programs and runs real commands under the built binary.
         .testTarget(name: "IntegrationTests", dependencies: ["GuardCore", "GuardKernel"]),
     ]
