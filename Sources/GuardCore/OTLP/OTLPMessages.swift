@@ -12,6 +12,9 @@ import SwiftProtobuf
 // Fields claude-guard never sets (trace and span ids, flags, dropped counts, schema URLs, entity refs) are left
 // out; a decoder keeps them as unknown fields. LogRecord.severity_number is an enum in the .proto; it is carried
 // here as its int32 value: the same varint on the wire, and the integer that OTLP/JSON requires for enums.
+// The name maps are SwiftProtobuf's bytecode as the plugin writes it: "\0", then per field in number order an
+// opcode (1 same name in JSON, 3 lowerCamelCase JSON name; 2 and 4 the same with a field-number delta after
+// them) and the proto name, NUL-terminated.
 
 /// `opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest`: the body of a POST to /v1/logs.
 public struct OTLPExportLogsRequest: Sendable {
@@ -138,7 +141,7 @@ extension OTLPExportLogsRequest: Message, _MessageImplementationBase, _ProtoName
     }
 
     public static let protoMessageName = "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest"
-    public static let _protobuf_nameMap: _NameMap = [1: .standard(proto: "resource_logs")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{3}resource_logs\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -158,7 +161,7 @@ extension OTLPExportLogsResponse: Message, _MessageImplementationBase, _ProtoNam
     }
 
     public static let protoMessageName = "opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse"
-    public static let _protobuf_nameMap: _NameMap = [1: .standard(proto: "partial_success")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{3}partial_success\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -179,9 +182,7 @@ extension OTLPExportLogsPartialSuccess: Message, _MessageImplementationBase, _Pr
     }
 
     public static let protoMessageName = "opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess"
-    public static let _protobuf_nameMap: _NameMap = [
-        1: .standard(proto: "rejected_log_records"), 2: .standard(proto: "error_message"),
-    ]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{3}rejected_log_records\0\u{3}error_message\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -206,7 +207,7 @@ extension OTLPResourceLogs: Message, _MessageImplementationBase, _ProtoNameProvi
     }
 
     public static let protoMessageName = "opentelemetry.proto.logs.v1.ResourceLogs"
-    public static let _protobuf_nameMap: _NameMap = [1: .same(proto: "resource"), 2: .standard(proto: "scope_logs")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{1}resource\0\u{3}scope_logs\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -231,7 +232,7 @@ extension OTLPResource: Message, _MessageImplementationBase, _ProtoNameProviding
     }
 
     public static let protoMessageName = "opentelemetry.proto.resource.v1.Resource"
-    public static let _protobuf_nameMap: _NameMap = [1: .same(proto: "attributes")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{1}attributes\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -251,7 +252,7 @@ extension OTLPScopeLogs: Message, _MessageImplementationBase, _ProtoNameProvidin
     }
 
     public static let protoMessageName = "opentelemetry.proto.logs.v1.ScopeLogs"
-    public static let _protobuf_nameMap: _NameMap = [1: .same(proto: "scope"), 2: .standard(proto: "log_records")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{1}scope\0\u{3}log_records\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -276,7 +277,7 @@ extension OTLPInstrumentationScope: Message, _MessageImplementationBase, _ProtoN
     }
 
     public static let protoMessageName = "opentelemetry.proto.common.v1.InstrumentationScope"
-    public static let _protobuf_nameMap: _NameMap = [1: .same(proto: "name"), 2: .same(proto: "version")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{1}name\0\u{1}version\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -303,11 +304,10 @@ extension OTLPLogRecord: Message, _MessageImplementationBase, _ProtoNameProvidin
     }
 
     public static let protoMessageName = "opentelemetry.proto.logs.v1.LogRecord"
-    public static let _protobuf_nameMap: _NameMap = [
-        1: .standard(proto: "time_unix_nano"), 2: .standard(proto: "severity_number"),
-        3: .standard(proto: "severity_text"), 5: .same(proto: "body"), 6: .same(proto: "attributes"),
-        11: .standard(proto: "observed_time_unix_nano"), 12: .standard(proto: "event_name"),
-    ]
+    public static let _protobuf_nameMap = _NameMap(
+        bytecode:
+            "\0\u{3}time_unix_nano\0\u{3}severity_number\0\u{3}severity_text\0\u{2}\u{2}body\0\u{1}attributes\0\u{4}\u{5}observed_time_unix_nano\0\u{3}event_name\0"
+    )
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -344,7 +344,7 @@ extension OTLPKeyValue: Message, _MessageImplementationBase, _ProtoNameProviding
     }
 
     public static let protoMessageName = "opentelemetry.proto.common.v1.KeyValue"
-    public static let _protobuf_nameMap: _NameMap = [1: .same(proto: "key"), 2: .same(proto: "value")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{1}key\0\u{1}value\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -369,11 +369,10 @@ extension OTLPAnyValue: Message, _MessageImplementationBase, _ProtoNameProviding
     }
 
     public static let protoMessageName = "opentelemetry.proto.common.v1.AnyValue"
-    public static let _protobuf_nameMap: _NameMap = [
-        1: .standard(proto: "string_value"), 2: .standard(proto: "bool_value"), 3: .standard(proto: "int_value"),
-        4: .standard(proto: "double_value"), 5: .standard(proto: "array_value"), 6: .standard(proto: "kvlist_value"),
-        7: .standard(proto: "bytes_value"),
-    ]
+    public static let _protobuf_nameMap = _NameMap(
+        bytecode:
+            "\0\u{3}string_value\0\u{3}bool_value\0\u{3}int_value\0\u{3}double_value\0\u{3}array_value\0\u{3}kvlist_value\0\u{3}bytes_value\0"
+    )
 
     /// One member of the `value` oneof: the last one read wins, as protobuf says.
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
@@ -434,7 +433,7 @@ extension OTLPArrayValue: Message, _MessageImplementationBase, _ProtoNameProvidi
     }
 
     public static let protoMessageName = "opentelemetry.proto.common.v1.ArrayValue"
-    public static let _protobuf_nameMap: _NameMap = [1: .same(proto: "values")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{1}values\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
@@ -454,7 +453,7 @@ extension OTLPKeyValueList: Message, _MessageImplementationBase, _ProtoNameProvi
     }
 
     public static let protoMessageName = "opentelemetry.proto.common.v1.KeyValueList"
-    public static let _protobuf_nameMap: _NameMap = [1: .same(proto: "values")]
+    public static let _protobuf_nameMap = _NameMap(bytecode: "\0\u{1}values\0")
 
     public mutating func decodeMessage<D: Decoder>(decoder: inout D) throws {
         while let n = try decoder.nextFieldNumber() {
