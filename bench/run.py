@@ -4,7 +4,7 @@
 exec overhead: execbench forks+execs /bin/true (and `sh -c true`) N times per round; rounds interleave the
 tools (none, claude-guard audit / enforce-hold / enforce-kernel / outside the guarded tree, execsnoop,
 bpftrace, auditd) so drift hits all alike. Then the exec storm, start-up time, memory and the engine.
-Usage: bench/run.py BINARY [--rounds R] [--execs N] [--storm-seconds S]
+Usage: bench/run.py BINARY [--rounds R] [--execs N] [--storm-seconds S] [--otlp-storm-only]
 """
 import argparse, json, os, resource, signal, statistics, subprocess, sys, tempfile, time
 
@@ -82,12 +82,55 @@ def execbench(args, wrap=None):
     raise RuntimeError(f"execbench failed: {cmd}\n{r.stdout}\n{r.stderr}")
 
 
+def otlp_storm(guard, policy, seconds, workers):
+    """The exec storm with --otlp to a local receiver that answers 200 and discards (Tests/Fixtures/otlp): kernel
+    events lost, records sent and dropped, and export throughput (records the collector accepted per second)."""
+    out = os.path.join(OUT, "guard-otlp-events.jsonl")
+    if os.path.exists(out):
+        os.unlink(out)
+    receiver = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests", "Fixtures", "otlp", "receiver.py"),
+                                 "--discard"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    ready = receiver.stdout.readline().split()
+    if len(ready) != 2 or ready[0] != "READY":
+        receiver.kill()
+        receiver.wait()
+        return ["", f"OTLP storm skipped: the receiver did not start ({' '.join(ready)})"]
+    url = f"http://127.0.0.1:{ready[1]}"
+    storm = execbench(["storm", str(seconds), str(workers), "/bin/true"],
+                      [guard, "run", "--quiet", "-o", out, "--policy", policy, "--otlp", url, "--"])
+    receiver.send_signal(signal.SIGTERM)
+    got = json.loads(receiver.stdout.readline() or "{}")
+    receiver.wait()
+    summary = {}
+    with open(out) as f:
+        for line in f:
+            o = json.loads(line)
+            if o.get("type") == "summary":
+                summary = o
+    received = summary.get("execs", 0)
+    sent = summary.get("otlp_sent", 0)
+    run_s = summary.get("duration_ms", 0) / 1000 or seconds
+    return ["", "| exec storm with --otlp (local receiver, protobuf) | value |", "|---|---|",
+            f"| workers × seconds | {workers} × {seconds:g} |",
+            f"| execs done | {storm['execs']} ({storm['execs'] / seconds:.0f}/s) |",
+            f"| exec events received | {received} |",
+            f"| lost events (kernel count) | {summary.get('lost', 'n/a')} |",
+            f"| missed decisions (timeouts + unreported) | "
+            f"{summary.get('hold_timeouts', 0) + max(0, storm['execs'] + 1 - received)} |",
+            f"| records sent / dropped (before the summary) | {sent} / {summary.get('otlp_dropped', 'n/a')} |",
+            f"| export throughput | {sent / run_s:.0f} records/s ({got.get('requests', 0)} requests, "
+            f"{got.get('bytes', 0) / max(sent, 1):.0f} bytes/record) |",
+            f"| guard CPU (user+sys, s) | {storm['cpu_s']:.1f} (the storm's too) |",
+            f"| guard peak RSS | {summary.get('peak_rss_kb', 0) / 1024:.1f} MiB |"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--execs", type=int, default=1000)
     ap.add_argument("--storm-seconds", type=float, default=10)
+    ap.add_argument("--otlp-storm-only", action="store_true", help="only the exec storm with and without --otlp")
     a = ap.parse_args()
     guard = os.path.abspath(a.binary)
     os.makedirs(OUT, exist_ok=True)
@@ -95,6 +138,9 @@ def main():
     hold = os.path.join(HERE, "policies", "hold.yaml")
     kernel = os.path.join(HERE, "policies", "kernel.yaml")
     guard_json = os.path.join(OUT, "guard-events.jsonl")
+    if a.otlp_storm_only:
+        print("\n".join(otlp_storm(guard, kernel, a.storm_seconds, os.cpu_count() or 2)))
+        return
 
     def in_guard(*opts):
         return [guard, "run", "--quiet", "-o", guard_json, *opts, "--"]
@@ -220,6 +266,7 @@ def main():
               f"| lost events (kernel count) | {summary.get('lost', 'n/a')} |",
               f"| missed decisions (timeouts + unreported) | {missed} |",
               f"| guard peak RSS | {summary.get('peak_rss_kb', 0) / 1024:.1f} MiB |"]
+    lines += otlp_storm(guard, kernel, a.storm_seconds, workers)
 
     # Start-up: launch to "programs attached" (the guarding line), -p on a sleeping process.
     starts = []

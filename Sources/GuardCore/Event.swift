@@ -178,6 +178,10 @@ public struct Summary: Sendable, Equatable {
     public var leftovers: [Int32] = []
     public var exitStatus: Int32?
     public var durationNs: UInt64 = 0
+    /// With --otlp: records the collector accepted, and those it did not get (queue full, refused, left at exit),
+    /// before the summary itself.
+    public var otlpSent: UInt64?
+    public var otlpDropped: UInt64?
 
     public init() {}
 }

@@ -65,6 +65,15 @@ public enum EventJSON {
         w.endObject()
     }
 
+    /// A notice the guard prints on stderr (a hold that timed out, a stopped process resolved), for --otlp.
+    public static func notice(_ message: String, time: WallTime, into w: inout JSONWriter) {
+        w.beginObject()
+        w.field("type", "notice")
+        w.field("time", RFC3339.format(time))
+        w.field("message", message)
+        w.endObject()
+    }
+
     public static func summary(_ s: Summary, time: WallTime, into w: inout JSONWriter) {
         w.beginObject()
         w.field("type", "summary")
@@ -84,6 +93,8 @@ public enum EventJSON {
         w.field("peak_rss_kb", s.peakRSSKiB)
         if let m = s.holdDecisionMedianUs { w.field("hold_decision_median_us", m) }
         if let p = s.holdDecisionP99Us { w.field("hold_decision_p99_us", p) }
+        if let n = s.otlpSent { w.field("otlp_sent", n) }
+        if let n = s.otlpDropped { w.field("otlp_dropped", n) }
         w.key("rules")
         w.beginObject()
         for (rule, n) in s.perRule.sorted(by: { $0.key < $1.key }) { w.field(rule, n) }

@@ -62,6 +62,8 @@ public struct SessionOptions {
     public var session = false
     /// -p: also guard every process of this cgroup v2 directory (and below it).
     public var cgroupPath: String?
+    /// --otlp: export every logged record to an OpenTelemetry Collector.
+    public var otlp: OTLPConfig?
 
     public init() {}
 }
@@ -110,6 +112,8 @@ public final class GuardSession {
     /// -c: the cgroup ids of the directory and those below it (rescanned for an id not seen before).
     private var cgroupIDs: Set<UInt64> = []
     private var cgroupMisses: Set<UInt64> = []
+    /// --otlp: every record logged also goes to the collector.
+    private let otlp: OTLPExporter?
 
     /// Loads and attaches everything; nothing is tracked yet.
     ///
@@ -124,6 +128,9 @@ public final class GuardSession {
         junitFile = try options.junitPath.map { try OutputFile(appendingTo: $0, truncate: true) }
         cg_install_stop_handlers()
         let audit = options.audit || policy.mode == .audit
+        otlp = options.otlp.map {
+            OTLPExporter(config: $0, resource: OTLPResourceInfo(policy: policy.name, mode: audit ? "audit" : "enforce"))
+        }
         self.policy = policy
         self.audit = audit
         var k = Enforcer.kernelConfig(policy: policy, audit: audit)
@@ -180,6 +187,10 @@ public final class GuardSession {
     private func notice(_ s: String) {
         if options.format == .text { stdout.write(line: "!! " + s) }
         FileHandleStderr.write("claude-guard: \(s)\n")
+        if let otlp {
+            let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
+            otlp.add(jsonLine { EventJSON.notice(s, time: now, into: &$0) })
+        }
     }
 
     // MARK: -p PID
@@ -431,7 +442,7 @@ public final class GuardSession {
             programOf[x.pid] = nil
             summary.exits += 1
             let line = jsonLine { EventJSON.exit(x, into: &$0) }
-            jsonFile?.write(line)
+            log(line)
             if options.format == .json { stdout.write(line) }
         }
     }
@@ -467,18 +478,25 @@ public final class GuardSession {
     /// Encodes an exec or file record once, for every sink that wants it (-o, --violations, JSON stdout), with its
     /// tool_use_id, and writes it to the log files; returns it for stdout (empty when no sink wants JSON).
     private func logRecord(violation: Violation?, toolUse: String?, _ encode: (inout JSONWriter) -> Void) -> [UInt8] {
-        let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
+        let wantsJSON =
+            jsonFile != nil || otlp != nil || (violation != nil && violationsFile != nil) || options.format == .json
         guard wantsJSON else { return [] }
         let line = jsonLine {
             encode(&$0)
             Self.addToolUse(toolUse, to: &$0)
         }
-        jsonFile?.write(line)
+        log(line)
         if violation != nil, let file = violationsFile {
             file.write(line)
             file.flush()
         }
         return line
+    }
+
+    /// A record for every log (-o, --otlp).
+    private func log(_ line: [UInt8]) {
+        jsonFile?.write(line)
+        otlp?.add(line)
     }
 
     /// `tool_use_id` on the record just encoded, when the process runs for a tool use.
@@ -495,7 +513,7 @@ public final class GuardSession {
         guard let events = intent?.take(), !events.isEmpty else { return }
         for e in events {
             let line = TrafficJSON.line(e, redact: true)
-            jsonFile?.write(line)
+            log(line)
             if options.format == .json {
                 stdout.write(line)
             } else if case .llm(let l) = e, l.toolUse != nil || options.captureBodies {
@@ -556,7 +574,7 @@ public final class GuardSession {
             summary.lost += lost
             let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
             let line = jsonLine { EventJSON.lost(lost, time: now, into: &$0) }
-            jsonFile?.write(line)
+            log(line)
             if options.format == .json {
                 stdout.write(line)
             } else {
@@ -596,9 +614,20 @@ public final class GuardSession {
             summary.holdDecisionP99Us = Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1000
         }
         summary.durationNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)) - startNs
+        // The collector gets what came before the summary (bounded: 3 s in all), then the summary.
+        let otlpDeadline = BPFGuard.clockNs(CLOCK_MONOTONIC) + 3_000_000_000
+        if let otlp {
+            flushAll()
+            otlp.flush(deadlineNs: otlpDeadline)
+            (summary.otlpSent, summary.otlpDropped) = (otlp.stats.sent, otlp.stats.notDelivered)
+        }
         let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
         let line = jsonLine { EventJSON.summary(summary, time: now, into: &$0) }
-        jsonFile?.write(line)
+        log(line)
+        if let otlp {
+            otlp.flush(deadlineNs: otlpDeadline, stop: true)
+            OTLPExporter.report(otlp.stats, url: otlp.config.url, quiet: options.quiet)
+        }
         if options.format == .json {
             stdout.write(line)
         } else if !options.quiet {
