@@ -136,11 +136,6 @@ struct Check: ParsableCommand {
     @Flag(name: .customLong("no-line-cache"), help: .hidden)
     var noLineCache = false
 
-    /// Evaluates every line in full, without the prefilter that proves most lines allowed from their bytes
-    /// (engine benchmark and differential tests).
-    @Flag(name: .customLong("no-prefilter"), help: .hidden)
-    var noPrefilter = false
-
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after '--'.")
     var command: [String] = []
 
@@ -232,8 +227,7 @@ struct Check: ParsableCommand {
         }
         let code = data.withUnsafeBufferPointer { buf in
             PolicyTool.checkLines(
-                policy: policy, text: buf, workspace: workspace, format: fmt, memo: !noLineCache,
-                prefilter: !noPrefilter
+                policy: policy, text: buf, workspace: workspace, format: fmt, memo: !noLineCache
             ) { chunk in
                 writeAll(1, chunk)
             }
