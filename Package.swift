@@ -37,6 +37,8 @@ let package = Package(
         // Kernel side of user space: load, attach, ring buffer, tracked set, held processes.
         .target(name: "GuardKernel", dependencies: ["CBPF", "GuardCore"]),
         .testTarget(name: "GuardCoreTests", dependencies: ["GuardCore"]),
+        // bench/engine/decide.sh: the evaluator's decision time per exec on Claude-Code-shaped payloads.
+        .executableTarget(name: "decision-bench", dependencies: ["GuardCore"], path: "bench/engine/decide"),
         // Root-only: loads the real programs and runs real commands under the built binary.
         .testTarget(name: "IntegrationTests", dependencies: ["GuardCore", "GuardKernel"]),
     ]
