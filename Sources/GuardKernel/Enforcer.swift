@@ -22,7 +22,7 @@ public final class Enforcer {
     private var programmed: Set<FileIdentity> = []
     /// Processes left stopped by a `stop` verdict, awaiting `claude-guard resume|kill PID`.
     public private(set) var stopped: [Int32: String] = [:]
-    /// Where `claude-guard resume|kill PID` leave their requests for this guard.
+    /// Where `claude-guard resume|kill PID` leave their requests for this guard (`HeldRequests`).
     let requestDir: String
 
     /// CLAUDE_GUARD_FAULT=no-verdict: never answer a hold (for the timeout tests).
@@ -43,7 +43,7 @@ public final class Enforcer {
         self.audit = audit
         self.workspace = workspace
         self.bpf = bpf
-        requestDir = "/run/claude-guard/\(getpid())"
+        requestDir = HeldRequests.directory(ofGuard: getpid())
         programs = ProgramIdentity(
             names: policy.namesOfInterest, paths: policy.pathsOfInterest,
             searchPath: getenv("PATH").map { String(cString: $0) }, runners: !policy.namesOfInterest.isEmpty)
@@ -52,8 +52,7 @@ public final class Enforcer {
             let identities = programs.targets.filter { $0.identity == t.identity }.map(\.name)
             try bpf.setVerdict(t.identity, Self.kernel(policy.programVerdict(path: t.path, identities: identities)))
         }
-        mkdir("/run/claude-guard", 0o755)
-        mkdir(requestDir, 0o700)
+        Self.makeRequestDirectory(requestDir)
     }
 
     deinit { removeRequestDir() }
@@ -174,22 +173,6 @@ public final class Enforcer {
         if policy.onTimeout == .allow { resume(pid) } else { kill(pid, SIGKILL) }
     }
 
-    /// Carries out `claude-guard resume|kill PID` requests; returns (pid, "resumed"|"killed").
-    public func serveRequests() -> [(Int32, String)] {
-        guard !stopped.isEmpty else { return [] }
-        var done: [(Int32, String)] = []
-        for name in ProcFS.entries(of: requestDir) {
-            let parts = name.split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[1]), stopped[pid] != nil else { continue }
-            if parts[0] == "resume" || parts[0] == "kill" {
-                decideStopped(pid, allow: parts[0] == "resume")
-                done.append((pid, parts[0] == "resume" ? "resumed" : "killed"))
-            }
-            unlink(requestDir + "/" + name)
-        }
-        return done
-    }
-
     /// Decides a process left stopped by a `stop` verdict: resume it, or kill it. False if it is not stopped.
     @discardableResult
     public func decideStopped(_ pid: Int32, allow: Bool) -> Bool {
@@ -204,11 +187,6 @@ public final class Enforcer {
         guard !audit else { return 0 }
         stopped.removeAll()
         return bpf.releaseAll(kill: policy.onTimeout != .allow)
-    }
-
-    func removeRequestDir() {
-        for name in ProcFS.entries(of: requestDir) { unlink(requestDir + "/" + name) }
-        rmdir(requestDir)
     }
 
     /// The file a runner of the process `pid` loads for `program` (an absolute path, or a bare name that

@@ -48,23 +48,6 @@ private func finish(_ out: PolicyTool.Output) throws -> Never {
     throw ExitCode(out.exitCode)
 }
 
-/// Writes every byte to a file descriptor, retrying short writes.
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    bytes.withUnsafeBufferPointer { writeAll(fd, $0) }
-}
-
-private func writeAll(_ fd: Int32, _ buf: UnsafeBufferPointer<UInt8>) {
-    var off = 0
-    while off < buf.count {
-        let n = write(fd, buf.baseAddress! + off, buf.count - off)
-        if n <= 0 {
-            if n < 0 && errno == EINTR { continue }
-            return
-        }
-        off += n
-    }
-}
-
 /// What follows PATH in `check --file-access ACCESS PATH ...`: the options that may still come after it.
 struct FileAccessOperands: ParsableArguments {
     @Argument(help: "The file.")
