@@ -16,6 +16,8 @@ public final class Enforcer {
     public var workspace: String?
     private unowned let bpf: BPFGuard
     private let programs: ProgramIdentity
+    /// Judges every exec with one evaluator kept between execs (parse buffers and name cache reused).
+    private let judge: ExecJudge
     /// The last exec of each live guarded process (without its own parent chain), for `parent:` rules.
     private var contexts: [Int32: ExecContext] = [:]
     /// Identities whose kernel verdict is set already.
@@ -44,6 +46,7 @@ public final class Enforcer {
         self.workspace = workspace
         self.bpf = bpf
         requestDir = HeldRequests.directory(ofGuard: getpid())
+        judge = ExecJudge(policy: policy)
         programs = ProgramIdentity(
             names: policy.namesOfInterest, paths: policy.pathsOfInterest,
             searchPath: getenv("PATH").map { String(cString: $0) }, runners: !policy.namesOfInterest.isEmpty)
@@ -101,7 +104,7 @@ public final class Enforcer {
         if e.held && Self.faultNoVerdict { return nil }
         let pid = e.pid
         let cwd = ctx.cwd
-        var verdict = policy.evaluate(ctx) { [programs] program in
+        var verdict = judge.evaluate(ctx) { [programs] program in
             Self.processProgram(program, pid: pid, cwd: cwd).map { programs.names(ofPath: $0) } ?? []
         }
         if cut && policy.onTimeout != .allow && verdict.action != .kill

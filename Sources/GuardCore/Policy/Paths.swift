@@ -14,7 +14,7 @@ final class ResolveCache {
     // evaluator at a time (never shared between threads), so accesses skip the dynamic check.
     @exclusivity(unchecked) private var keys: [String] = []
     @exclusivity(unchecked) private var values: [NameInfo?] = []
-    @exclusivity(unchecked) private var count = 0
+    @exclusivity(unchecked) private(set) var count = 0
     /// Names with a byte above ASCII, keyed as `String`s (canonical equivalence), as before the table.
     @exclusivity(unchecked) private var other: [String: NameInfo] = [:]
 

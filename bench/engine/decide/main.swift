@@ -3,12 +3,14 @@
 //
 //     bash -c -l "source SNAPSHOT && eval 'CMD' \< /dev/null && pwd -P >| FILE"
 //
-// judged as `Enforcer` judges a held exec: `Policy.evaluate(ExecContext, identify:)` with a fresh evaluator, the
-// context built from argv, real path, cwd, uid, identities, workspace and the parent (Claude Code's node). CMD
-// runs over realistic agent commands (git, npm, pytest, sed pipelines, heredocs, `rm` of build directories,
-// `curl | sh`). Policies: the embedded default, policies/strict.yaml, and the baseline, a policy whose one rule
-// names a program no payload runs (the same parse, unwrap and walk, no rule tried). Rounds interleave the policies so a slow minute of the shared
-// machine hits all alike. Prints one line per policy: p50, p99, max and mean over every decision timed.
+// judged as `Enforcer` judges a held exec: one `ExecJudge` per policy kept across execs, the context built from
+// argv, real path, cwd, uid, identities, workspace and the parent (Claude Code's node). CMD runs over realistic
+// agent commands (git, npm, pytest, sed pipelines, heredocs, `rm` of build directories, `curl | sh`). Policies:
+// the embedded default, policies/strict.yaml, and the baseline, a policy whose one rule names a program no
+// payload runs (the same parse, unwrap and walk, no rule tried); default and strict also with a fresh evaluator
+// per exec (`Policy.evaluate`, as the guard judged before it kept one). Rounds interleave the configurations so a
+// slow minute of the shared machine hits all alike. Prints one line per configuration: p50, p99, max and mean
+// over every decision timed.
 //
 // Usage: decision-bench [--rounds R] [--reps N] [--policy-dir DIR] [--once] [--each]
 //   --once: judge every payload once per policy, untimed (for `valgrind --tool=callgrind`: instruction counts).
@@ -111,19 +113,24 @@ let baselineYAML = """
     default: allow
     rules: [ { id: never, match: { command: no-such-program }, action: alert } ]
     """
-let policies: [(String, Policy)]
+/// One configuration: a name, and how it judges an exec.
+let policies: [(String, (ExecContext) -> Action)]
 do {
+    let baseline = try Policy.load(yaml: baselineYAML, file: "baseline")
+    let strict = try Policy.load(path: policyDir + "/strict.yaml")
+    let defaultPolicy = Policy.embeddedDefault
+    let judges = [baseline, defaultPolicy, strict].map { ExecJudge(policy: $0) }
+    // `identify` names a file a runner loads; no payload here has one.
     policies = [
-        ("baseline (no rule met)", try Policy.load(yaml: baselineYAML, file: "baseline")),
-        ("default (embedded)", Policy.embeddedDefault),
-        ("strict", try Policy.load(path: policyDir + "/strict.yaml")),
+        ("baseline (no rule met)", { judges[0].evaluate($0) { _ in [] }.action }),
+        ("default (embedded)", { judges[1].evaluate($0) { _ in [] }.action }),
+        ("strict", { judges[2].evaluate($0) { _ in [] }.action }),
+        ("default, fresh evaluator per exec", { defaultPolicy.evaluate($0) { _ in [] }.action }),
+        ("strict, fresh evaluator per exec", { strict.evaluate($0) { _ in [] }.action }),
     ]
 } catch {
     fail("\(error); run from the repository root or give --policy-dir", code: 2)
 }
-
-/// Judges one exec as the live guard does (`identify` names a file a runner loads; no payload here has one).
-@inline(never) func decide(_ p: Policy, _ ctx: ExecContext) -> Action { p.evaluate(ctx) { _ in [] }.action }
 
 func nowNs() -> UInt64 {
     var ts = timespec()
@@ -132,7 +139,7 @@ func nowNs() -> UInt64 {
 }
 
 // Warm-up (PATH resolutions, first regex use), and the verdicts, which every round must repeat.
-var verdicts: [[Action]] = policies.map { p in contexts.map { decide(p.1, $0) } }
+var verdicts: [[Action]] = policies.indices.map { k in contexts.map { policies[k].1($0) } }
 if once { exit(0) }
 
 var samples = [[UInt64]](repeating: [], count: policies.count)
@@ -143,7 +150,7 @@ for _ in 0..<rounds {
         for _ in 0..<reps {
             for (i, ctx) in contexts.enumerated() {
                 let t = nowNs()
-                let v = decide(p.1, ctx)
+                let v = p.1(ctx)
                 let dt = nowNs() - t
                 samples[k].append(dt)
                 if each { perPayload[k][i].append(dt) }
@@ -163,7 +170,7 @@ func fmt(_ x: Double) -> String {
 let base = samples[0].sorted()
 print(
     "decision: \(commands.count) Claude-Code-shaped bash -c -l payloads, \(rounds) rounds x \(reps) reps each, "
-        + "1 thread, fresh evaluator per exec")
+        + "1 thread")
 for (k, p) in policies.enumerated() {
     let s = samples[k].sorted()
     let mean = Double(s.reduce(0, +)) / Double(s.count) / 1000
