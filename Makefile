@@ -130,6 +130,7 @@ test-install: build
 
 bench: setup
 	$(MAKE) CONFIG=release build
+	$(SWIFT) build -c release --product decision-bench
 	bash bench/run.sh
 
 # Best effort: without PyPI the capture tests skip the official build and say so.

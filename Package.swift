@@ -45,6 +45,8 @@ let package = Package(
             name: "GuardCoreTests",
             dependencies: ["GuardCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        // bench/engine/decide.sh: the evaluator's decision time per exec on Claude-Code-shaped payloads.
+        .executableTarget(name: "decision-bench", dependencies: ["GuardCore"], path: "bench/engine/decide"),
         // Root-only: loads the real programs and runs real commands under the built binary.
         .testTarget(name: "IntegrationTests", dependencies: ["GuardCore", "GuardKernel"]),
     ]

@@ -16,6 +16,8 @@ python3 "$here/run.py" "$bin" "$@"
 python3 "$here/files/run.py" "$bin" | tee "$here/out/files.md"
 # HTTPS capture: a local 1 MiB transfer and a small request with and without the SSL probes.
 bash "$here/ssl/run.sh" | tee "$here/out/ssl.md"
+# The evaluator's decision time per exec on Claude-Code-shaped payloads.
+bash "$here/engine/decide.sh" | tee "$here/out/decide.md"
 # The Claude Code hook: wall time per call, as Claude Code spawns it.
 python3 "$here/hook/run.py" "$bin" | tee "$here/out/hook.md"
 # Real work (issue 19): a C build, a shell script and a Claude-Code-shaped agent session, per tool.

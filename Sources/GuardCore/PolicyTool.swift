@@ -82,7 +82,7 @@ public enum PolicyTool {
     /// (same output; for benchmarks).
     public static func checkLines(
         policy: Policy, text: UnsafeBufferPointer<UInt8>, workspace: String?, cwd: String? = nil,
-        format: Format = .text, memo useMemo: Bool = true, prefilter: Bool = true,
+        format: Format = .text, memo useMemo: Bool = true,
         write: (UnsafeBufferPointer<UInt8>) -> Void
     ) -> Int32 {
         let dir = cwd ?? workspace ?? Paths.currentDirectory
@@ -93,7 +93,6 @@ public enum PolicyTool {
         var evaluator = Evaluator(policy: policy, cache: cache)
         // Paths as this process sees them (the text where they do not exist).
         evaluator.resolver = PathWalker(cwd: dir)
-        let scratch = QuickScratch(template: template)
         var memo = LineMemo()
         var out: [UInt8] = []
         out.reserveCapacity(1 << 17)
@@ -123,19 +122,11 @@ public enum PolicyTool {
                     memo.appendOutput(i, into: &out)
                 } else {
                     let mark = out.count
-                    var allowed = false
-                    if prefilter && evaluator.provablyAllowed(key, template: template, scratch: scratch) {
-                        // The prefilter only passes printable ASCII: the line's bytes are its text.
-                        renderAllowTail(key, format: format, into: &out)
-                        allowed = true
-                    } else {
-                        let line = String(decoding: key, as: UTF8.self)
-                        let v = policy.evaluate(commandLine: line, template: template, evaluator: &evaluator)
-                        if v.action != .allow { acted = true }
-                        allowed = v.action == .allow
-                        renderTail(v, line: line, format: format, into: &out)
-                    }
-                    if useMemo { memo.insert(key, hash: h, output: out, from: mark, acted: !allowed) }
+                    let line = String(decoding: key, as: UTF8.self)
+                    let v = policy.evaluate(commandLine: line, template: template, evaluator: &evaluator)
+                    if v.action != .allow { acted = true }
+                    renderTail(v, line: line, format: format, into: &out)
+                    if useMemo { memo.insert(key, hash: h, output: out, from: mark, acted: v.action != .allow) }
                 }
                 if out.count >= 1 << 16 {
                     out.withUnsafeBufferPointer(write)
@@ -246,14 +237,13 @@ public enum PolicyTool {
     /// `check --file` over a string, collecting the output (for tests).
     public static func checkLines(
         policy: Policy, text: String, workspace: String?, cwd: String? = nil, format: Format = .text,
-        memo: Bool = true, prefilter: Bool = true
+        memo: Bool = true
     ) -> Output {
         var collected: [UInt8] = []
         var t = text
         let code = t.withUTF8 { buf in
             checkLines(
-                policy: policy, text: buf, workspace: workspace, cwd: cwd, format: format, memo: memo,
-                prefilter: prefilter
+                policy: policy, text: buf, workspace: workspace, cwd: cwd, format: format, memo: memo
             ) {
                 collected.append(contentsOf: $0)
             }
@@ -341,26 +331,6 @@ public enum PolicyTool {
                 appendJSONString(d, into: &out)
             }
             out.append(contentsOf: "}\n".utf8)
-        }
-    }
-
-    /// `renderTail` of a plain allow for a line of printable ASCII and tabs (what the prefilter passes), from
-    /// its bytes.
-    static func renderAllowTail(_ line: UnsafeBufferPointer<UInt8>, format: Format, into out: inout [UInt8]) {
-        switch format {
-        case .text:
-            // "allow: " byte by byte (appending a `String`'s UTF-8 view is a generic, slower path).
-            for c: UInt8 in [0x61, 0x6C, 0x6C, 0x6F, 0x77, 0x3A, 0x20] { out.append(c) }
-            if isPrintable(line) {
-                out.append(contentsOf: line)
-            } else {
-                for c in line { if c == 0x09 { out.append(contentsOf: "\\t".utf8) } else { out.append(c) } }
-            }
-            out.append(0x0A)
-        case .json:
-            out.append(contentsOf: ",\"command\":".utf8)
-            JSONWriter.appendQuoted(line, into: &out)
-            out.append(contentsOf: ",\"action\":\"allow\"}\n".utf8)
         }
     }
 

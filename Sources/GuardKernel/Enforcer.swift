@@ -16,13 +16,15 @@ public final class Enforcer {
     public var workspace: String?
     private unowned let bpf: BPFGuard
     private let programs: ProgramIdentity
+    /// Judges every exec with one evaluator kept between execs (parse buffers and name cache reused).
+    private let judge: ExecJudge
     /// The last exec of each live guarded process (without its own parent chain), for `parent:` rules.
     private var contexts: [Int32: ExecContext] = [:]
     /// Identities whose kernel verdict is set already.
     private var programmed: Set<FileIdentity> = []
     /// Processes left stopped by a `stop` verdict, awaiting `claude-guard resume|kill PID`.
     public private(set) var stopped: [Int32: String] = [:]
-    /// Where `claude-guard resume|kill PID` leave their requests for this guard.
+    /// Where `claude-guard resume|kill PID` leave their requests for this guard (`HeldRequests`).
     let requestDir: String
 
     /// CLAUDE_GUARD_FAULT=no-verdict: never answer a hold (for the timeout tests).
@@ -43,7 +45,8 @@ public final class Enforcer {
         self.audit = audit
         self.workspace = workspace
         self.bpf = bpf
-        requestDir = "/run/claude-guard/\(getpid())"
+        requestDir = HeldRequests.directory(ofGuard: getpid())
+        judge = ExecJudge(policy: policy)
         programs = ProgramIdentity(
             names: policy.namesOfInterest, paths: policy.pathsOfInterest,
             searchPath: getenv("PATH").map { String(cString: $0) }, runners: !policy.namesOfInterest.isEmpty)
@@ -52,8 +55,7 @@ public final class Enforcer {
             let identities = programs.targets.filter { $0.identity == t.identity }.map(\.name)
             try bpf.setVerdict(t.identity, Self.kernel(policy.programVerdict(path: t.path, identities: identities)))
         }
-        mkdir("/run/claude-guard", 0o755)
-        mkdir(requestDir, 0o700)
+        Self.makeRequestDirectory(requestDir)
     }
 
     deinit { removeRequestDir() }
@@ -102,7 +104,7 @@ public final class Enforcer {
         if e.held && Self.faultNoVerdict { return nil }
         let pid = e.pid
         let cwd = ctx.cwd
-        var verdict = policy.evaluate(
+        var verdict = judge.evaluate(
             ctx,
             identify: { [programs] program in
                 Self.processProgram(program, pid: pid, cwd: cwd).map { programs.names(ofPath: $0) } ?? []
@@ -176,22 +178,6 @@ public final class Enforcer {
         if policy.onTimeout == .allow { resume(pid) } else { kill(pid, SIGKILL) }
     }
 
-    /// Carries out `claude-guard resume|kill PID` requests; returns (pid, "resumed"|"killed").
-    public func serveRequests() -> [(Int32, String)] {
-        guard !stopped.isEmpty else { return [] }
-        var done: [(Int32, String)] = []
-        for name in ProcFS.entries(of: requestDir) {
-            let parts = name.split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[1]), stopped[pid] != nil else { continue }
-            if parts[0] == "resume" || parts[0] == "kill" {
-                decideStopped(pid, allow: parts[0] == "resume")
-                done.append((pid, parts[0] == "resume" ? "resumed" : "killed"))
-            }
-            unlink(requestDir + "/" + name)
-        }
-        return done
-    }
-
     /// Decides a process left stopped by a `stop` verdict: resume it, or kill it. False if it is not stopped.
     @discardableResult
     public func decideStopped(_ pid: Int32, allow: Bool) -> Bool {
@@ -206,11 +192,6 @@ public final class Enforcer {
         guard !audit else { return 0 }
         stopped.removeAll()
         return bpf.releaseAll(kill: policy.onTimeout != .allow)
-    }
-
-    func removeRequestDir() {
-        for name in ProcFS.entries(of: requestDir) { unlink(requestDir + "/" + name) }
-        rmdir(requestDir)
     }
 
     /// The file a runner of the process `pid` loads for `program` (an absolute path, or a bare name that

@@ -70,26 +70,26 @@ public struct SessionOptions {
 
 /// One guard session: loads the programs, tracks the tree, prints events, decides, summarises.
 public final class GuardSession {
-    private let options: SessionOptions
-    private let guardBPF: BPFGuard
-    private let stdout = OutputFile()
-    private let jsonFile: OutputFile?
+    let options: SessionOptions
+    let guardBPF: BPFGuard
+    let stdout = OutputFile()
+    let jsonFile: OutputFile?
     private let violationsFile: OutputFile?
-    private let formatter: TextFormatter
+    let formatter: TextFormatter
     private let nameRegex: Regex<AnyRegexOutput>?
     private let lineRegex: Regex<AnyRegexOutput>?
-    private var summary = Summary()
-    private let startNs: UInt64
+    var summary = Summary()
+    let startNs: UInt64
     private var writer = JSONWriter(capacity: 4096)
-    private let enforcer: Enforcer
+    let enforcer: Enforcer
     /// Exec-to-verdict times of held execs (for the summary).
-    private var decisionNs: [UInt64] = []
+    var decisionNs: [UInt64] = []
     /// Every violation, for --report and --junit.
-    private var violations: [(ExecEvent, Violation)] = []
+    var violations: [(ExecEvent, Violation)] = []
     /// Every file violation, for the summary, --report and --junit.
-    private var fileViolations: [(FileEvent, Violation)] = []
-    private let policy: Policy
-    private let audit: Bool
+    var fileViolations: [(FileEvent, Violation)] = []
+    let policy: Policy
+    let audit: Bool
     /// File rules on the kernel side; made once the workspace is known.
     private var fileGuard: FileGuard?
     /// The cgroup of the tree `run` launched (its end is a race-free `cgroup.kill`), when cgroup v2 is there.
@@ -99,21 +99,21 @@ public final class GuardSession {
     /// HTTPS capture, the hook's announcements and the tool_use link of every exec.
     private var intent: Intent?
     /// The tool use each violating process ran for, for --report.
-    private var toolUseOf: [Int32: String] = [:]
+    var toolUseOf: [Int32: String] = [:]
     /// The file each live process exec'd by name (a script, not its interpreter), for file rules' `process`.
     private var programOf: [Int32: String] = [:]
     /// --report and --junit, opened (and emptied) at start like -o, written at the end.
-    private let reportFile: OutputFile?
-    private let junitFile: OutputFile?
+    let reportFile: OutputFile?
+    let junitFile: OutputFile?
     /// Violations an exec repeats from the shell or wrapper that carried its command: counted once.
     private var carried = CarriedViolations()
     /// Processes left stopped, and what becomes of them.
-    private let stops: StoppedProcesses
+    let stops: StoppedProcesses
     /// -c: the cgroup ids of the directory and those below it (rescanned for an id not seen before).
     private var cgroupIDs: Set<UInt64> = []
     private var cgroupMisses: Set<UInt64> = []
     /// --otlp: every record logged also goes to the collector.
-    private let otlp: OTLPExporter?
+    let otlp: OTLPExporter?
 
     /// Loads and attaches everything; nothing is tracked yet.
     ///
@@ -144,7 +144,8 @@ public final class GuardSession {
         stops = StoppedProcesses(enforcer: enforcer, prompt: options.prompt, noTerminal: options.noTerminal)
         if let dir = options.cgroupFilter { cgroupIDs = CgroupIDs.under(dir) }
         // After the watchdog: it must not hold the probes' links.
-        let intent = Intent(guardBPF: guardBPF, btfPath: k.btfPath, capture: !options.noSSL, captureBodies: options.captureBodies)
+        let intent = Intent(
+            guardBPF: guardBPF, btfPath: k.btfPath, capture: !options.noSSL, captureBodies: options.captureBodies)
         for n in intent.notes where !options.quiet { FileHandleStderr.write("claude-guard: warning: \(n)\n") }
         self.intent = intent
         startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
@@ -178,13 +179,13 @@ public final class GuardSession {
     }
 
     /// Writes what became of a stopped process into its violation (for the summary, --report and --junit).
-    private func resolved(_ pid: Int32, _ outcome: String) {
+    func resolved(_ pid: Int32, _ outcome: String) {
         if let i = violations.lastIndex(where: { $0.0.pid == pid && $0.1.outcome == nil }) {
             violations[i].1.outcome = outcome
         }
     }
 
-    private func notice(_ s: String) {
+    func notice(_ s: String) {
         if options.format == .text { stdout.write(line: "!! " + s) }
         FileHandleStderr.write("claude-guard: \(s)\n")
         if let otlp {
@@ -271,7 +272,10 @@ public final class GuardSession {
         let child = cg_spawn_gated(file, &cargs, rulesets, Int32(rulesets.count), &gate, &report)
         fileGuard?.closeRulesets()
         if child < 0 { throw GuardError.spawnFailed(command: command[0], errno: -child) }
-        do { try guardBPF.track(child, root: child, landlocked: UInt32(rulesets.isEmpty ? 0 : fileGuard?.plan.landlocked ?? 0)) } catch {
+        do {
+            try guardBPF.track(
+                child, root: child, landlocked: UInt32(rulesets.isEmpty ? 0 : fileGuard?.plan.landlocked ?? 0))
+        } catch {
             kill(child, SIGKILL)
             waitpid(child, nil, 0)
             throw error
@@ -420,7 +424,9 @@ public final class GuardSession {
             }
             defer { if let say { notice(say) } }
             if violation != nil, let id = toolUse { toolUseOf[e.pid] = id }
-            let line = logRecord(violation: violation, toolUse: toolUse) { EventJSON.exec(e, violation: violation, into: &$0) }
+            let line = logRecord(violation: violation, toolUse: toolUse) {
+                EventJSON.exec(e, violation: violation, into: &$0)
+            }
             guard shows(e) else { return }
             if options.format == .json {
                 stdout.write(line)
@@ -458,7 +464,9 @@ public final class GuardSession {
             fileViolations.append((f, v))
         }
         guard violation != nil || options.files else { return }
-        let line = logRecord(violation: violation, toolUse: toolUse) { EventJSON.file(f, violation: violation, into: &$0) }
+        let line = logRecord(violation: violation, toolUse: toolUse) {
+            EventJSON.file(f, violation: violation, into: &$0)
+        }
         if options.format == .json {
             stdout.write(line)
         } else {
@@ -494,7 +502,7 @@ public final class GuardSession {
     }
 
     /// A record for every log (-o, --otlp).
-    private func log(_ line: [UInt8]) {
+    func log(_ line: [UInt8]) {
         jsonFile?.write(line)
         otlp?.add(line)
     }
@@ -524,21 +532,8 @@ public final class GuardSession {
         }
     }
 
-    private func record(_ v: Violation) {
-        summary.violations += 1
-        summary.perRule[v.rule, default: 0] += 1
-        switch v.enforced {
-        // A late enforcement (the exec passed in the kernel and was acted on afterwards) counts all the same.
-        case "killed", "killed-late", "killed-after": summary.killed += 1
-        case "denied": summary.denied += 1
-        case "stopped", "stopped-late": summary.stopped += 1
-        case "alerted": summary.alerted += 1
-        default: break
-        }
-    }
-
     /// One JSON Lines record (newline included), encoded in the session's reused writer.
-    private func jsonLine(_ encode: (inout JSONWriter) -> Void) -> [UInt8] {
+    func jsonLine(_ encode: (inout JSONWriter) -> Void) -> [UInt8] {
         writer.reset()
         encode(&writer)
         writer.newline()
@@ -568,7 +563,7 @@ public final class GuardSession {
         flushAll()
     }
 
-    private func flushAll() {
+    func flushAll() {
         let lost = guardBPF.newlyLost() + (intent?.newlyLost() ?? 0)
         if lost > 0 {
             summary.lost += lost
@@ -586,127 +581,13 @@ public final class GuardSession {
         violationsFile?.flush()
     }
 
-    private func announce(_ what: String) {
-        if options.quiet { return }
-        let files = policy.fileRules.isEmpty ? "" : ", \(policy.fileRules.count) file rules"
-        FileHandleStderr.write(
-            "claude-guard: \(what): policy \(policy.name) (\(PolicyLocator.source(of: policy))), "
-                + "\(audit ? "audit" : "enforce") mode, workspace \(enforcer.workspace ?? "(none)"), "
-                + "\(policy.rules.count) rules\(files)\n")
-        if options.format == .text { stdout.write(line: formatter.header) }
-    }
-
-    private func finish(status: Int32?) -> Int32 {
-        let stillStopped = stops.remaining()
-        let released = enforcer.releaseAll()
-        if released > 0 {
-            let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
-            notice("\(released) held process(es) \(what) on exit (on_timeout)")
-            for pid in stillStopped { resolved(pid, "on_timeout: \(what)") }
-        }
-        enforcer.removeRequestDir()
-        summary.exitStatus = status
-        summary.peakRSSKiB = Self.peakRSS()
-        summary.held = UInt64(decisionNs.count)
-        if !decisionNs.isEmpty {
-            let sorted = decisionNs.sorted()
-            summary.holdDecisionMedianUs = Double(sorted[sorted.count / 2]) / 1000
-            summary.holdDecisionP99Us = Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1000
-        }
-        summary.durationNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)) - startNs
-        // The collector gets what came before the summary (bounded: 3 s in all), then the summary.
-        let otlpDeadline = BPFGuard.clockNs(CLOCK_MONOTONIC) + 3_000_000_000
-        if let otlp {
-            flushAll()
-            otlp.flush(deadlineNs: otlpDeadline)
-            (summary.otlpSent, summary.otlpDropped) = (otlp.stats.sent, otlp.stats.notDelivered)
-        }
-        let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
-        let line = jsonLine { EventJSON.summary(summary, time: now, into: &$0) }
-        log(line)
-        if let otlp {
-            otlp.flush(deadlineNs: otlpDeadline, stop: true)
-            OTLPExporter.report(otlp.stats, url: otlp.config.url, quiet: options.quiet)
-        }
-        if options.format == .json {
-            stdout.write(line)
-        } else if !options.quiet {
-            var s = "claude-guard: \(summary.execs) exec(s), \(summary.violations) violation(s)"
-            if summary.lost > 0 { s += ", \(summary.lost) lost" }
-            if !summary.leftovers.isEmpty { s += ", terminated leftover descendant(s) \(summary.leftovers)" }
-            for (e, v) in violations.prefix(50) {
-                let then = v.outcome.map { ", then " + $0 } ?? ""
-                s += "\n  \(v.enforced)\(then) pid \(e.pid) (rule \(v.rule), \(v.severity)): "
-                s += TextFormatter.printable(Array(v.matched.utf8))
-            }
-            if violations.count > 50 { s += "\n  ... and \(violations.count - 50) more" }
-            for (f, v) in fileViolations.prefix(50) {
-                s += "\n  \(v.enforced) pid \(f.pid) (file rule \(v.rule), \(v.severity)): "
-                s += TextFormatter.printable(Array(v.matched.utf8))
-            }
-            if fileViolations.count > 50 { s += "\n  ... and \(fileViolations.count - 50) more file violations" }
-            FileHandleStderr.write(s + "\n")
-        }
-        flushAll()
-        writeReports()
-        // Everything is said: the probes' detach (seconds of RCU grace periods) is left to a child.
-        cg_detach_in_background()
-        let all = violations.map(\.1) + fileViolations.map(\.1)
-        if all.contains(where: options.failOn.fails) { return 3 }
-        if !all.isEmpty && !options.quiet {
-            FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
-        }
-        return status ?? 0
-    }
-
-    /// --report (JSON) and --junit (XML).
-    private func writeReports() {
-        let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
-        if let file = reportFile {
-            var w = JSONWriter()
-            w.beginObject()
-            w.field("policy", enforcer.policy.name)
-            w.field("mode", enforcer.audit ? "audit" : "enforce")
-            w.key("summary")
-            EventJSON.summary(summary, time: now, into: &w)
-            w.beginArray("violations")
-            for (e, v) in violations {
-                EventJSON.exec(e, violation: v, into: &w)
-                Self.addToolUse(toolUseOf[e.pid], to: &w)
-            }
-            for (f, v) in fileViolations {
-                EventJSON.file(f, violation: v, into: &w)
-                Self.addToolUse(toolUseOf[f.pid], to: &w)
-            }
-            w.endArray()
-            w.endObject()
-            w.newline()
-            file.write(w.bytes)
-            file.flush()
-        }
-        if let file = junitFile {
-            file.write(
-                line: JUnit.render(
-                    policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 },
-                    summary: summary))
-            file.flush()
-        }
-    }
-
     public var currentSummary: Summary { summary }
 
-    /// VmHWM of this process, KiB.
-    static func peakRSS() -> UInt64 {
-        for line in (ProcFS.read("/proc/self/status") ?? "").split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return UInt64(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0
-        }
-        return 0
-    }
 }
 
-/// Writes to stderr without buffering.
-public enum FileHandleStderr {
-    public static func write(_ s: String) {
+/// Writes the guard's own notices to stderr without buffering (the command line prints its errors itself).
+enum FileHandleStderr {
+    static func write(_ s: String) {
         var bytes = Array(s.utf8)
         _ = bytes.withUnsafeMutableBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }

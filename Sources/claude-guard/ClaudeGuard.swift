@@ -96,9 +96,12 @@ struct GuardOptions: ParsableArguments {
     var busyPoll: Int = 0
     @Flag(help: "Print and log every file call of the tree (opens, deletes, renames ...), as opensnoop does.")
     var files = false
-    @Flag(name: .customShort("S"), help: "No HTTPS capture (no SSL uprobes): no llm events, tool_use ids only from the hook.")
+    @Flag(
+        name: .customShort("S"),
+        help: "No HTTPS capture (no SSL uprobes): no llm events, tool_use ids only from the hook.")
     var noSSL = false
-    @Flag(help: "Keep HTTPS request and response bodies and the model's text in the events (credentials stay redacted).")
+    @Flag(
+        help: "Keep HTTPS request and response bodies and the model's text in the events (credentials stay redacted).")
     var captureBodies = false
     @Flag(help: "No status lines on stderr.")
     var quiet = false
@@ -200,10 +203,10 @@ struct GuardOptions: ParsableArguments {
             let ws = try Workspace.resolve(
                 given: workspace, fallback: fallback, cwd: cwd, homes: Workspace.homes(uids: uids),
                 strict: policy.usesWorkspace)
-            if let w = ws.warning, !quiet { FileHandleStderr.write("claude-guard: warning: \(w)\n") }
+            if let w = ws.warning, !quiet { Stderr.write("claude-guard: warning: \(w)\n") }
             return ws.path
         } catch {
-            FileHandleStderr.write("claude-guard: error: \(error)\nThe guard did not start.\n")
+            Stderr.write("claude-guard: error: \(error)\nThe guard did not start.\n")
             throw ExitCode(64)
         }
     }
@@ -263,10 +266,10 @@ func runGuarded(_ body: () throws -> Int32) throws -> Never {
         let code = try body()
         throw ExitCode(code)
     } catch let error as GuardError {
-        FileHandleStderr.write("claude-guard: error: \(error.description)\n")
+        Stderr.write("claude-guard: error: \(error.description)\n")
         throw ExitCode(error.exitCode)
     } catch let error as PolicyError {
-        FileHandleStderr.write("claude-guard: error: \(error.description)\nThe guard did not start.\n")
+        Stderr.write("claude-guard: error: \(error.description)\nThe guard did not start.\n")
         throw ExitCode(2)
     }
 }
@@ -289,7 +292,8 @@ struct Watch: ParsableCommand {
     var yesWholeSystem = false
 
     @Flag(
-        help: "Also guard every process of PID's session: daemons the agent started before attach, reparented away from its tree."
+        help:
+            "Also guard every process of PID's session: daemons the agent started before attach, reparented away from its tree."
     )
     var session = false
 
@@ -373,47 +377,27 @@ struct Run: ParsableCommand {
     }
 }
 
-/// Asks the running guard that holds PID (a `stop` verdict) to resume or kill it.
-enum HeldRequest {
-    static func send(_ verb: String, pid: Int32) throws {
-        guard ProcFS.exists(pid) else {
-            FileHandleStderr.write("claude-guard: error: no process with PID \(pid) exists.\n")
-            throw ExitCode(2)
-        }
-        let base = "/run/claude-guard"
-        let guards = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
-        var sent: [String] = []
-        for g in guards where Int32(g).map(ProcFS.exists) == true {
-            let path = "\(base)/\(g)/\(verb)-\(pid)"
-            if FileManager.default.createFile(atPath: path, contents: nil) { sent.append(path) }
-        }
-        // The guard that holds PID takes its request within a poll interval; the others leave theirs.
-        let deadline = Date().addingTimeInterval(2)
-        while Date() < deadline {
-            if sent.contains(where: { !FileManager.default.fileExists(atPath: $0) }) {
-                sent.forEach { try? FileManager.default.removeItem(atPath: $0) }
-                print(verb == "resume" ? "resumed \(pid)" : "killed \(pid)")
-                return
-            }
-            usleep(20_000)
-        }
-        sent.forEach { try? FileManager.default.removeItem(atPath: $0) }
-        FileHandleStderr.write(
-            "claude-guard: error: no running claude-guard holds PID \(pid) stopped (is it the right PID, and are you root?).\n"
-        )
-        throw ExitCode(1)
+/// Asks the running guard that holds PID (a `stop` verdict) to resume or kill it (`HeldRequests`), and says
+/// what became of it.
+private func request(_ verb: HeldRequests.Verb, pid: Int32) throws {
+    do {
+        try HeldRequests.send(verb, pid: pid)
+    } catch {
+        Stderr.write("claude-guard: error: \(error)\n")
+        throw ExitCode(error.exitCode)
     }
+    print(verb == .resume ? "resumed \(pid)" : "killed \(pid)")
 }
 
 struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Let a process stopped by a `stop` verdict run.")
     @Argument(help: "The stopped process.") var pid: Int32
-    func run() throws { try HeldRequest.send("resume", pid: pid) }
+    func run() throws { try request(.resume, pid: pid) }
 }
 
 struct KillHeld: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kill", abstract: "Kill a process stopped by a `stop` verdict.")
     @Argument(help: "The stopped process.") var pid: Int32
-    func run() throws { try HeldRequest.send("kill", pid: pid) }
+    func run() throws { try request(.kill, pid: pid) }
 }

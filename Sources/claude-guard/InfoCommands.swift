@@ -44,7 +44,7 @@ struct PolicyShow: ParsableCommand {
     func run() throws {
         let out = PolicyTool.show(policy)
         print(out.stdout, terminator: "")
-        FileHandleStderr.write(out.stderr)
+        Stderr.write(out.stderr)
         throw ExitCode(out.exitCode)
     }
 }
@@ -56,7 +56,7 @@ extension ClaudeGuard {
         guard let first = args.first, !first.hasPrefix("-") else { return }
         let names = configuration.subcommands.map { $0._commandName } + ["help"]
         if names.contains(first) { return }
-        FileHandleStderr.write(
+        Stderr.write(
             "claude-guard: '\(first)' is not a command. Commands: \(names.joined(separator: ", ")). "
                 + "To guard a running process: claude-guard -p PID; to run one: claude-guard run -- CMD.\n")
         Glibc.exit(64)

@@ -48,23 +48,6 @@ private func finish(_ out: PolicyTool.Output) throws -> Never {
     throw ExitCode(out.exitCode)
 }
 
-/// Writes every byte to a file descriptor, retrying short writes.
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    bytes.withUnsafeBufferPointer { writeAll(fd, $0) }
-}
-
-private func writeAll(_ fd: Int32, _ buf: UnsafeBufferPointer<UInt8>) {
-    var off = 0
-    while off < buf.count {
-        let n = write(fd, buf.baseAddress! + off, buf.count - off)
-        if n <= 0 {
-            if n < 0 && errno == EINTR { continue }
-            return
-        }
-        off += n
-    }
-}
-
 /// What follows PATH in `check --file-access ACCESS PATH ...`: the options that may still come after it.
 struct FileAccessOperands: ParsableArguments {
     @Argument(help: "The file.")
@@ -135,11 +118,6 @@ struct Check: ParsableCommand {
     /// Judges every line afresh instead of reusing the verdict of an identical earlier line (engine benchmark).
     @Flag(name: .customLong("no-line-cache"), help: .hidden)
     var noLineCache = false
-
-    /// Evaluates every line in full, without the prefilter that proves most lines allowed from their bytes
-    /// (engine benchmark and differential tests).
-    @Flag(name: .customLong("no-prefilter"), help: .hidden)
-    var noPrefilter = false
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after '--'.")
     var command: [String] = []
@@ -232,8 +210,7 @@ struct Check: ParsableCommand {
         }
         let code = data.withUnsafeBufferPointer { buf in
             PolicyTool.checkLines(
-                policy: policy, text: buf, workspace: workspace, format: fmt, memo: !noLineCache,
-                prefilter: !noPrefilter
+                policy: policy, text: buf, workspace: workspace, format: fmt, memo: !noLineCache
             ) { chunk in
                 writeAll(1, chunk)
             }

@@ -69,6 +69,37 @@ final class EngineReuseTests: XCTestCase {
         }
     }
 
+    /// The live guard's `ExecJudge` keeps one evaluator (parse buffers, name cache) across execs: every exec gets
+    /// the verdict a fresh evaluation gives, for Claude Code's `bash -c -l` payload of each corpus line and for the
+    /// line's words as a plain argv, known by identity or not.
+    func testAJudgeKeptAcrossExecsJudgesEveryExecAsAFreshEvaluationDoes() throws {
+        let lines = try Self.corpusLines()
+        let ws = "/home/agent/project"
+        for policy in try Self.policies() {
+            let judge = ExecJudge(policy: policy)
+            let parent = ExecContext(
+                argv: ["node", "/usr/local/bin/claude"], path: "/usr/bin/node", cwd: ws, uid: 1000)
+            for (n, line) in lines.enumerated() {
+                let quoted = line.replacingOccurrences(of: "'", with: "'\\''")
+                let payload = ExecContext(
+                    argv: [
+                        "/bin/bash", "-c", "-l",
+                        "source /tmp/snapshot.sh && eval '\(quoted)' \\< /dev/null && pwd -P >| /tmp/cwd",
+                    ],
+                    path: "/usr/bin/bash", filename: "/bin/bash", cwd: ws, uid: 1000,
+                    identities: n % 2 == 0 ? ["bash"] : [], parent: parent, workspace: ws)
+                let words = line.split(separator: " ").map(String.init)
+                guard let first = words.first else { continue }
+                let plain = ExecContext(
+                    argv: words, path: Paths.resolve(first, cwd: ws).real, cwd: ws, uid: 1000,
+                    identities: n % 3 == 0 ? [Paths.basename(first)] : [], parent: parent, workspace: ws)
+                for ctx in [payload, plain] {
+                    XCTAssertEqual(judge.evaluate(ctx), policy.evaluate(ctx), "\(policy.name): \(ctx.argv)")
+                }
+            }
+        }
+    }
+
     func testByteLevelPathPrefixesAgreeWithTheGeneralTest() {
         var rng = ShellFuzzTests.Rng(state: 7)
         let parts = ["", "a", "b", "src", "build", "..", ".", "x.y", "node_modules", "home", "agent"]

@@ -206,17 +206,14 @@ final class EvasionUnitTests: XCTestCase {
         XCTAssertEqual(check("curl --data-a x=1 https://example.com"), .alert)
     }
 
-    func testThePrefilterNeverProvesAnImpliedFlagAllowed() {
-        var ev = Evaluator(policy: Self.policy, cache: ResolveCache())
-        let template = ExecContext(argv: [], path: "", cwd: "/work", workspace: "/work")
-        let scratch = QuickScratch(template: template)
+    /// Implied flags, git configuration and a runner are seen wherever they are written (the retired `check
+    /// --file` prefilter once had to prove it never passed these).
+    func testImpliedFlagsAndRunnersAreJudgedInEveryForm() {
         for line in [
             "rm -r --interactive=never /v", "rm -r --inter=n /v", "git -c clean.requireForce=false clean -d",
             "curl --data-ascii x https://e.x", "/lib64/ld-linux-x86-64.so.2 /bin/rm -rf /v",
         ] {
-            var copy = line
-            let proven = copy.withUTF8 { ev.provablyAllowed($0, template: template, scratch: scratch) }
-            XCTAssertFalse(proven, line)
+            XCTAssertNotEqual(check(line), .allow, line)
         }
     }
 

@@ -44,7 +44,7 @@ struct Evaluator {
     }
 
     /// What a run remembers about a command name resolved to `r`: the rules whose command condition it meets
-    /// (and rules without one), the pipeline stages that name it, whether it wraps, is a shell or runs files.
+    /// (and rules without one), and whether it wraps.
     func nameInfo(_ name: String, _ r: Paths.Resolved) -> NameInfo {
         let probeCtx = ExecContext(argv: [name], path: r.real, filename: r.located)
         let probe = Facts(probeCtx)
@@ -52,29 +52,8 @@ struct Evaluator {
         for (i, rule) in policy.rules.enumerated() where rule.match.pipeline.isEmpty {
             if !rule.match.hasCommand || commandMatches(rule.match, probeCtx, probe) { candidates.append(i) }
         }
-        let info = NameInfo(
-            resolved: r, candidates: candidates,
-            isWrapper: r.names.contains { Wrappers.wraps($0) }, cached: true)
-        info.candidateMatches = candidates.map { policy.rules[$0].match }
-        info.stageBits = policy.pipelineRules.map { r in
-            var bits: UInt64 = 0
-            for (j, stage) in policy.rules[r].match.pipeline.enumerated()
-            where j >= 64 || !stage.hasCommand || commandMatches(stage, probeCtx, probe) {
-                bits |= 1 << UInt64(min(j, 63))
-            }
-            return bits
-        }
-        info.runsFiles = Evaluator.interpreters.contains(name) || name.hasPrefix("python") || name.contains("/")
-        info.isShell = r.names.first.map { Wrappers.shells.contains($0) } ?? false
-        info.judgedAsDelete = r.names.contains("mv") && policy.judgesMoves
-        switch r.names.first {
-        case "timeout": info.wrapperKind = .timeout
-        case "nohup": info.wrapperKind = .nohup
-        case "env": info.wrapperKind = .env
-        case "find": info.wrapperKind = .find
-        default: break
-        }
-        return info
+        return NameInfo(
+            resolved: r, candidates: candidates, isWrapper: r.names.contains { Wrappers.wraps($0) }, cached: true)
     }
 
     /// Facts about one command (the `ExecContext` it is computed from is passed alongside, borrowed, so that a

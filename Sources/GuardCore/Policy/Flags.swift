@@ -386,19 +386,12 @@ struct Implication: Sendable {
         let head = pattern[..<star], tail = pattern[pattern.index(after: star)...]
         return key.utf8.count > head.utf8.count + tail.utf8.count && key.hasPrefix(head) && key.hasSuffix(tail)
     }
-
-    /// Every implication of every program: which option words may carry a flag (for the prefilter).
-    static let all: [Implication] = OptionSyntax.table.values.flatMap(\.implications)
 }
 
 /// One flag a rule asks for: alternatives written `r|R|recursive`.
 struct FlagAlternatives: Sendable, Hashable {
     var shorts: [UInt8] = []
     var longs: [String] = []
-    /// Options of some program that imply one of these flags (`interactive` for `f`), and option letters whose
-    /// value may (git's `c`): a word carrying one of them may carry the flag (read by the prefilter).
-    var impliedByLongs: [String] = []
-    var impliedByShorts: [UInt8] = []
 
     /// Whether one alternative is present, or implied by another option (`--interactive=never` for `f`); with
     /// `abbreviated`, a long one also when written as a prefix of its name (`--rec` for `recursive`), as the
@@ -420,17 +413,6 @@ struct FlagAlternatives: Sendable, Hashable {
             if n.utf8.count == 1, let c = n.utf8.first { f.shorts.append(c) } else { f.longs.append(n) }
         }
         return f
-    }
-
-    /// Fills `impliedByLongs` and `impliedByShorts` from every program's implications.
-    mutating func noteImplications() {
-        for imp in Implication.all
-        where imp.implies.shorts.contains(where: shorts.contains) || imp.implies.longs.contains(where: longs.contains) {
-            switch imp.trigger {
-            case .long(let name): if !impliedByLongs.contains(name) { impliedByLongs.append(name) }
-            case .config(let option, _): if !impliedByShorts.contains(option) { impliedByShorts.append(option) }
-            }
-        }
     }
 
     /// Parses `r|R|recursive`, `-f|--force`: one character is a short flag, more a long one; dashes say it too.
@@ -464,7 +446,6 @@ struct FlagAlternatives: Sendable, Hashable {
                 result.longs.append(String(alt))
             }
         }
-        result.noteImplications()
         return result
     }
 }

@@ -104,8 +104,6 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     var shape: Shape { storage.shape }
     /// The longest run of literal bytes every match contains: a cheap test before running the automaton.
     var required: [UInt8] { storage.required }
-    /// A non-alphanumeric literal byte every match contains, or 0.
-    var rareByte: UInt8 { storage.rareByte }
 
     public static func == (a: Glob, b: Glob) -> Bool { a.pattern == b.pattern && a.pathMode == b.pathMode }
 

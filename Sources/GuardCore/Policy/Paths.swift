@@ -14,11 +14,7 @@ final class ResolveCache {
     // evaluator at a time (never shared between threads), so accesses skip the dynamic check.
     @exclusivity(unchecked) private var keys: [String] = []
     @exclusivity(unchecked) private var values: [NameInfo?] = []
-    @exclusivity(unchecked) private var count = 0
-    /// Each slot's key as bytes (`keyBytes[keyStart[i]...]`), for `lookup(bytes:)`.
-    @exclusivity(unchecked) private var keyBytes: [UInt8] = []
-    @exclusivity(unchecked) private var keyStart: [Int32] = []
-    @exclusivity(unchecked) private var keyLength: [Int32] = []
+    @exclusivity(unchecked) private(set) var count = 0
     /// Names with a byte above ASCII, keyed as `String`s (canonical equivalence), as before the table.
     @exclusivity(unchecked) private var other: [String: NameInfo] = [:]
 
@@ -38,24 +34,6 @@ final class ResolveCache {
             if any >= 0x80 { return nil }
             return Int(truncatingIfNeeded: h ^ (h >> 29))
         }
-    }
-
-    /// What was remembered about the ASCII name `bytes`, if anything (no `String` made).
-    func lookup(bytes: UnsafeBufferPointer<UInt8>) -> NameInfo? {
-        if keys.isEmpty { return nil }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for c in bytes { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
-        let mask = keys.count - 1
-        var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
-        while let v = values[i] {
-            if Paths.withBytes(
-                keys[i], { $0.count == bytes.count && memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
-            {
-                return v
-            }
-            i = (i + 1) & mask
-        }
-        return nil
     }
 
     /// What was remembered about `name`, if anything.
@@ -80,16 +58,11 @@ final class ResolveCache {
         if keys.isEmpty {
             keys = [String](repeating: "", count: 256)
             values = [NameInfo?](repeating: nil, count: 256)
-            keyStart = [Int32](repeating: 0, count: 256)
-            keyLength = [Int32](repeating: -1, count: 256)
         }
         if (count + 1) * 2 > keys.count {
             let oldKeys = keys, oldValues = values
             keys = [String](repeating: "", count: oldKeys.count * 2)
             values = [NameInfo?](repeating: nil, count: oldKeys.count * 2)
-            keyStart = [Int32](repeating: 0, count: oldKeys.count * 2)
-            keyLength = [Int32](repeating: -1, count: oldKeys.count * 2)
-            keyBytes.removeAll(keepingCapacity: true)
             count = 0
             for k in oldKeys.indices { if let v = oldValues[k] { put(oldKeys[k], v) } }
         }
@@ -108,9 +81,6 @@ final class ResolveCache {
         }
         keys[i] = name
         values[i] = info
-        keyStart[i] = Int32(keyBytes.count)
-        keyLength[i] = Int32(name.utf8.count)
-        keyBytes.append(contentsOf: name.utf8)
         count += 1
     }
 }
@@ -131,20 +101,6 @@ final class NameInfo: @unchecked Sendable {
     let isGit: Bool
     /// curl or wget: what it writes may be run later in the same text (`Evaluator.fileFeeds`).
     let isDownloader: Bool
-    /// Per pipeline rule (in `Policy.pipelineRules` order), bit `j` set when the rule's stage `j` names this
-    /// command (or names none); set with `candidates`.
-    var stageBits: [UInt64] = []
-    /// The name's program is a shell (`Wrappers.unwrap` reads it as one): `sh -c TEXT` runs TEXT.
-    var isShell = false
-    /// The candidates' compiled matches, in `candidates` order (the prefilter reads them without copying rules).
-    var candidateMatches: [CompiledMatch] = []
-    /// The wrappers whose plain forms the prefilter reads itself (`QuickScratch.plainPayload`).
-    enum WrapperKind { case none, timeout, nohup, env, find }
-    var wrapperKind = WrapperKind.none
-    /// The name runs a file it is given (`python3 F`, `perl F`, `source F`): see `Evaluator.fileRun`.
-    var runsFiles = true
-    /// The name is `mv` and the policy judges a move as the delete it enables (`Evaluator.movedDelete`).
-    var judgedAsDelete = false
 
     init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool, cached: Bool) {
         self.resolved = resolved

@@ -254,15 +254,6 @@ final class CompiledMatch: @unchecked Sendable {
     @exclusivity(unchecked) var abbreviatedFlags = false
     /// Some `args` pattern has a `/`: it is also tried on words' resolved paths (set at load).
     @exclusivity(unchecked) var argsNamePaths = false
-    /// Every `args` pattern as its literal text packed into an integer, when each is a literal of 1 to 8 bytes
-    /// without `/` (`push`, `-delete`, `-1`): the prefilter compares them with words packed the same way.
-    @exclusivity(unchecked) var argsPacked: [UInt64]?
-    /// One byte per `cmdline` pattern that every text it matches contains (`Glob.rareByte`), when each has one: a
-    /// text with none of them matches no pattern (set at load).
-    @exclusivity(unchecked) var cmdlineNeeds: [UInt8]?
-    /// The bytes every `under` prefix starts with, when all are literal and absolute (`~/.ssh`, `/etc`): a path
-    /// without them is under none (set at load).
-    @exclusivity(unchecked) var underLead: [UInt8]?
 
     init() {}
 
@@ -277,31 +268,6 @@ final class CompiledMatch: @unchecked Sendable {
     private func prepare(acts: Bool) {
         abbreviatedFlags = acts
         argsNamePaths = args.contains { $0.namesPaths }
-        cmdlineNeeds = nil
-        if !cmdline.isEmpty && cmdline.allSatisfy({ $0.rareByte != 0 }) { cmdlineNeeds = cmdline.map(\.rareByte) }
-        argsPacked = nil
-        if !args.isEmpty {
-            var packed: [UInt64] = []
-            for g in args {
-                guard case .literal(let l) = g.shape, (1...8).contains(l.count), !g.namesPaths else {
-                    packed = []
-                    break
-                }
-                packed.append(l.withUnsafeBufferPointer(QuickScratch.packed))
-            }
-            if packed.count == args.count { argsPacked = packed }
-        }
-        underLead = nil
-        if !under.isEmpty && under.allSatisfy({ !$0.workspaceRelative && !($0.literalBytes?.isEmpty ?? true) }) {
-            var lead = under[0].literalBytes ?? []
-            for p in under.dropFirst() {
-                let l = p.literalBytes ?? []
-                var k = 0
-                while k < lead.count && k < l.count && lead[k] == l[k] { k += 1 }
-                lead.removeSubrange(k...)
-            }
-            underLead = lead
-        }
         for m in pipeline { m.prepare(acts: acts) }
         for m in parent { m.prepare(acts: acts) }
     }

@@ -253,6 +253,8 @@ struct Args {
     func joinedScript(from i: Int) -> [Payload] {
         guard i < argv.count else { return [] }
         for k in i..<argv.count where isUnknown(k) { return [.unknown(argv[i...].joined(separator: " "))] }
+        // One word (`eval 'CMD'`, the common case) is the script itself: joining would copy it.
+        if i == argv.count - 1 { return [.script(argv[i], user: nil)] }
         return [.script(argv[i...].joined(separator: " "), user: nil)]
     }
 }

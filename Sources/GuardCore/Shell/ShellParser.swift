@@ -11,12 +11,12 @@ struct ShellParser {
     /// Longest text accepted, in bytes.
     static let maxLength = 1 << 20
 
-    private struct Failure: Error {
+    struct Failure: Error {
         var message: String
         var offset: Int
     }
 
-    private struct PendingHeredoc {
+    struct PendingHeredoc {
         var delimiter: [UInt8]
         var stripTabs: Bool
         var expands: Bool
@@ -25,19 +25,19 @@ struct ShellParser {
         var redirection = 0
     }
 
-    private let b: UnsafeBufferPointer<UInt8>
-    private var p = 0
-    private var depth: Int
-    private var inSubstitution: Bool
-    private var baseOffset: Int
-    private var out = ShellScript()
-    private var pending: [PendingHeredoc] = []
+    let b: UnsafeBufferPointer<UInt8>
+    var p = 0
+    var depth: Int
+    var inSubstitution: Bool
+    var baseOffset: Int
+    var out = ShellScript()
+    var pending: [PendingHeredoc] = []
     /// Counts the times pending here-documents were read (a newline inside a substitution can read them before
     /// their command is complete; their text then stays unattached).
-    private var heredocReads = 0
-    private var wbuf: [UInt8] = []
+    var heredocReads = 0
+    var wbuf: [UInt8] = []
 
-    private init(_ buffer: UnsafeBufferPointer<UInt8>, depth: Int, inSubstitution: Bool, baseOffset: Int) {
+    init(_ buffer: UnsafeBufferPointer<UInt8>, depth: Int, inSubstitution: Bool, baseOffset: Int) {
         self.b = buffer
         self.depth = depth
         self.inSubstitution = inSubstitution
@@ -67,7 +67,7 @@ struct ShellParser {
         swap(&parser.out, &script)
     }
 
-    private mutating func run() {
+    mutating func run() {
         do {
             try parseList(stopAtParen: false)
             skipBlanks()
@@ -81,146 +81,11 @@ struct ShellParser {
         }
     }
 
-    // MARK: - Bytes
-
-    @inline(__always) private func at(_ i: Int) -> UInt8 { i < b.count ? b[i] : 0 }
-    @inline(__always) private var cur: UInt8 { p < b.count ? b[p] : 0 }
-
-    /// Bytes that stand for themselves in an unquoted word: not a metacharacter, quote, `\\`, `$` or backquote.
-    @inline(__always) private static func isPlain(_ c: UInt8) -> Bool {
-        // Bits of the bytes below 0x80 that are not plain: tab nl sp " $ & ' ( ) ; < > \\ ` |
-        let low: UInt64 =
-            (1 << 0x09) | (1 << 0x0A) | (1 << 0x20) | (1 << 0x22) | (1 << 0x24) | (1 << 0x26)
-            | (1 << 0x27) | (1 << 0x28) | (1 << 0x29) | (1 << 0x3B) | (1 << 0x3C) | (1 << 0x3E)
-        let high: UInt64 = (1 << (0x5C - 64)) | (1 << (0x60 - 64)) | (1 << (0x7C - 64))
-        if c < 64 { return low & (1 << UInt64(c)) == 0 }
-        if c < 128 { return high & (1 << UInt64(c - 64)) == 0 }
-        return true
-    }
-
-    @inline(__always) private static func isMeta(_ c: UInt8) -> Bool {
-        switch c {
-        case 0x20, 0x09, 0x0A, 0x3B, 0x26, 0x7C, 0x3C, 0x3E, 0x28, 0x29: return true  // sp tab nl ; & | < > ( )
-        default: return false
-        }
-    }
-
-    @inline(__always) private static func isNameStart(_ c: UInt8) -> Bool {
-        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
-    }
-
-    @inline(__always) private static func isNameChar(_ c: UInt8) -> Bool {
-        isNameStart(c) || (c >= 0x30 && c <= 0x39)
-    }
-
-    private func describe(_ i: Int) -> String {
-        if i >= b.count { return "end of text" }
-        let c = b[i]
-        if c == 0x0A { return "newline" }
-        if c < 0x20 || c >= 0x7F { return "byte 0x\(String(c, radix: 16))" }
-        return "'\(Character(Unicode.Scalar(c)))'"
-    }
-
-    private func fail(_ message: String) -> Failure { Failure(message: message, offset: p) }
-
-    private mutating func enter() throws {
-        depth += 1
-        if depth > ShellParser.maxDepth {
-            throw fail("nesting deeper than \(ShellParser.maxDepth) levels")
-        }
-    }
-
-    /// Skips blanks, line continuations and comments; stops at a newline.
-    private mutating func skipBlanks() {
-        while p < b.count {
-            let c = b[p]
-            if c == 0x20 || c == 0x09 || c == 0x0D {
-                p += 1
-            } else if c == 0x5C && at(p + 1) == 0x0A {
-                p += 2
-            } else if c == 0x23 {  // '#': comment to end of line
-                while p < b.count && b[p] != 0x0A { p += 1 }
-            } else {
-                return
-            }
-        }
-    }
-
-    /// Consumes one newline and reads the bodies of here-documents started on the line it ends.
-    private mutating func consumeNewline() throws {
-        p += 1
-        if !pending.isEmpty { try readHeredocBodies() }
-    }
-
-    private mutating func skipNewlines() throws {
-        while true {
-            skipBlanks()
-            if cur == 0x0A && p < b.count { try consumeNewline() } else { return }
-        }
-    }
-
-    private mutating func readHeredocBodies() throws {
-        let docs = pending
-        pending.removeAll()
-        heredocReads += 1
-        for doc in docs {
-            let bodyStart = p
-            var bodyEnd = b.count
-            while p < b.count {
-                var lineStart = p
-                var lineEnd = p
-                while lineEnd < b.count && b[lineEnd] != 0x0A { lineEnd += 1 }
-                if doc.stripTabs { while lineStart < lineEnd && b[lineStart] == 0x09 { lineStart += 1 } }
-                var matches = lineEnd - lineStart == doc.delimiter.count
-                if matches {
-                    for k in 0..<doc.delimiter.count where b[lineStart + k] != doc.delimiter[k] {
-                        matches = false
-                        break
-                    }
-                }
-                if matches {
-                    bodyEnd = p
-                    p = lineEnd < b.count ? lineEnd + 1 : lineEnd
-                    break
-                }
-                p = lineEnd < b.count ? lineEnd + 1 : lineEnd
-            }
-            if let c = doc.command, c < out.commands.count, doc.redirection < out.commands[c].redirections.count {
-                out.commands[c].redirections[doc.redirection].body = String(
-                    decoding: UnsafeBufferPointer(rebasing: b[bodyStart..<max(bodyStart, bodyEnd)]), as: UTF8.self)
-            }
-            if doc.expands && bodyEnd > bodyStart {
-                try scanExpansions(bodyStart, bodyEnd)
-            }
-        }
-    }
-
-    /// Finds `$(...)` and backticks in an unquoted here-document body and parses the commands inside.
-    private mutating func scanExpansions(_ start: Int, _ end: Int) throws {
-        let saved = p
-        defer { p = saved }
-        p = start
-        while p < end {
-            let c = b[p]
-            if c == 0x5C {
-                p += 2
-            } else if c == 0x24 && at(p + 1) == 0x28 && at(p + 2) != 0x28 {
-                wbuf.removeAll(keepingCapacity: true)
-                _ = try parseDollar()
-            } else if c == 0x60 {
-                wbuf.removeAll(keepingCapacity: true)
-                try parseBackquote(inDouble: true)
-            } else {
-                p += 1
-            }
-        }
-    }
-
     // MARK: - Keywords
 
     /// The unquoted literal word at `p` if it is delimited (followed by a metacharacter or end).
     @inline(__always)
-    private func bareWord(_ s: StaticString) -> Bool {
+    func bareWord(_ s: StaticString) -> Bool {
         let n = s.utf8CodeUnitCount
         if p + n > b.count { return false }
         let ptr = s.utf8Start
@@ -230,14 +95,14 @@ struct ShellParser {
         return p + n >= b.count || ShellParser.isMeta(next)
     }
 
-    private mutating func expectWord(_ s: StaticString) throws {
+    mutating func expectWord(_ s: StaticString) throws {
         try skipNewlines()
         guard bareWord(s) else { throw fail("expected '\(s)' but found \(describe(p))") }
         p += s.utf8CodeUnitCount
     }
 
     /// Whether the next token in command position ends the current list.
-    private func atListEnd(stopAtParen: Bool) -> Bool {
+    func atListEnd(stopAtParen: Bool) -> Bool {
         if p >= b.count { return true }
         let c = b[p]
         if c == 0x29 { return true }  // ')'
@@ -254,7 +119,7 @@ struct ShellParser {
 
     // MARK: - Grammar
 
-    private mutating func parseList(stopAtParen: Bool) throws {
+    mutating func parseList(stopAtParen: Bool) throws {
         while true {
             try skipNewlines()
             if atListEnd(stopAtParen: stopAtParen) { return }
@@ -274,7 +139,7 @@ struct ShellParser {
         }
     }
 
-    private mutating func parseAndOr() throws {
+    mutating func parseAndOr() throws {
         try parsePipeline()
         while true {
             skipBlanks()
@@ -288,7 +153,7 @@ struct ShellParser {
         }
     }
 
-    private mutating func parsePipeline() throws {
+    mutating func parsePipeline() throws {
         skipBlanks()
         var sawPrefix = true
         while sawPrefix {
@@ -330,7 +195,7 @@ struct ShellParser {
         if stages.count >= 2 { out.pipelines.append(ShellPipeline(stages: stages)) }
     }
 
-    private mutating func parseCommand() throws {
+    mutating func parseCommand() throws {
         try enter()
         defer { depth -= 1 }
         skipBlanks()
@@ -471,14 +336,14 @@ struct ShellParser {
         try parseRedirections()
     }
 
-    private mutating func parseDoGroup() throws {
+    mutating func parseDoGroup() throws {
         try expectWord("do")
         try parseList(stopAtParen: false)
         try expectWord("done")
     }
 
     /// Skips `((...))` or `$((...))` arithmetic; `open` is the count of '(' at `p`.
-    private mutating func skipArithmetic(open: Int) throws {
+    mutating func skipArithmetic(open: Int) throws {
         p += open
         var level = open
         while p < b.count {
@@ -513,7 +378,7 @@ struct ShellParser {
     }
 
     /// Parses the inside of `[[ ... ]]`: words, operators and substitutions; no commands but substituted ones.
-    private mutating func parseTest() throws {
+    mutating func parseTest() throws {
         var regexNext = false
         while true {
             try skipNewlines()
@@ -538,7 +403,7 @@ struct ShellParser {
         }
     }
 
-    private mutating func parseRedirections() throws {
+    mutating func parseRedirections() throws {
         while true {
             skipBlanks()
             var r: ShellRedirection?
@@ -546,7 +411,7 @@ struct ShellParser {
         }
     }
 
-    private mutating func parseSimpleCommand() throws {
+    mutating func parseSimpleCommand() throws {
         var cmd = SimpleCommand()
         var heredocs: [(pending: Int, redirection: Int)] = []
         var braces: [(index: Int, words: [String])] = []
@@ -636,7 +501,7 @@ struct ShellParser {
     }
 
     /// `cmd`'s argv with the words in `braces` replaced by their expansions, unknown indices moved along.
-    private static func expand(_ cmd: SimpleCommand, _ braces: [(index: Int, words: [String])]) -> ExpandedArgv {
+    static func expand(_ cmd: SimpleCommand, _ braces: [(index: Int, words: [String])]) -> ExpandedArgv {
         var argv: [String] = []
         var unknown: [Int] = []
         var next = 0
@@ -650,537 +515,5 @@ struct ShellParser {
             }
         }
         return ExpandedArgv(argv: argv, unknown: unknown)
-    }
-
-    /// Parses a redirection at `p` if there is one.
-    private mutating func tryRedirection(into result: inout ShellRedirection?) throws -> Bool {
-        let start = p
-        var q = p
-        var fd: Int?
-        if q < b.count && b[q] >= 0x30 && b[q] <= 0x39 {
-            var n = 0
-            while q < b.count && b[q] >= 0x30 && b[q] <= 0x39 && n < 100_000 {
-                n = n * 10 + Int(b[q] - 0x30)
-                q += 1
-            }
-            if q >= b.count || (b[q] != 0x3C && b[q] != 0x3E) { return false }
-            fd = n
-        } else if q < b.count && b[q] == 0x7B {  // {var}>
-            var k = q + 1
-            while k < b.count && ShellParser.isNameChar(b[k]) { k += 1 }
-            if k > q + 1 && at(k) == 0x7D && (at(k + 1) == 0x3C || at(k + 1) == 0x3E) {
-                q = k + 1
-            } else {
-                return false
-            }
-        }
-        let c = at(q)
-        var op: StaticString
-        if c == 0x3C {  // <
-            let n = at(q + 1)
-            if n == 0x28 && fd == nil && q == start { return false }  // <( process substitution
-            if n == 0x3C {
-                if at(q + 2) == 0x3C {
-                    op = "<<<"
-                } else if at(q + 2) == 0x2D {
-                    op = "<<-"
-                } else {
-                    op = "<<"
-                }
-            } else if n == 0x26 {
-                op = "<&"
-            } else if n == 0x3E {
-                op = "<>"
-            } else {
-                op = "<"
-            }
-        } else if c == 0x3E {  // >
-            let n = at(q + 1)
-            if n == 0x28 && fd == nil && q == start { return false }  // >( process substitution
-            if n == 0x3E {
-                op = ">>"
-            } else if n == 0x26 {
-                op = ">&"
-            } else if n == 0x7C {
-                op = ">|"
-            } else {
-                op = ">"
-            }
-        } else if c == 0x26 && at(q + 1) == 0x3E && fd == nil && q == start {
-            op = at(q + 2) == 0x3E ? "&>>" : "&>"
-        } else {
-            return false
-        }
-        p = q + op.utf8CodeUnitCount
-        skipBlanks()
-        if p >= b.count || (ShellParser.isMeta(b[p]) && !((b[p] == 0x3C || b[p] == 0x3E) && at(p + 1) == 0x28)) {
-            throw fail("expected a word after redirection '\(op)' but found \(describe(p))")
-        }
-        let opString = op.description
-        if opString == "<<" || opString == "<<-" {
-            let (delimiter, quoted) = try parseHeredocDelimiter()
-            pending.append(
-                PendingHeredoc(delimiter: delimiter, stripTabs: opString == "<<-", expands: !quoted, command: nil))
-            result = ShellRedirection(
-                op: opString, fd: fd, target: ShellWord(text: String(decoding: delimiter, as: UTF8.self), isKnown: true)
-            )
-            return true
-        }
-        let (word, _) = try parseWord(allowAssignment: false)
-        result = ShellRedirection(op: opString, fd: fd, target: word)
-        return true
-    }
-
-    private mutating func parseHeredocDelimiter() throws -> ([UInt8], Bool) {
-        var d: [UInt8] = []
-        var quoted = false
-        while p < b.count && !ShellParser.isMeta(b[p]) {
-            let c = b[p]
-            if c == 0x27 || c == 0x22 {
-                quoted = true
-                p += 1
-                while p < b.count && b[p] != c {
-                    d.append(b[p])
-                    p += 1
-                }
-                guard p < b.count else { throw fail("unterminated quote in here-document delimiter") }
-                p += 1
-            } else if c == 0x5C {
-                quoted = true
-                p += 1
-                if p < b.count {
-                    d.append(b[p])
-                    p += 1
-                }
-            } else {
-                d.append(c)
-                p += 1
-            }
-        }
-        return (d, quoted)
-    }
-
-    // MARK: - Words
-
-    /// Parses one word at `p`; returns it and whether it is a `NAME=value` assignment (when allowed).
-    @discardableResult
-    private mutating func parseWord(
-        allowAssignment: Bool, pattern: Bool = false, regex: Bool = false
-    ) throws -> (ShellWord, Bool) {
-        let start = p
-        // While every byte so far is copied verbatim from the input, the word is `b[start..<p]` and the word
-        // buffer is not written; it is filled (`materialize`) before the first quote, escape or expansion.
-        var verbatim = true
-        @inline(__always) func materialize(_ parser: inout ShellParser) {
-            if verbatim {
-                verbatim = false
-                parser.wbuf.removeAll(keepingCapacity: true)
-                parser.wbuf.append(contentsOf: UnsafeBufferPointer(rebasing: parser.b[start..<parser.p]))
-            }
-        }
-        var known = true
-        var isAssignment = false
-        var nameState = allowAssignment ? 1 : 0  // 1: reading a name, 0: not an assignment candidate
-        var parenLevel = 0
-        loop: while p < b.count {
-            let c = b[p]
-            if nameState == 1 {
-                if c == 0x3D && p > start {
-                    isAssignment = true
-                    nameState = 0
-                } else if c == 0x2B && at(p + 1) == 0x3D && p > start {
-                    isAssignment = true
-                    nameState = 0
-                } else if c == 0x5B && p > start {
-                    // NAME[index]=value
-                    var k = p + 1
-                    while k < b.count && b[k] != 0x5D && !ShellParser.isMeta(b[k]) { k += 1 }
-                    if at(k) == 0x5D && (at(k + 1) == 0x3D || (at(k + 1) == 0x2B && at(k + 2) == 0x3D)) {
-                        isAssignment = true
-                    }
-                    nameState = 0
-                } else if !(p == start ? ShellParser.isNameStart(c) : ShellParser.isNameChar(c)) {
-                    nameState = 0
-                }
-            }
-            switch c {
-            case 0x20, 0x09, 0x0A, 0x3B, 0x26, 0x7C, 0x3C, 0x3E, 0x28, 0x29:
-                if (c == 0x3C || c == 0x3E) && at(p + 1) == 0x28 && !regex {
-                    // <( ... ) / >( ... ) process substitution
-                    materialize(&self)
-                    p += 2
-                    try parseSubstitutionList()
-                    known = false
-                    continue loop
-                }
-                if regex {
-                    if c == 0x28 {
-                        parenLevel += 1
-                        if !verbatim { wbuf.append(c) }
-                        p += 1
-                        continue loop
-                    }
-                    if c == 0x29 && parenLevel > 0 {
-                        parenLevel -= 1
-                        if !verbatim { wbuf.append(c) }
-                        p += 1
-                        continue loop
-                    }
-                    if (c == 0x7C || c == 0x3C || c == 0x3E) && parenLevel > 0 {
-                        if !verbatim { wbuf.append(c) }
-                        p += 1
-                        continue loop
-                    }
-                }
-                if c == 0x28 && p > start {
-                    let prev = b[p - 1]
-                    if prev == 0x40 || prev == 0x21 || prev == 0x2B || prev == 0x2A || prev == 0x3F {
-                        materialize(&self)
-                        try copyBalancedGlob()
-                        continue loop
-                    }
-                }
-                break loop
-            case 0x27:  // '
-                materialize(&self)
-                p += 1
-                while p < b.count && b[p] != 0x27 {
-                    wbuf.append(b[p])
-                    p += 1
-                }
-                guard p < b.count else { throw Failure(message: "unterminated single quote", offset: start) }
-                p += 1
-            case 0x22:  // "
-                materialize(&self)
-                p += 1
-                if try !parseDoubleQuoted() { known = false }
-            case 0x5C:  // backslash
-                materialize(&self)
-                if p + 1 >= b.count {
-                    wbuf.append(c)
-                    p += 1
-                } else if b[p + 1] == 0x0A {
-                    p += 2
-                } else {
-                    wbuf.append(b[p + 1])
-                    p += 2
-                }
-            case 0x24:  // $
-                materialize(&self)
-                if try !parseDollar() { known = false }
-            case 0x60:  // `
-                materialize(&self)
-                try parseBackquote(inDouble: false)
-                known = false
-            default:
-                // Past a possible assignment name, a run of plain bytes is copied at once.
-                var q = p + 1
-                if nameState == 0 {
-                    while q < b.count && ShellParser.isPlain(b[q]) { q += 1 }
-                }
-                if !verbatim { wbuf.append(contentsOf: UnsafeBufferPointer(rebasing: b[p..<q])) }
-                p = q
-            }
-        }
-        if p == start { throw fail("expected a word but found \(describe(p))") }
-        let text: String
-        if known && !verbatim {
-            text = String(decoding: wbuf, as: UTF8.self)
-        } else {
-            text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<p]), as: UTF8.self)
-        }
-        return (ShellWord(text: text, isKnown: known), isAssignment)
-    }
-
-    /// Copies an extended glob `@(a|b)` verbatim into the word buffer.
-    private mutating func copyBalancedGlob() throws {
-        var level = 0
-        let start = p
-        while p < b.count {
-            let c = b[p]
-            wbuf.append(c)
-            p += 1
-            if c == 0x28 {
-                level += 1
-            } else if c == 0x29 {
-                level -= 1
-                if level == 0 { return }
-            }
-        }
-        throw Failure(message: "unterminated extended glob", offset: start)
-    }
-
-    /// Parses the inside of "..." after the opening quote; returns false when the value is unknown.
-    private mutating func parseDoubleQuoted() throws -> Bool {
-        let start = p - 1
-        var known = true
-        while p < b.count {
-            let c = b[p]
-            switch c {
-            case 0x22:
-                p += 1
-                return known
-            case 0x5C:
-                let n = at(p + 1)
-                if n == 0x24 || n == 0x60 || n == 0x22 || n == 0x5C {
-                    wbuf.append(n)
-                    p += 2
-                } else if n == 0x0A {
-                    p += 2
-                } else {
-                    wbuf.append(c)
-                    p += 1
-                }
-            case 0x24:
-                // `$'` is literal inside double quotes, and so is a `$` right before the closing quote
-                // (`grep "\.java$"`): `$"..."` is a locale string only outside them.
-                if at(p + 1) == 0x27 || at(p + 1) == 0x22 {
-                    wbuf.append(c)
-                    p += 1
-                } else if try !parseDollar() {
-                    known = false
-                }
-            case 0x60:
-                try parseBackquote(inDouble: true)
-                known = false
-            default:
-                wbuf.append(c)
-                p += 1
-            }
-        }
-        throw Failure(message: "unterminated double quote", offset: start)
-    }
-
-    /// Parses an expansion starting with `$`; returns false when its value is unknown.
-    private mutating func parseDollar() throws -> Bool {
-        let n = at(p + 1)
-        switch n {
-        case 0x27:  // $'...'
-            p += 2
-            try parseAnsiC()
-            return true
-        case 0x22:  // $"..."
-            p += 2
-            return try parseDoubleQuoted()
-        case 0x28:
-            if at(p + 2) == 0x28 {
-                p += 1
-                try skipArithmetic(open: 2)
-                return false
-            }
-            p += 2
-            try parseSubstitutionList()
-            return false
-        case 0x7B:
-            p += 2
-            try skipParameter()
-            return false
-        case 0x5B where closingBracket(from: p + 2) != nil:  // bash's old arithmetic `$[ ... ]`
-            p = (closingBracket(from: p + 2) ?? p) + 1
-            return false
-        default:
-            if ShellParser.isNameStart(n) {
-                p += 2
-                while p < b.count && ShellParser.isNameChar(b[p]) { p += 1 }
-                return false
-            }
-            if (n >= 0x30 && n <= 0x39) || n == 0x40 || n == 0x2A || n == 0x23 || n == 0x3F || n == 0x24
-                || n == 0x21 || n == 0x2D
-            {
-                p += 2
-                return false
-            }
-            wbuf.append(0x24)
-            p += 1
-            return true
-        }
-    }
-
-    /// The offset of the `]` closing a `[` opened just before `from`, on the same line; nil when there is none.
-    private func closingBracket(from: Int) -> Int? {
-        var level = 1
-        var i = from
-        while i < b.count && b[i] != 0x0A {
-            if b[i] == 0x5B {
-                level += 1
-            } else if b[i] == 0x5D {
-                level -= 1
-                if level == 0 { return i }
-            }
-            i += 1
-        }
-        return nil
-    }
-
-    /// Parses the commands of `$( ... )` / `<( ... )` after the opening parenthesis, through the closing one.
-    private mutating func parseSubstitutionList() throws {
-        let open = p
-        try enter()
-        defer { depth -= 1 }
-        let savedWord = wbuf
-        let savedSub = inSubstitution
-        inSubstitution = true
-        try parseList(stopAtParen: true)
-        try skipNewlines()
-        inSubstitution = savedSub
-        wbuf = savedWord
-        guard cur == 0x29 else {
-            throw Failure(message: "expected ')' to close '$(' but found \(describe(p))", offset: open)
-        }
-        p += 1
-    }
-
-    /// Skips `${ ... }` after the opening brace, parsing substitutions inside it.
-    private mutating func skipParameter() throws {
-        let open = p
-        let saved = wbuf
-        defer { wbuf = saved }
-        var level = 1
-        while p < b.count {
-            let c = b[p]
-            switch c {
-            case 0x7D:
-                level -= 1
-                p += 1
-                if level == 0 { return }
-            case 0x7B:
-                level += 1
-                p += 1
-            case 0x5C:
-                p += 2
-            case 0x27:
-                p += 1
-                while p < b.count && b[p] != 0x27 { p += 1 }
-                p += 1
-            case 0x22:
-                p += 1
-                _ = try parseDoubleQuoted()
-            case 0x24:
-                if at(p + 1) == 0x7B {
-                    p += 2
-                    level += 1
-                } else {
-                    _ = try parseDollar()
-                }
-            case 0x60:
-                try parseBackquote(inDouble: false)
-            default:
-                p += 1
-            }
-        }
-        throw Failure(message: "unterminated '${'", offset: open - 2)
-    }
-
-    /// Parses `$'...'` after the opening quote, decoding ANSI-C escapes.
-    private mutating func parseAnsiC() throws {
-        let start = p - 2
-        while p < b.count {
-            let c = b[p]
-            if c == 0x27 {
-                p += 1
-                return
-            }
-            if c != 0x5C {
-                wbuf.append(c)
-                p += 1
-                continue
-            }
-            let e = at(p + 1)
-            p += 2
-            switch e {
-            case 0x61: wbuf.append(0x07)
-            case 0x62: wbuf.append(0x08)
-            case 0x65, 0x45: wbuf.append(0x1B)
-            case 0x66: wbuf.append(0x0C)
-            case 0x6E: wbuf.append(0x0A)
-            case 0x72: wbuf.append(0x0D)
-            case 0x74: wbuf.append(0x09)
-            case 0x76: wbuf.append(0x0B)
-            case 0x5C, 0x27, 0x22, 0x3F: wbuf.append(e)
-            case 0x30...0x37:
-                var v = UInt32(e - 0x30)
-                var k = 0
-                while k < 2, p < b.count, b[p] >= 0x30, b[p] <= 0x37 {
-                    v = v * 8 + UInt32(b[p] - 0x30)
-                    p += 1
-                    k += 1
-                }
-                wbuf.append(UInt8(truncatingIfNeeded: v))
-            case 0x78, 0x75, 0x55:
-                let maxDigits = e == 0x78 ? 2 : (e == 0x75 ? 4 : 8)
-                var v: UInt32 = 0
-                var k = 0
-                while k < maxDigits, p < b.count, let d = ShellParser.hexValue(b[p]) {
-                    v = v &* 16 &+ UInt32(d)
-                    p += 1
-                    k += 1
-                }
-                if k == 0 {
-                    wbuf.append(0x5C)
-                    wbuf.append(e)
-                } else if e == 0x78 {
-                    wbuf.append(UInt8(truncatingIfNeeded: v))
-                } else if let scalar = Unicode.Scalar(v) {
-                    wbuf.append(contentsOf: Array(String(Character(scalar)).utf8))
-                }
-            case 0x63:
-                if p < b.count {
-                    wbuf.append(b[p] & 0x1F)
-                    p += 1
-                }
-            case 0:
-                throw Failure(message: "unterminated $'", offset: start)
-            default:
-                wbuf.append(0x5C)
-                wbuf.append(e)
-            }
-        }
-        throw Failure(message: "unterminated $'", offset: start)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
-    }
-
-    /// Parses a backquoted command substitution at `p`: unescapes its text and parses it as a script.
-    private mutating func parseBackquote(inDouble: Bool) throws {
-        let open = p
-        p += 1
-        var inner: [UInt8] = []
-        while p < b.count && b[p] != 0x60 {
-            let c = b[p]
-            if c == 0x5C, p + 1 < b.count {
-                let n = b[p + 1]
-                if n == 0x60 || n == 0x5C || n == 0x24 || (inDouble && n == 0x22) {
-                    inner.append(n)
-                    p += 2
-                    continue
-                }
-            }
-            inner.append(c)
-            p += 1
-        }
-        guard p < b.count else { throw Failure(message: "unterminated backquote", offset: open) }
-        p += 1
-        try enter()
-        defer { depth -= 1 }
-        let innerDepth = depth
-        let base = baseOffset + open + 1
-        let sub: ShellScript = inner.withUnsafeBufferPointer { buf in
-            var parser = ShellParser(buf, depth: innerDepth, inSubstitution: true, baseOffset: base)
-            parser.run()
-            return parser.out
-        }
-        let shift = out.commands.count
-        out.commands.append(contentsOf: sub.commands)
-        for pl in sub.pipelines {
-            out.pipelines.append(ShellPipeline(stages: pl.stages.map { $0.map { $0 + shift } }))
-        }
-        if let e = sub.error { throw Failure(message: e.message, offset: e.offset - baseOffset) }
     }
 }
