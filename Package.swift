@@ -24,11 +24,13 @@ let package = Package(
         // Policy language, shell parser, evaluator, event model and formatting. Never imports libbpf.
         .target(
             name: "GuardCore",
-            dependencies: ["CZlib", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CZlib", "CGlibc", .product(name: "Yams", package: "Yams")],
             resources: [.embedInCode("Resources/default.yaml")]
         ),
         // zlib (gzip and deflate HTTP bodies of the HTTPS capture), the system's library.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // glibc's GNU extensions (errno names), declared for Swift.
+        .systemLibrary(name: "CGlibc", path: "Sources/CGlibc"),
         // libbpf, the generated skeleton and the header shared with the kernel programs.
         .target(
             name: "CBPF",

@@ -108,14 +108,21 @@ extension Evaluator {
         if first.contains("/") { return (Paths.absolute(first, cwd: cwd), true) }
         let name = Paths.basename(first)
         guard Evaluator.interpreters.contains(name) || name.hasPrefix("python") else { return nil }
+        if let shell = Programs.lookup(name), shell.isShell {
+            // A shell runs its first operand as a script file, unless `-c` makes it text or `-s` standard input:
+            // its options read as it reads them.
+            let p = ParsedArgs(argv: argv, syntax: shell.syntax, unknown: unknown)
+            let i = p.optionsEnd
+            guard !p.hasShort(UInt8(ascii: "c")), !p.hasShort(UInt8(ascii: "s")), i < argv.count, !unknown.contains(i)
+            else { return nil }
+            return (Paths.absolute(argv[i], cwd: cwd), false)
+        }
         for k in 1..<max(argv.count, 1) {
             let w = argv[k]
             if unknown.contains(k) { return nil }
             if w.hasPrefix("-") {
                 // `sh -c TEXT` runs text, not a file; `python -m MOD` a module.
-                if w == "-c" || w == "-m" || (!w.hasPrefix("--") && w.contains("c") && Wrappers.shells.contains(name)) {
-                    return nil
-                }
+                if w == "-c" || w == "-m" { return nil }
                 continue
             }
             // `source F` and `. F` run it in the shell itself: judged as `sh F` too.

@@ -384,14 +384,28 @@ struct Evaluator {
         // A file downloaded and then run in the same text is judged as a pipeline (see `fileFeeds`): from the
         // first download on, every command's context is kept.
         var downloads = false
+        var aliases = ShellAliases()
         for i in s.commands.indices {
             // Only argv and its unknown words (shared arrays): the whole command is not copied.
-            let argv = s.commands[i].expanded?.argv ?? s.commands[i].argv
-            let unknown = s.commands[i].expanded?.unknown ?? s.commands[i].unknown
-            guard let name = argv.first else { continue }
+            var argv = s.commands[i].expanded?.argv ?? s.commands[i].argv
+            var unknown = s.commands[i].expanded?.unknown ?? s.commands[i].unknown
+            guard var name = argv.first else { continue }
             if unknown.first == 0 {
                 best.merge(unknownCommand(name))
                 continue
+            }
+            if name == "alias" || name == "unalias" {
+                aliases.note(argv: argv, unknown: unknown, offset: s.commands[i].offset)
+            } else if !aliases.isEmpty {
+                switch aliases.expand(argv: argv, unknown: unknown, offset: s.commands[i].offset, in: text) {
+                case .words(let a, let u)?:
+                    (argv, unknown) = (a, u)
+                    name = argv[0]
+                case .text(let t)?:
+                    best.merge(script(t, template: template, depth: depth + 1))
+                    continue
+                case nil: break
+                }
             }
             if name == "cd" || name == "pushd" {
                 var target: Int?

@@ -135,10 +135,10 @@ extension Programs {
                         + "max-chars= sshlogin= sshloginfile= slf= basefile= bf= workdir= wd= tmpdir= results= res= "
                         + "joblog= timeout= delay= retries= load= memfree= tagstring= header= env= transfer-file= "
                         + "tf= return= halt= limit= termseq= rpl= ssh= filter= arg-sep= arg-file-sep= shellquote "
-                        + "quote dry-run keep-order group ungroup line-buffer tag verbose pipe pipepart block= "
+                        + "quote dry-run dryrun keep-order group ungroup line-buffer tag verbose pipe pipepart block= "
                         + "recend= recstart= regexp null no-run-if-empty xargs halt-on-error= nice= progress bar eta "
                         + "citation will-cite version help"),
-                wraps: Wrapping(runs: .own(.parallel), replace: ["I", "i", "replace"])),
+                wraps: Wrapping(runs: .own(.parallel), inert: ["dry-run", "dryrun"], replace: ["I", "i", "replace"])),
             // Shell builtins and the others.
             "time": Program(
                 .wrapper(

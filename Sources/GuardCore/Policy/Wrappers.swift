@@ -108,6 +108,8 @@ enum Wrappers {
         if !w.runsNothing {
             i += !w.skipUnless.isEmpty && p.has(w.skipUnless) ? 0 : w.skip
             if w.assignments {
+                // (env's lone `-` after its options is its `-i`.)
+                if i < argv.count, argv[i] == "-", !a.isUnknown(i) { i += 1 }
                 while i < argv.count, !a.isUnknown(i), Wrappers.isAssignment(argv[i]) { i += 1 }
             }
         }
@@ -291,6 +293,7 @@ enum Wrappers {
     private static func parallel(_ program: Program, _ a: Args) -> [Payload] {
         let argv = a.argv
         let p = ParsedArgs(argv: argv, syntax: program.syntax, unknown: a.unknown, recording: true)
+        if p.has(program.wraps?.inert ?? []) { return [] }
         let separators: Set<String> = [":::", ":::+", "::::", "::::+"]
         var i = p.optionsEnd
         var command: [String] = []
@@ -299,23 +302,25 @@ enum Wrappers {
             command.append(argv[i])
             i += 1
         }
-        var groups: [[String]] = []
+        // Each group's arguments as written (a command line each, without a command) and quoted (an argument
+        // of the command). An unknown argument is written as its source text, which the shell reads as unknown.
+        var groups: [[(raw: String, quoted: String)]] = []
         var fromFiles = i >= argv.count
         while i < argv.count {
             let files = argv[i].hasPrefix("::::")
-            var group: [String] = []
+            var group: [(raw: String, quoted: String)] = []
             i += 1
             while i < argv.count, !separators.contains(argv[i]) {
-                // An unknown argument is written as its source text, which the shell reads as unknown again.
-                group.append(a.isUnknown(i) ? argv[i] : shellQuote(argv[i]))
+                group.append((argv[i], a.isUnknown(i) ? argv[i] : shellQuote(argv[i])))
                 i += 1
             }
             if files { fromFiles = true } else { groups.append(group) }
         }
         let marker = p.last(program.wraps?.replace ?? [])?.value ?? "{}"
         let text = command.joined(separator: " ")
-        func line(_ args: [String]) -> String {
-            if command.isEmpty { return args.joined(separator: " ") }
+        func line(_ combo: [(raw: String, quoted: String)]) -> String {
+            if command.isEmpty { return combo.map(\.raw).joined(separator: " ") }
+            let args = combo.map(\.quoted)
             var out = text
             var replaced = false
             for (k, arg) in args.enumerated() where out.contains("{\(k + 1)}") {
@@ -330,9 +335,9 @@ enum Wrappers {
         }
         var out: [Payload] = []
         if fromFiles && !command.isEmpty {
-            out.append(.script(line(["\"$PARALLEL_ARGUMENT\""]), user: nil))
+            out.append(.script(line([("", "\"$PARALLEL_ARGUMENT\"")]), user: nil))
         }
-        var combos: [[String]] = groups.isEmpty ? [] : [[]]
+        var combos: [[(raw: String, quoted: String)]] = groups.isEmpty ? [] : [[]]
         for g in groups {
             combos = combos.flatMap { c in g.map { c + [$0] } }
             if combos.count > parallelLimit { combos = Array(combos.prefix(parallelLimit)) }
