@@ -27,13 +27,15 @@ let package = Package(
         .target(
             name: "GuardCore",
             dependencies: [
-                "CZlib", .product(name: "Yams", package: "Yams"),
+                "CZlib", "CGlibc", .product(name: "Yams", package: "Yams"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             resources: [.embedInCode("Resources/default.yaml")]
         ),
         // zlib (gzip and deflate HTTP bodies of the HTTPS capture), the system's library.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // glibc's GNU extensions (errno names), declared for Swift.
+        .systemLibrary(name: "CGlibc", path: "Sources/CGlibc"),
         // libbpf, the generated skeleton and the header shared with the kernel programs.
         .target(
             name: "CBPF",

@@ -1,3 +1,10 @@
+import CGlibc
+
+/// How every command writes what it reports: text lines, or JSON Lines (SPEC §4).
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case text, json
+}
+
 /// Turns events into JSON Lines (SPEC §4) and execsnoop-like text lines.
 public enum EventJSON {
     /// One exec or failed exec as a JSON object (no newline), with the violation's fields when given.
@@ -261,24 +268,10 @@ public struct TextFormatter: Sendable {
     }
 }
 
-/// errno numbers to their names, for failed execs.
+/// errno numbers to their names, for failed execs: glibc's `strerrorname_np` (`E\(n)` for a number it does not
+/// know).
 public enum Errno {
     public static func name(_ n: Int32) -> String {
-        switch n {
-        case 1: return "EPERM"
-        case 2: return "ENOENT"
-        case 7: return "E2BIG"
-        case 8: return "ENOEXEC"
-        case 12: return "ENOMEM"
-        case 13: return "EACCES"
-        case 14: return "EFAULT"
-        case 20: return "ENOTDIR"
-        case 21: return "EISDIR"
-        case 22: return "EINVAL"
-        case 26: return "ETXTBSY"
-        case 36: return "ENAMETOOLONG"
-        case 40: return "ELOOP"
-        default: return "E\(n)"
-        }
+        strerrorname_np(n).map { String(cString: $0) } ?? "E\(n)"
     }
 }

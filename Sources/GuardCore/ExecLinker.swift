@@ -189,9 +189,8 @@ public struct ExecLinker {
         guard Wrappers.shells.contains(name) else { return [] }
         // The evaluator's own reading of a shell's options (`bash -c -l TEXT`: TEXT is the first operand).
         let words = argv.map { String(decoding: $0, as: UTF8.self) }
-        guard case .script(let payload, _)? = Wrappers.unwrap(names: [name], argv: words, unknown: []).first else {
-            return []
-        }
+        guard let c = Wrappers.shellCommandIndex(name, argv: words) else { return [] }
+        let payload = words[c]
         var out: [String] = []
         let script = ShellScript.parse(payload)
         for cmd in script.commands where cmd.argv.first == "eval" && cmd.argv.count > 1 && !cmd.inSubstitution {

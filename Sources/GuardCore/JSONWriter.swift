@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -223,38 +224,9 @@ public struct JSONWriter {
     }
 }
 
-/// Standard base64 (RFC 4648, with padding).
+/// Standard base64 (RFC 4648, with padding), Foundation's.
 public enum Base64 {
-    private static let alphabet: [UInt8] = Array(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    public static func encode(_ data: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((data.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < data.count {
-            let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2])
-            out.append(alphabet[Int(v >> 18 & 63)])
-            out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(alphabet[Int(v >> 6 & 63)])
-            out.append(alphabet[Int(v & 63)])
-            i += 3
-        }
-        let rest = data.count - i
-        if rest == 1 {
-            let v = UInt32(data[i]) << 16
-            out.append(alphabet[Int(v >> 18 & 63)])
-            out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "=")])
-        } else if rest == 2 {
-            let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8
-            out.append(alphabet[Int(v >> 18 & 63)])
-            out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(alphabet[Int(v >> 6 & 63)])
-            out.append(UInt8(ascii: "="))
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func encode(_ data: [UInt8]) -> String { Data(data).base64EncodedString() }
 }
 
 /// RFC 3339 timestamps with microseconds, in UTC.

@@ -23,9 +23,7 @@ public enum PolicyTool {
     }
 
     /// Output format of `check`.
-    public enum Format: String, Sendable, CaseIterable {
-        case text, json
-    }
+    public typealias Format = OutputFormat
 
     /// The workspace `test` uses when a test names none: a fixed path, so results do not depend on the machine.
     public static let testWorkspace = "/home/agent/project"
@@ -334,7 +332,8 @@ public enum PolicyTool {
         }
     }
 
-    /// Appends text with control characters shown as `\n`, `\t`, `\xHH`, so one verdict stays one line.
+    /// Appends text with control characters shown as `TextFormatter.printable` shows them (`\n`, `\t`, `\r`,
+    /// `\xHH`), so one verdict stays one line.
     static func appendPrintable(_ s: String, into out: inout [UInt8]) {
         var s = s
         let plain = s.withUTF8 { buf -> Bool in
@@ -343,19 +342,7 @@ public enum PolicyTool {
             return true
         }
         if plain { return }
-        for c in s.utf8 {
-            if c >= 0x20 && c != 0x7F {
-                out.append(c)
-            } else if c == 0x0A {
-                out.append(contentsOf: "\\n".utf8)
-            } else if c == 0x09 {
-                out.append(contentsOf: "\\t".utf8)
-            } else {
-                out.append(contentsOf: "\\x".utf8)
-                out.append(hexDigit(c >> 4))
-                out.append(hexDigit(c & 15))
-            }
-        }
+        out.append(contentsOf: TextFormatter.printable(Array(s.utf8)).utf8)
     }
 
     /// Appends a string's UTF-8 bytes (one copy from contiguous storage, not byte by byte).
@@ -390,8 +377,6 @@ public enum PolicyTool {
         }
         return true
     }
-
-    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
 
     /// Appends a JSON string literal.
     static func appendJSONString(_ s: String, into out: inout [UInt8]) {

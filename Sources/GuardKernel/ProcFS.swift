@@ -82,7 +82,9 @@ public enum ProcFS {
     }
 
     /// The session id of a process.
-    public static func session(of pid: Int32) -> Int32? { statFields(of: pid).flatMap { $0.count > 3 ? Int32($0[3]) : nil } }
+    public static func session(of pid: Int32) -> Int32? {
+        statFields(of: pid).flatMap { $0.count > 3 ? Int32($0[3]) : nil }
+    }
 
     /// Every process of the same session as pid (a daemon the agent started before attach, reparented
     /// to init, is still in its session unless it called setsid).
@@ -135,22 +137,6 @@ public enum ProcFS {
 
     /// Where the process sleeps in the kernel (/proc/PID/wchan), e.g. "do_wait".
     public static func wchan(of pid: Int32) -> String? { read("/proc/\(pid)/wchan") }
-
-    /// The file execvp would run for name: itself when it has a '/', else the first executable PATH hit.
-    public static func which(_ name: String, path: String? = nil) -> String? {
-        if name.contains("/") { return name }
-        let env = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
-        let dirs = (path ?? env)
-            .split(separator: ":", omittingEmptySubsequences: false)
-        for dir in dirs {
-            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-            var st = stat()
-            if stat(candidate, &st) == 0, st.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
-                return candidate
-            }
-        }
-        return nil
-    }
 
     /// Why the tree of `pid` is the whole system (`PID 1`, `the init of a PID namespace`), or nil.
     public static func wholeSystem(_ pid: Int32) -> String? {

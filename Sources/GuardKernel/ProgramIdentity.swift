@@ -30,11 +30,11 @@ public final class ProgramIdentity {
     private var cache: [FileIdentity: [String]] = [:]
 
     /// Directories searched for the programs of interest, beside this process's PATH.
-    static let standardDirs = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+    static let standardDirs = SearchPath.directories(SearchPath.standard)
 
     public init(names: Set<String>, paths: Set<String>, searchPath: String?, runners: Bool = false) {
         var dirs = Self.standardDirs
-        for d in (searchPath ?? "").split(separator: ":") where !dirs.contains(String(d)) { dirs.append(String(d)) }
+        for d in SearchPath.directories(searchPath ?? "") where !d.isEmpty && !dirs.contains(d) { dirs.append(d) }
         var seen = Set<String>()
         func add(name: String, path: String) {
             guard let real = realPath(path), seen.insert(name + "\0" + real).inserted,

@@ -7,7 +7,7 @@ import GuardCore
 
 /// Everything a guard session is told by the command line.
 public struct SessionOptions {
-    public enum Format: String, Sendable { case text, json }
+    public typealias Format = OutputFormat
 
     public var format: Format = .text
     public var text = TextOptions()
@@ -76,8 +76,8 @@ public final class GuardSession {
     let jsonFile: OutputFile?
     private let violationsFile: OutputFile?
     let formatter: TextFormatter
-    private let nameRegex: Regex<AnyRegexOutput>?
-    private let lineRegex: Regex<AnyRegexOutput>?
+    private let nameRegex: SearchRegex?
+    private let lineRegex: SearchRegex?
     var summary = Summary()
     let startNs: UInt64
     private var writer = JSONWriter(capacity: 4096)
@@ -120,8 +120,8 @@ public final class GuardSession {
     /// - Throws: `GuardError`, or a regex error for -n/-l.
     public init(options: SessionOptions, policy: Policy) throws {
         self.options = options
-        nameRegex = try options.nameFilter.map { try Regex($0) }
-        lineRegex = try options.lineFilter.map { try Regex($0) }
+        nameRegex = try options.nameFilter.map { try SearchRegex($0) }
+        lineRegex = try options.lineFilter.map { try SearchRegex($0) }
         jsonFile = try options.outputPath.map { try OutputFile(appendingTo: $0, truncate: true) }
         violationsFile = try options.violationsPath.map { try OutputFile(appendingTo: $0) }
         reportFile = try options.reportPath.map { try OutputFile(appendingTo: $0, truncate: true) }
@@ -265,7 +265,7 @@ public final class GuardSession {
         var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
         // Resolve over PATH here so the child makes one execve, not one failed exec per PATH entry.
-        guard let file = ProcFS.which(command[0]) else {
+        guard let file = SearchPath.find(command[0]) else {
             throw GuardError.spawnFailed(command: command[0], errno: ENOENT)
         }
         let rulesets = fileGuard?.rulesets ?? []
@@ -544,11 +544,8 @@ public final class GuardSession {
     private func shows(_ e: ExecEvent) -> Bool {
         if let uid = options.uidFilter, e.uid != uid { return false }
         if let ppid = options.ppidFilter, e.ppid != ppid { return false }
-        if let r = nameRegex, (try? r.firstMatch(in: String(decoding: e.comm, as: UTF8.self))) == nil { return false }
-        if let r = lineRegex {
-            let line = e.argvStrings.joined(separator: " ")
-            if (try? r.firstMatch(in: line)) == nil { return false }
-        }
+        if let r = nameRegex, !r.search(String(decoding: e.comm, as: UTF8.self)) { return false }
+        if let r = lineRegex, !r.search(e.argvStrings.joined(separator: " ")) { return false }
         if let dir = options.cgroupFilter, !cgroupIDs.contains(e.cgroupID) {
             // A cgroup made below it since the last scan is below it too.
             guard cgroupMisses.insert(e.cgroupID).inserted else { return false }

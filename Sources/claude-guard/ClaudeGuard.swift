@@ -172,7 +172,7 @@ struct GuardOptions: ParsableArguments {
         for (flag, value) in [("-n/--name", name), ("-l/--line", line)] {
             guard let value else { continue }
             do {
-                _ = try Regex(value)
+                _ = try SearchRegex(value)
             } catch {
                 throw ValidationError("\(flag) '\(value)' is not a regular expression: \(error)")
             }

@@ -148,6 +148,32 @@ final class EnforcementTests: XCTestCase {
         }
     }
 
+    /// util-linux's command runners and an alias defined on an earlier line: each is judged by the command it
+    /// runs (issue 14 point 7), and the victim survives.
+    func testUtilLinuxRunnersAndAliases() throws {
+        let lines = [
+            "setpriv --reuid=0 rm -rf V", "setpriv --nnp -- rm -rf V", "prlimit --nofile=1024 rm -rf V",
+            "setarch x86_64 -R rm -rf V", "taskset -c 0 rm -rf V", "chrt -o 0 rm -rf V", "flock V.lock rm -rf V",
+            "flock V.lock -c 'rm -rf V'", "script -qc 'rm -rf V' /dev/null", "runuser -u root -- rm -rf V",
+            "shopt -s expand_aliases\nalias r='rm -rf'\nr V",
+        ]
+        for s in lines {
+            let v = try victim()
+            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
+        }
+    }
+
+    /// GNU parallel runs its command once per argument (through a shell): judged as that command.
+    func testGNUParallelIsJudgedByTheCommandItRuns() throws {
+        guard let parallel = ["/usr/bin/parallel", "/usr/local/bin/parallel"].first(where: exists) else {
+            throw XCTSkip("GNU parallel is not installed (apt-get install parallel)")
+        }
+        for s in ["\(parallel) rm -rf ::: V", "\(parallel) -j1 'rm -rf {}' ::: V", "echo V | \(parallel) rm -rf"] {
+            let v = try victim()
+            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
+        }
+    }
+
     /// `git -c alias.NAME=VALUE NAME` runs VALUE: judged as the command it stands for before git starts (and
     /// again when git re-executes itself with the expansion). git also reads `--har` as `--hard`.
     func testGitAliasesAndAbbreviationsAreJudgedAsGitRunsThem() throws {

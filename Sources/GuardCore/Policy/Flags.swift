@@ -1,175 +1,3 @@
-/// What the flag parser needs to know about one command's options.
-struct OptionSyntax: Sendable {
-    /// Short options that take a value (`-n 5`, `-n5`): the rest of the bundle or the next word is the value.
-    var shortWithValue = Glob.ByteSet()
-    /// Short options whose value may only be attached (`sed -i.bak`): the rest of the bundle is the value.
-    var shortOptionalValue = Glob.ByteSet()
-    /// Long options that take the next word as their value when written without `=`.
-    var longWithValue: Set<String> = []
-    /// Options are single-dash words (`find -delete`, `-exec`): each is one long flag, never a bundle.
-    var singleDashLong = false
-    /// Only the words before the first option-like word are operands (`find DIR... EXPR`).
-    var leadingOperandsOnly = false
-    /// Options end at the first operand (shells, program runners, POSIX getopt): every later word belongs to what
-    /// runs (`bash SCRIPT -c X` hands `-c X` to SCRIPT; `ld.so /bin/rm -rf V` hands `-rf V` to rm).
-    var optionsFirst = false
-    /// `+x` and `+o NAME` are options too (shells; `sh +c TEXT` runs TEXT as `sh -c TEXT` does).
-    var plusOptions = false
-    /// A short option's value is the next word and its bundle goes on (`bash -oe pipefail` is `-o pipefail -e`),
-    /// as bash, dash and busybox sh read them; otherwise (getopt) the rest of the bundle, else the next word.
-    var valuesFollowBundle = false
-    /// A lone `-` ends the options as `--` does (shells).
-    var dashEndsOptions = false
-    /// The option (without dashes) that sets the argv[0] the program sees: ld.so `--argv0`, qemu `-0`.
-    var argv0Option: String?
-    /// Options that imply others (`rm --interactive=never` is `rm -f`).
-    var implications: [Implication] = []
-
-    init(
-        short: String = "", optional: String = "", long: [String] = [], singleDashLong: Bool = false,
-        leadingOperandsOnly: Bool = false, optionsFirst: Bool = false, argv0Option: String? = nil,
-        implications: [Implication] = []
-    ) {
-        for c in short.utf8 { shortWithValue.insert(c) }
-        for c in optional.utf8 { shortOptionalValue.insert(c) }
-        longWithValue = Set(long)
-        self.singleDashLong = singleDashLong
-        self.leadingOperandsOnly = leadingOperandsOnly
-        self.optionsFirst = optionsFirst
-        self.argv0Option = argv0Option
-        self.implications = implications
-    }
-
-    /// A shell's options: `-c` and `-s` anywhere in them, `+` options, `-` ends them, values in `values`.
-    static func shell(values: String, long: [String] = [], followBundle: Bool) -> OptionSyntax {
-        var s = OptionSyntax(short: values, long: long, optionsFirst: true)
-        s.plusOptions = true
-        s.valuesFollowBundle = followBundle
-        s.dashEndsOptions = true
-        return s
-    }
-
-    /// Whether it says nothing beyond a plain getopt reading without values.
-    var isPlain: Bool {
-        shortWithValue.isEmpty && longWithValue.isEmpty && !singleDashLong && shortOptionalValue.isEmpty
-            && !optionsFirst && implications.isEmpty
-    }
-
-    static let plain = OptionSyntax()
-
-    /// Per-command knowledge of options that take a value, so that `-n 5` is not read as a flag bundle plus an
-    /// operand, and `-o FILE` is not taken for a path operand.
-    static let table: [String: OptionSyntax] = [
-        // rm --interactive=never (no, none, or a prefix) never prompts: it deletes as -f does.
-        "rm": OptionSyntax(implications: [
-            Implication(trigger: .long("interactive"), values: ["never", "no", "none"], implies: .named("f", "force"))
-        ]),
-        "git": OptionSyntax(
-            short: "CcmFbBoSXe", long: ["git-dir", "work-tree", "namespace", "config-env", "message", "file", "repo"],
-            implications: [
-                // `-c clean.requireForce=false`: git clean deletes without -f.
-                Implication(
-                    trigger: .config(option: 0x63, key: "clean.requireforce"), values: ["false", "no", "off", "0", ""],
-                    subcommand: "clean", implies: .named("f", "force")),
-                // `-c remote.NAME.mirror=true`: git push to it behaves as --mirror (a forced push of every ref).
-                Implication(
-                    trigger: .config(option: 0x63, key: "remote.*.mirror"), values: ["true", "yes", "on", "1"],
-                    subcommand: "push", implies: .named("mirror")),
-            ]),
-        "curl": OptionSyntax(
-            short: "AbcCdDeEFHKmoPQrTuUwxXyYz",
-            long: [
-                "data", "data-binary", "data-raw", "data-urlencode", "data-ascii", "form", "form-string", "header",
-                "output", "upload-file", "user", "request", "url", "cookie", "cookie-jar", "referer", "user-agent",
-                "proxy", "max-time", "connect-timeout", "write-out", "config", "json", "retry", "cert", "key",
-                "cacert", "output-dir", "resolve", "connect-to", "dump-header", "range", "interface",
-            ],
-            // --data-ascii is curl's alias of -d.
-            implications: [Implication(trigger: .long("data-ascii"), implies: .named("d", "data"))]),
-        "wget": OptionSyntax(
-            short: "OoaPtTUeQlADRIXiBw",
-            long: [
-                "output-document", "output-file", "append-output", "directory-prefix", "tries", "timeout",
-                "user-agent", "execute", "post-data", "post-file", "body-data", "body-file", "method", "header",
-                "input-file", "base", "wait", "user", "password", "accept", "reject", "domains", "level",
-            ]),
-        "tar": OptionSyntax(
-            short: "fCbHKNTVXgLI", long: ["file", "directory", "files-from", "exclude-from", "exclude", "transform"]),
-        "xargs": OptionSyntax(
-            short: "aEdILnPs", optional: "eil",
-            long: ["arg-file", "delimiter", "eof", "replace", "max-lines", "max-args", "max-procs", "max-chars"]),
-        "head": OptionSyntax(short: "nc", long: ["lines", "bytes"]),
-        "tail": OptionSyntax(short: "ncs", long: ["lines", "bytes", "sleep-interval", "pid"]),
-        "sed": OptionSyntax(short: "efl", optional: "i", long: ["expression", "file", "line-length"]),
-        "grep": OptionSyntax(
-            short: "efmABCdD",
-            long: ["regexp", "file", "max-count", "after-context", "before-context", "context", "include", "exclude"]),
-        "ssh": OptionSyntax(short: "bcDEeFIiJLlmOopQRSWw"),
-        "scp": OptionSyntax(short: "cFiJloPS"),
-        "rsync": OptionSyntax(
-            short: "eBfT", long: ["rsh", "exclude", "include", "filter", "rsync-path", "files-from"]),
-        "kill": OptionSyntax(short: "sn"),
-        "pkill": OptionSyntax(short: "gGPsStUu"),
-        "mkfs": OptionSyntax(short: "tLbgGIjJNmoOrTUECM", long: ["type"]),
-        "cp": OptionSyntax(short: "tS", long: ["target-directory", "suffix"]),
-        "mv": OptionSyntax(short: "tS", long: ["target-directory", "suffix"]),
-        "ln": OptionSyntax(short: "tS", long: ["target-directory", "suffix"]),
-        "install": OptionSyntax(short: "gmoStC", long: ["group", "mode", "owner", "suffix", "target-directory"]),
-        "python": OptionSyntax(short: "cmWXQ"),
-        "node": OptionSyntax(short: "erp", long: ["eval", "require", "print", "import", "loader"]),
-        "perl": OptionSyntax(short: "eEIMm", optional: "i"),
-        "ruby": OptionSyntax(short: "eIr"),
-        "sudo": OptionSyntax(short: "ugCDhprtTU", long: ["user", "group", "chdir", "prompt", "role", "type", "host"]),
-        "doas": OptionSyntax(short: "uC"),
-        "shred": OptionSyntax(short: "ns", long: ["iterations", "size", "random-source"]),
-        "truncate": OptionSyntax(short: "sr", long: ["size", "reference"]),
-        "kubectl": OptionSyntax(short: "nfclos", long: ["namespace", "filename", "context", "selector", "output"]),
-        "crontab": OptionSyntax(short: "u"),
-        "unzip": OptionSyntax(short: "dPx"),
-        "zip": OptionSyntax(short: "bnPtx"),
-        "chmod": OptionSyntax(long: ["reference"]),
-        "chown": OptionSyntax(long: ["reference", "from"]),
-        "docker": OptionSyntax(
-            short: "eHlvpuwcmt",
-            long: ["env", "volume", "publish", "user", "workdir", "name", "network", "entrypoint", "mount", "host"]),
-        "find": OptionSyntax(singleDashLong: true, leadingOperandsOnly: true),
-        // Shells, as each reads its options (tested against the real shells in ShellGrammarTests): bash takes
-        // `-o`/`-O` values from the next words and goes on with the bundle; zsh takes the rest of the bundle
-        // (`-oerrexit`), else the next word, and `--emulate NAME`.
-        "bash": .shell(values: "oO", long: ["rcfile", "init-file"], followBundle: true),
-        "rbash": .shell(values: "oO", long: ["rcfile", "init-file"], followBundle: true),
-        "sh": .shell(values: "o", followBundle: true),
-        "dash": .shell(values: "o", followBundle: true),
-        "ash": .shell(values: "o", followBundle: true),
-        "posh": .shell(values: "o", followBundle: true),
-        "yash": .shell(values: "o", followBundle: true),
-        "ksh": .shell(values: "oT", followBundle: true),
-        "mksh": .shell(values: "oT", followBundle: true),
-        "lksh": .shell(values: "oT", followBundle: true),
-        "zsh": .shell(values: "o", long: ["emulate"], followBundle: false),
-        "npm": OptionSyntax(short: "w", long: ["workspace", "prefix", "registry"]),
-        "pip": OptionSyntax(short: "rceit", long: ["requirement", "constraint", "editable", "index-url", "target"]),
-        "systemctl": OptionSyntax(short: "HMtspn", long: ["host", "machine", "type", "signal", "property", "lines"]),
-        "journalctl": OptionSyntax(short: "unpSUtDM", long: ["unit", "lines", "priority", "since", "until"]),
-        "iptables": OptionSyntax(short: "ADIRNXPFLZjpsdoit", long: ["table", "jump", "protocol", "source"]),
-        "useradd": OptionSyntax(short: "dgGsucepkKbfLRZ"),
-        "usermod": OptionSyntax(short: "dgGsucepLlR"),
-        "openssl": OptionSyntax(singleDashLong: true),
-        "java": OptionSyntax(singleDashLong: true),
-    ]
-
-    /// The syntax for a program name; `python3.12` falls back to `python`, `mkfs.ext4` to `mkfs`.
-    static func lookup(_ name: String) -> OptionSyntax {
-        if let s = table[name] { return s }
-        if let r = Runners.kind(of: name) { return r.syntax }
-        var trimmed = Substring(name)
-        if let dot = trimmed.firstIndex(of: ".") { trimmed = trimmed[..<dot] }
-        while let last = trimmed.last, last.isNumber { trimmed = trimmed.dropLast() }
-        if trimmed.count != name.count, let s = table[String(trimmed)] { return s }
-        return .plain
-    }
-}
-
 /// argv split into flags and operands.
 ///
 /// Short flags bundle (`-rf` is `-r -f`), a short option that takes a value ends its bundle (`-n5`, `-n 5`),
@@ -194,10 +22,14 @@ struct ParsedArgs: Sendable {
     /// Flags implied by options (`rm --interactive=never`: `f`, `force`); `abbreviated` when the implying option
     /// was written as a prefix of its name.
     var implied: [(flags: FlagAlternatives, abbreviated: Bool)] = []
+    /// Every option with its value, in order, when asked for (`recording`): what wrappers and downloads read.
+    var options: [ParsedOption] = []
 
-    init(argv: [String], syntax: OptionSyntax, unknown: [Int]) {
+    /// Walks `argv` (from `start`, 1 unless the program's own words come first: `setarch ARCH OPTIONS CMD`) as
+    /// a program of this `syntax` reads it; words at the indices `unknown` are unknown statically.
+    init(argv: [String], syntax: OptionSyntax, unknown: [Int], recording: Bool = false, start: Int = 1) {
         var endOfFlags = false
-        var i = 1
+        var i = start
         var sawExpression = false
         optionsEnd = argv.count
         var pendingImplied: [(Implication, abbreviated: Bool)] = []
@@ -222,8 +54,8 @@ struct ParsedArgs: Sendable {
             }
             let u = w.utf8
             let lead = u.first
-            let plus = lead == 0x2B && syntax.plusOptions
-            if endOfFlags || u.count < 2 || (lead != 0x2D && !plus) {
+            let plus = lead == UInt8(ascii: "+") && syntax.plusOptions
+            if endOfFlags || u.count < 2 || (lead != UInt8(ascii: "-") && !plus) {
                 if !endOfFlags && syntax.dashEndsOptions && w == "-" {
                     endOfFlags = true
                     optionsEnd = i + 1
@@ -243,7 +75,7 @@ struct ParsedArgs: Sendable {
                 continue
             }
             let second = u[u.index(after: u.startIndex)]
-            if second == 0x2D && !plus {
+            if second == UInt8(ascii: "-") && !plus {
                 if u.count == 2 {
                     endOfFlags = true
                     optionsEnd = i + 1
@@ -254,21 +86,33 @@ struct ParsedArgs: Sendable {
                     let name = body[..<eq]
                     longs.append(name)
                     if eq != body.startIndex { prefixable.append(name) }
-                    if implies || syntax.argv0Option != nil {
+                    if implies || syntax.argv0Option != nil || recording {
                         let value = String(body[body.index(after: eq)...])
                         if implies { imply(name, short: false, value: value) }
                         if let o = syntax.argv0Option, name == o { argv0 = value }
+                        if recording {
+                            let full = syntax.longs.resolve(name)?.name ?? String(name)
+                            options.append(ParsedOption(name: full, value: value, index: i, valueIndex: i))
+                        }
                     }
                 } else {
                     longs.append(body)
                     prefixable.append(body)
                     var value: String?
-                    if !syntax.longWithValue.isEmpty && syntax.longWithValue.contains(String(body)) {
+                    let resolved = syntax.longs.isEmpty ? nil : syntax.longs.resolve(body)
+                    let at = i
+                    if resolved?.arg == .required {
                         value = i + 1 < argv.count ? argv[i + 1] : nil
                         i += 1
                     }
                     if implies { imply(body, short: false, value: value) }
                     if let o = syntax.argv0Option, body == o { argv0 = value }
+                    if recording {
+                        options.append(
+                            ParsedOption(
+                                name: resolved?.name ?? String(body), value: value, index: at,
+                                valueIndex: value == nil ? nil : at + 1))
+                    }
                 }
                 continue
             }
@@ -279,7 +123,7 @@ struct ParsedArgs: Sendable {
                     longs.append(body[..<eq])
                 } else {
                     longs.append(body)
-                    if !syntax.longWithValue.isEmpty && syntax.longWithValue.contains(String(body)) {
+                    if syntax.longs.resolve(body)?.arg == .required {
                         if let o = syntax.argv0Option, body == o, i + 1 < argv.count { argv0 = argv[i + 1] }
                         i += 1
                     }
@@ -296,17 +140,39 @@ struct ParsedArgs: Sendable {
                     if syntax.valuesFollowBundle {
                         // `bash -oe pipefail`: each value letter takes the next word; the bundle goes on.
                         following += 1
+                        if recording {
+                            let v = i + following < argv.count ? i + following : nil
+                            options.append(
+                                ParsedOption(
+                                    name: String(UnicodeScalar(c)), value: v.map { argv[$0] }, index: i, valueIndex: v))
+                        }
                         k = after
                         continue
                     }
-                    if implies {
-                        let value = after == u.endIndex ? (i + 1 < argv.count ? argv[i + 1] : nil) : String(w[after...])
-                        imply(w[k..<after], short: true, value: value)
+                    let attached = after != u.endIndex
+                    if implies || recording {
+                        let v = attached ? i : (i + 1 < argv.count ? i + 1 : nil)
+                        let value = attached ? String(w[after...]) : v.map { argv[$0] }
+                        if implies { imply(w[k..<after], short: true, value: value) }
+                        if recording {
+                            options.append(
+                                ParsedOption(name: String(UnicodeScalar(c)), value: value, index: i, valueIndex: v))
+                        }
                     }
-                    if after == u.endIndex { i += 1 }
+                    if !attached { i += 1 }
                     break
                 }
-                if syntax.shortOptionalValue.contains(c) { break }
+                if syntax.shortOptionalValue.contains(c) {
+                    if recording {
+                        let attached = after != u.endIndex
+                        options.append(
+                            ParsedOption(
+                                name: String(UnicodeScalar(c)), value: attached ? String(w[after...]) : nil, index: i,
+                                valueIndex: attached ? i : nil))
+                    }
+                    break
+                }
+                if recording { options.append(ParsedOption(name: String(UnicodeScalar(c)), index: i)) }
                 k = after
             }
             i += following
@@ -318,6 +184,12 @@ struct ParsedArgs: Sendable {
             }
         }
     }
+
+    /// The last option (recorded) of these names, as a program that lets a later option win reads it.
+    func last(_ names: [String]) -> ParsedOption? { options.last { names.contains($0.name) } }
+
+    /// Whether one of these options is present (recorded).
+    func has(_ names: [String]) -> Bool { options.contains { names.contains($0.name) } }
 
     func hasShort(_ c: UInt8) -> Bool { shorts.contains(c) }
 
@@ -461,4 +333,15 @@ extension Substring {
         while s.last == " " { s = s.dropLast() }
         return String(s)
     }
+}
+
+/// One option as a program reads it (`ParsedArgs.options`).
+struct ParsedOption: Sendable {
+    /// A short option's letter, or a long option's full name (as written when its program's table lacks it).
+    var name: String
+    /// Its value: attached (`-n5`, `--lines=5`), or the next word for an option that takes one.
+    var value: String?
+    /// The word it is in, and the word that holds its value (the same word when attached; nil without one).
+    var index: Int
+    var valueIndex: Int?
 }

@@ -356,13 +356,10 @@ enum Paths {
     }
 
     private static let cache = Mutex<[String: Resolved]>([:])
-    private static let searchPath: [String] = {
-        let raw =
-            getenv("PATH").map { String(cString: $0) } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        return raw.split(separator: ":").map(String.init)
-    }()
+    private static let searchPath = SearchPath.current
 
-    /// Resolves a command name as a shell would (over `PATH`), then follows symlinks.
+    /// Resolves a command name as a shell would (`SearchPath`), then follows symlinks. A name found through an
+    /// empty `PATH` entry (the working directory) depends on `cwd` and is not remembered.
     static func resolve(_ name: String, cwd: String?) -> Resolved {
         if name.isEmpty { return Resolved(located: name, real: name) }
         if name.utf8.contains(0x2F) {
@@ -371,12 +368,10 @@ enum Paths {
         }
         if let hit = cache.withLock({ $0[name] }) { return hit }
         var result = Resolved(located: name, real: name)
-        for dir in searchPath where !dir.isEmpty {
-            let candidate = dir + "/" + name
-            if access(candidate, X_OK) == 0 {
-                result = Resolved(located: candidate, real: realPath(candidate) ?? candidate)
-                break
-            }
+        if let found = SearchPath.find(name, path: searchPath, cwd: cwd ?? currentDirectory) {
+            let located = found.hasPrefix("/") ? found : absolute(found, cwd: cwd ?? currentDirectory)
+            result = Resolved(located: located, real: realPath(located) ?? located)
+            if !found.hasPrefix("/") || SearchPath.directories(searchPath).contains("") { return result }
         }
         cache.withLock { cache in
             if cache.count > 4096 { cache.removeAll() }

@@ -314,16 +314,15 @@ final class CompiledMatch: @unchecked Sendable {
     var hasHosts: Bool { !hosts.isEmpty || !hostsOutside.isEmpty }
 
     /// A precompiled regular expression searched in the command line.
-    struct Regex: @unchecked Sendable {
-        let pattern: String
-        let re: NSRegularExpression
+    struct Regex: Sendable {
+        let re: SearchRegex
+        var pattern: String { re.pattern }
         /// Literals one of which every match contains (from a top-level alternation), or nil when unknown.
         let required: [[UInt8]]?
 
-        init(pattern: String, re: NSRegularExpression) {
-            self.pattern = pattern
-            self.re = re
-            self.required = Regex.requiredLiterals(pattern)
+        init(pattern: String) throws {
+            re = try SearchRegex(pattern)
+            required = Regex.requiredLiterals(pattern)
         }
 
         func search(_ s: String) -> Bool {
@@ -332,8 +331,7 @@ final class CompiledMatch: @unchecked Sendable {
                 let hit = text.withUTF8 { buf in required.contains { Glob.contains(buf, $0) } }
                 if !hit { return false }
             }
-            let ns = s as NSString
-            return re.firstMatch(in: s, options: [], range: NSRange(location: 0, length: ns.length)) != nil
+            return re.search(s)
         }
 
         /// For `a|b\.c|d(`-style patterns: per top-level alternative, the literal text before its first

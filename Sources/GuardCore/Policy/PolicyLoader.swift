@@ -377,7 +377,7 @@ struct PolicyLoader {
         if let n = e["regex"], let list = strings(n, key: "regex", example: "regex: '\\bmkfs(\\.\\w+)?\\b'") {
             for (s, item) in list {
                 do {
-                    c.regexes.append(CompiledMatch.Regex(pattern: s, re: try NSRegularExpression(pattern: s)))
+                    c.regexes.append(try CompiledMatch.Regex(pattern: s))
                 } catch {
                     errors.append(
                         .badRegex(loc(item), pattern: s, reason: "it does not compile as an ICU regular expression"))

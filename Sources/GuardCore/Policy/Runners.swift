@@ -113,7 +113,7 @@ enum Runners {
     }
 
     /// The program a runner runs: its first operand, with the words after it as that program's arguments.
-    static func unwrap(_ kind: Kind, _ a: inout Args) -> [Payload] {
+    static func unwrap(_ kind: Kind, _ a: Args) -> [Payload] {
         let argv = a.argv
         let p = ParsedArgs(argv: argv, syntax: kind.syntax, unknown: a.unknown)
         let i = p.optionsEnd

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a wrapper or shell runs: the payload evaluated as if it were executed.
 enum Payload: Sendable, Equatable {
     /// A program run with this argv (`timeout 5 rm -rf x` runs `rm -rf x`).
@@ -29,22 +31,17 @@ struct Stdin: Sendable {
     var unknown = false
 }
 
-/// Knows the wrappers and shells whose payload is evaluated as if executed.
+/// Knows the wrappers and shells whose payload is evaluated as if executed: what each runs is read from its
+/// `Program` entry (`Wrapping`) through the one argument walker, `ParsedArgs`.
 enum Wrappers {
     /// Shells whose `-c STRING` is parsed as shell text.
-    static let shells: Set<String> = [
-        "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh", "rbash", "lksh",
-    ]
+    static let shells: Set<String> = Programs.shellNames
 
     /// Every program name this module unwraps.
-    static let names: Set<String> = shells.union([
-        "env", "nohup", "timeout", "nice", "ionice", "stdbuf", "setsid", "time", "command", "exec", "xargs", "sudo",
-        "doas", "busybox", "flock", "chroot", "unshare", "watch", "script", "find", "eval", "su", "runuser",
-        "taskset", "strace", "ltrace", "builtin", "chrt", "cpulimit", "nsenter", "git",
-    ])
+    static let names: Set<String> = Programs.wrapperNames
 
     /// Whether the program `name` (a basename) wraps or runs another: a wrapper or shell of `names`, or a runner
-    /// (`Runners`: the dynamic loader, valgrind, qemu-user, ...).
+    /// (`Runners`: the dynamic loader, valgrind, qemu, ...).
     static func wraps(_ name: String) -> Bool { names.contains(name) || Runners.kind(of: name) != nil }
 
     /// The payloads of a command whose program is known by `names` (basenames), or [] when it wraps nothing.
@@ -71,228 +68,94 @@ enum Wrappers {
     /// The payloads of the wrapper `kind` (one of `names`).
     private static func unwrap(
         kind: String, names: [String], argv: [String], unknown: [Int], stdin: Stdin
-    )
-        -> [Payload]
-    {
-        if let runner = Runners.kind(of: kind) {
-            var a = Args(argv: argv, unknown: unknown)
-            return Runners.unwrap(runner, &a)
-        }
+    ) -> [Payload] {
         // git is the most common of these by far, and nearly always wraps nothing: test it first.
-        if kind == "git" {
-            guard argv.count > 3, argv.contains("-c") else { return [] }
-            var a = Args(argv: argv, unknown: unknown)
-            return gitAlias(&a)
+        if kind == "git" && !(argv.count > 3 && argv.contains("-c")) { return [] }
+        guard let program = Programs.lookup(kind), let w = program.wraps else { return [] }
+        let a = Args(argv: argv, unknown: unknown)
+        switch w.runs {
+        case .runner(let r): return Runners.unwrap(r, a)
+        case .shell: return shell(program.syntax, a, stdin: stdin)
+        case .own(.su): return su(program, a)
+        case .own(.find): return find(a)
+        case .own(.busybox): return busybox(names: names, a)
+        case .own(.git): return gitAlias(a)
+        case .own(.parallel): return parallel(program, a)
+        case .operands, .text, .nothing: return wrapped(program.syntax, w, a)
         }
-        var a = Args(argv: argv, unknown: unknown)
-        if shells.contains(kind) { return shell(kind, &a, stdin: stdin) }
-        switch kind {
-        case "busybox":
-            // Busybox picks its applet by argv[0] (its basename, a login shell's `-` dropped): run as /bin/busybox
-            // with argv[0] "rm", it is rm; a name that begins with "busybox" (a copy named busybox2 too) takes the
-            // applet from argv[1].
-            var argv0Name = Substring(Paths.basename(argv[0]))
-            if argv0Name.hasPrefix("-") { argv0Name = argv0Name.dropFirst() }
-            if !argv0Name.hasPrefix("busybox"), !argv0Name.isEmpty {
-                // Run through a link of the applet's name (`/bin/rm` -> busybox), rules saw that name already.
-                if names.contains(String(argv0Name)) { return [] }
-                var inner = argv
-                inner[0] = String(argv0Name)
-                return a.applet(inner)
-            }
-            if argv.count > 1 && (argv[1] == "--install" || argv[1] == "--list" || argv[1] == "--help") { return [] }
-            return a.rest(from: 1)
-        case "eval":
-            return a.joinedScript(from: 1)
-        case "builtin":
-            return a.rest(from: 1)
-        case "env": return env(&a)
-        case "nohup": return a.skipOptions(valueShorts: "", longs: Long.nohup, from: 1).map { a.rest(from: $0) } ?? []
-        case "timeout":
-            guard let i = a.skipOptions(valueShorts: "sk", longs: Long.timeout, from: 1) else {
-                return []
-            }
-            return a.rest(from: i + 1)  // skip DURATION
-        case "nice":
-            var i = 1
-            while i < argv.count {
-                let w = argv[i]
-                if w == "--" {
-                    i += 1
-                    break
-                }
-                if w.hasPrefix("--") {
-                    i += a.long(i, Long.nice).words
-                } else if w == "-n" {
-                    i += 2
-                } else if w.hasPrefix("-") && w.count > 1 {
-                    i += 1
-                } else {
-                    break
-                }
-            }
-            return a.rest(from: i)
-        case "ionice":
-            if argv.contains("-p") || argv.contains("-P") || argv.contains("-u") { return [] }
-            guard let i = a.skipOptions(valueShorts: "cnpPu", longs: Long.ionice, from: 1) else {
-                return []
-            }
-            return a.rest(from: i)
-        case "stdbuf":
-            guard let i = a.skipOptions(valueShorts: "ioe", longs: Long.stdbuf, from: 1) else {
-                return []
-            }
-            return a.rest(from: i)
-        case "setsid":
-            guard let i = a.skipOptions(valueShorts: "", longs: Long.setsid, from: 1) else { return [] }
-            return a.rest(from: i)
-        case "time":
-            guard let i = a.skipOptions(valueShorts: "fo", longs: Long.time, from: 1) else { return [] }
-            return a.rest(from: i)
-        case "command":
-            var i = 1
-            while i < argv.count, argv[i].hasPrefix("-"), argv[i] != "-" {
-                if argv[i] == "--" {
-                    i += 1
-                    break
-                }
-                if argv[i].contains("v") || argv[i].contains("V") { return [] }
-                i += 1
-            }
-            return a.rest(from: i)
-        case "exec":
-            guard let i = a.skipOptions(valueShorts: "a", longs: .none, from: 1) else { return [] }
-            return a.rest(from: i)
-        case "xargs": return xargs(&a)
-        case "sudo": return sudo(&a)
-        case "doas":
-            if argv.contains("-C") { return [] }
-            guard let i = a.skipOptions(valueShorts: "uC", longs: .none, from: 1) else { return [] }
-            let user = a.optionValue(short: "u", before: i) ?? "root"
-            if argv[1..<i].contains("-s") && i >= argv.count { return [] }
-            return a.rest(from: i, user: user)
-        case "flock": return flock(&a)
-        case "chroot":
-            guard let i = a.skipOptions(valueShorts: "", longs: Long.chroot, from: 1) else { return [] }
-            return a.rest(from: i + 1)  // skip NEWROOT
-        case "unshare", "nsenter":
-            // Options that take a separate value: unshare -R -w -S -G; nsenter -t -S -G -W (its -r/-w only attached).
-            let unshare = kind == "unshare"
-            guard
-                let i = a.skipOptions(
-                    valueShorts: unshare ? "RwSG" : "tSGW", longs: unshare ? Long.unshare : Long.nsenter, from: 1)
-            else { return [] }
-            return a.rest(from: i)
-        case "watch":
-            var execMode = false
-            var i = 1
-            while i < argv.count {
-                let w = argv[i]
-                if w == "--" {
-                    i += 1
-                    break
-                }
-                guard w.hasPrefix("-"), w.count > 1 else { break }
-                if w.hasPrefix("--") {
-                    let o = a.long(i, Long.watch)
-                    if o.name == "exec" { execMode = true }
-                    i += o.words
-                    continue
-                }
-                let o = a.short(i, values: ByteMask("nq"))  // -n SECS, -q CYCLES
-                if o.flags.contains(0x78) { execMode = true }  // -x
-                i += o.words
-            }
-            if execMode { return a.rest(from: i) }
-            return a.joinedScript(from: i)
-        case "script":
-            var i = 1
-            while i < argv.count {
-                let w = argv[i]
-                if w == "--" { return [] }  // what follows is the log file
-                if w.hasPrefix("--") {
-                    let o = a.long(i, Long.script)
-                    if o.name == "command" { return a.command(o, at: i) }
-                    i += o.words
-                    continue
-                }
-                if w.hasPrefix("-") && w.count > 1 {
-                    // A bundle such as -qc CMD, or -cCMD with the command attached; -E -I -O -B -T -m -o take a
-                    // value; -t takes only an attached one.
-                    let o = a.short(i, values: ByteMask("cEIOBTmo"), attachedOnly: ByteMask("t"))
-                    if o.letter == 0x63 { return a.script(o, at: i) }
-                    i += o.words
-                    continue
-                }
-                i += 1
-            }
-            return []
-        case "su", "runuser":
-            // su [options] [-] [USER [ARG...]]: -c runs its text through USER's shell. runuser -u USER [--] CMD
-            // runs CMD itself, without a shell.
-            let table = kind == "runuser" ? Long.runuser : Long.su
-            var user: String?
-            var userMode = false
-            var i = 1
-            var script: [Payload] = []
-            while i < argv.count {
-                let w = argv[i]
-                if w == "--" {
-                    i += 1
-                    if userMode { return a.rest(from: i, user: user ?? "root") }
-                    continue
-                }
-                if w.hasPrefix("--") {
-                    let o = a.long(i, table)
-                    if o.name == "command" || o.name == "session-command" { script = a.command(o, at: i) }
-                    if o.name == "user" {
-                        user = o.value ?? user
-                        userMode = true
-                    }
-                    i += o.words
-                    continue
-                }
-                if w.hasPrefix("-") && w.count > 1 {
-                    // -c TEXT; -s -g -G -w (and runuser's -u) take a value.
-                    let o = a.short(i, values: ByteMask(kind == "runuser" ? "csgGwu" : "csgGw"))
-                    if o.letter == 0x63 { script = a.script(o, at: i) }
-                    if o.letter == 0x75 {
-                        user = o.value ?? user
-                        userMode = true
-                    }
-                    i += o.words
-                    continue
-                }
-                if userMode { return a.rest(from: i, user: user ?? "root") }
-                if w != "-" && user == nil { user = w }
-                i += 1
-            }
-            return script.withUser(user ?? "root")
-        case "find": return find(&a)
-        case "taskset":
-            if argv.contains("-p") || argv.contains("--pid") { return [] }
-            guard let i = a.skipOptions(valueShorts: "", longs: Long.taskset, from: 1) else { return [] }
-            return a.rest(from: i + 1)  // skip MASK / LIST
-        case "chrt":
-            if argv.contains("-p") || argv.contains("--pid") { return [] }
-            guard
-                let i = a.skipOptions(valueShorts: "TPD", longs: Long.chrt, from: 1)
-            else { return [] }
-            return a.rest(from: i + 1)  // skip PRIORITY
-        case "cpulimit":
-            guard let i = a.skipOptions(valueShorts: "lpe", longs: Long.cpulimit, from: 1) else {
-                return []
-            }
-            return a.rest(from: i)
-        case "strace", "ltrace":
-            if argv.contains("-p") { return [] }
-            guard
-                let i = a.skipOptions(valueShorts: "abeEIoOpPsSuUXn", longs: Long.strace, from: 1)
-            else { return [] }
-            return a.rest(from: i)
-        default:
-            return []
+    }
+
+    /// What a wrapper of a plain `Wrapping` runs: its `text` options' text, and its operands after the skipped
+    /// ones (past `NAME=VALUE` assignments) as a program, as shell text, or not at all.
+    private static func wrapped(_ syntax: OptionSyntax, _ w: Wrapping, _ a: Args) -> [Payload] {
+        let argv = a.argv
+        let p = ParsedArgs(argv: argv, syntax: syntax, unknown: a.unknown, recording: true, start: w.start)
+        if p.has(w.inert) { return [] }
+        if let s = p.last(w.split), let v = s.valueIndex {
+            // `env -S 'rm -rf' x` is `env rm -rf x`: the words stand in place of the option, read again.
+            if a.isUnknown(v) { return [.unknown(s.value ?? "")] }
+            let words = (s.value ?? "").split(separator: " ").map(String.init)
+            let inner = Array(argv[..<s.index]) + words + Array(argv[(v + 1)...])
+            let shift = words.count - (v + 1 - s.index)
+            let unknown = a.unknown.filter { $0 < s.index || $0 > v }.map { $0 > v ? $0 + shift : $0 }
+            var unsplit = w
+            unsplit.split = []
+            return wrapped(syntax, unsplit, Args(argv: inner, unknown: unknown))
         }
+        var out: [Payload] = []
+        if let t = p.last(w.text), let v = t.valueIndex { out += a.scriptText(t.value ?? "", index: v) }
+        var i = p.optionsEnd
+        if !w.runsNothing {
+            i += !w.skipUnless.isEmpty && p.has(w.skipUnless) ? 0 : w.skip
+            if w.assignments {
+                // (env's lone `-` after its options is its `-i`.)
+                if i < argv.count, argv[i] == "-", !a.isUnknown(i) { i += 1 }
+                while i < argv.count, !a.isUnknown(i), Wrappers.isAssignment(argv[i]) { i += 1 }
+            }
+        }
+        let user = p.last(w.user)?.value ?? w.defaultUser
+        if i < argv.count, !a.isUnknown(i), let t = w.textWords.first(where: { argv[i].hasPrefix($0) }) {
+            // `flock FILE -c TEXT`; `--command=TEXT` is read as its text too.
+            if argv[i] == t {
+                out += i + 1 < argv.count ? a.scriptWord(i + 1) : []
+                return user.map { out.withUser($0) } ?? out
+            }
+            if t.hasPrefix("--"), argv[i].hasPrefix(t + "=") {
+                out += a.scriptText(String(argv[i].dropFirst(t.count + 1)), index: i)
+                return user.map { out.withUser($0) } ?? out
+            }
+        }
+        var runs = w.runs
+        if p.has(w.asText) { runs = .text }
+        if p.has(w.asOperands) { runs = .operands }
+        switch runs {
+        case .operands:
+            if let r = p.last(w.replace) {
+                // Each input item stands in place of the replace string: the words holding it are unknown here.
+                let marker = r.value ?? "{}"
+                var inner = i < argv.count ? Array(argv[i...]) : w.otherwise
+                var unknown = a.unknown.filter { $0 >= i }.map { $0 - i }
+                for (k, word) in inner.enumerated() where word.contains(marker) && !unknown.contains(k) {
+                    unknown.append(k)
+                }
+                if inner.isEmpty { inner = w.otherwise }
+                out.append(.exec(Payload.Exec(argv: inner, unknown: unknown.sorted())))
+            } else if i >= argv.count, !w.otherwise.isEmpty {
+                // The words xargs appends from stdin are unknown here; the real exec of the payload is checked.
+                out.append(.exec(Payload.Exec(argv: w.otherwise)))
+            } else {
+                out += a.rest(from: i, chdir: p.last(w.chdir).map { $0.value ?? "" }, user: nil)
+            }
+        case .text: out += a.joinedScript(from: i)
+        default: break
+        }
+        return user.map { out.withUser($0) } ?? out
+    }
+
+    /// A `NAME=VALUE` word (an environment assignment to env or sudo).
+    static func isAssignment(_ word: String) -> Bool {
+        guard let eq = word.firstIndex(of: "="), eq != word.startIndex else { return false }
+        return word[..<eq].allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber }
     }
 
     // MARK: - Individual wrappers
@@ -302,206 +165,79 @@ enum Wrappers {
     /// judged at their own execs). Options are read as that shell reads them (`OptionSyntax`): they end at the
     /// first operand (`bash SCRIPT -c X` runs SCRIPT with `-c X` as its arguments), at `--` or `-`; `+c` is
     /// `-c` too; `-o NAME`/`+o NAME` take a value.
-    private static func shell(_ kind: String, _ a: inout Args, stdin: Stdin) -> [Payload] {
-        let p = ParsedArgs(argv: a.argv, syntax: OptionSyntax.lookup(kind), unknown: a.unknown)
+    private static func shell(_ syntax: OptionSyntax, _ a: Args, stdin: Stdin) -> [Payload] {
+        let p = ParsedArgs(argv: a.argv, syntax: syntax, unknown: a.unknown)
         let i = p.optionsEnd
-        let hasC = p.hasShort(0x63)
+        let hasC = p.hasShort(UInt8(ascii: "c"))
         if i < a.argv.count && a.isUnknown(i) { return hasC ? [.unknown(a.argv[i])] : [] }
         if hasC { return i < a.argv.count ? a.scriptWord(i) : [] }
-        if i < a.argv.count && !p.hasShort(0x73) { return [] }
+        if i < a.argv.count && !p.hasShort(UInt8(ascii: "s")) { return [] }
         if stdin.unknown { return [.unknown(stdin.text ?? "")] }
         if let text = stdin.text { return [.script(text, user: nil)] }
         return []
     }
 
-    /// The index in argv of the `-c` text of the shell `kind`, or nil when it runs none.
+    /// The index in argv of the `-c` text of the shell `kind`, or nil when it runs none: the one `sh -c`
+    /// detector, read by the evaluator, the event display and the linker of held execs.
     static func shellCommandIndex(_ kind: String, argv: [String]) -> Int? {
-        let p = ParsedArgs(argv: argv, syntax: OptionSyntax.lookup(kind), unknown: [])
-        return p.hasShort(0x63) && p.optionsEnd < argv.count ? p.optionsEnd : nil
+        guard let program = Programs.lookup(kind), program.isShell else { return nil }
+        let p = ParsedArgs(argv: argv, syntax: program.syntax, unknown: [])
+        return p.hasShort(UInt8(ascii: "c")) && p.optionsEnd < argv.count ? p.optionsEnd : nil
     }
 
-    private static func env(_ a: inout Args) -> [Payload] {
-        let argv = a.argv
-        var i = 1
-        var chdir: String?
-        var split: [String] = []
-        while i < argv.count {
-            let w = argv[i]
-            if a.isUnknown(i) { return [.unknown(w)] }
-            if w == "--" {
-                i += 1
-                break
-            }
-            if w == "-" {
-                i += 1
-                continue
-            }
-            if w.hasPrefix("--") {
-                let o = a.long(i, Long.env)
-                if o.name == "chdir", let v = o.value { chdir = v }
-                if o.name == "split-string", let v = o.value { split = v.split(separator: " ").map(String.init) }
-                i += o.words
-                if !split.isEmpty { break }
-                continue
-            }
-            if w.hasPrefix("-") && w.count > 1 {
-                let o = a.short(i, values: ByteMask("uCSP"))  // -u NAME -C DIR -S STRING -P PATH
-                if o.letter == 0x43 { chdir = o.value ?? "" }
-                if o.letter == 0x53 { split = (o.value ?? "").split(separator: " ").map(String.init) }
-                i += o.words
-                if !split.isEmpty { break }
-                continue
-            }
-            if w.contains("=") {
-                i += 1
-                continue
-            }
-            break
+    /// su runs its `-c` text through the shell of the user its first operand names (root without one); runuser
+    /// with `-u USER` runs its operands as a program, without a shell.
+    private static func su(_ program: Program, _ a: Args) -> [Payload] {
+        guard let w = program.wraps else { return [] }
+        let p = ParsedArgs(argv: a.argv, syntax: program.syntax, unknown: a.unknown, recording: true)
+        if let u = p.last(w.user) {
+            guard let first = p.operands.first else { return [] }
+            return a.rest(from: first, user: u.value ?? "root")
         }
-        if !split.isEmpty {
-            var inner = split
-            inner.append(contentsOf: argv[min(i, argv.count)...])
-            return [.exec(Payload.Exec(argv: inner, chdir: chdir))]
-        }
-        guard i < argv.count else { return [] }
-        return a.rest(from: i, chdir: chdir)
+        let user = p.operands.first { a.argv[$0] != "-" && !a.isUnknown($0) }.map { a.argv[$0] }
+        guard let t = p.last(w.text), let v = t.valueIndex else { return [] }
+        return a.scriptText(t.value ?? "", index: v).withUser(user ?? w.defaultUser ?? "root")
     }
 
-    private static func xargs(_ a: inout Args) -> [Payload] {
+    /// Busybox picks its applet by argv[0] (its basename, a login shell's `-` dropped): run as /bin/busybox with
+    /// argv[0] "rm", it is rm; a name that begins with "busybox" (a copy named busybox2 too) takes the applet
+    /// from argv[1].
+    private static func busybox(names: [String], _ a: Args) -> [Payload] {
         let argv = a.argv
-        var i = 1
-        var replace: String?
-        let valueShorts = ByteMask("aEdILnPs")
-        while i < argv.count {
-            let w = argv[i]
-            if w == "--" {
-                i += 1
-                break
-            }
-            guard w.hasPrefix("-"), w.count > 1 else { break }
-            if w.hasPrefix("--") {
-                let o = a.long(i, Long.xargs)
-                if o.name == "replace" { replace = o.value ?? "{}" }
-                i += o.words
-                continue
-            }
-            // -i[R] -e[EOF] -l[N] take only an attached value; -I R (and the others) the next word too.
-            let o = a.short(i, values: valueShorts, attachedOnly: ByteMask("iel"))
-            if o.letter == 0x69 || o.letter == 0x49 { replace = o.value ?? "{}" }
-            i += o.words
+        var argv0Name = Substring(Paths.basename(argv[0]))
+        if argv0Name.hasPrefix("-") { argv0Name = argv0Name.dropFirst() }
+        if !argv0Name.hasPrefix("busybox"), !argv0Name.isEmpty {
+            // Run through a link of the applet's name (`/bin/rm` -> busybox), rules saw that name already.
+            if names.contains(String(argv0Name)) { return [] }
+            var inner = argv
+            inner[0] = String(argv0Name)
+            return a.applet(inner)
         }
-        var inner = i < argv.count ? Array(argv[i...]) : ["echo"]
-        var unknown = a.unknown.filter { $0 >= i }.map { $0 - i }
-        if let replace {
-            for (k, w) in inner.enumerated() where w.contains(replace) && !unknown.contains(k) { unknown.append(k) }
-            if inner.isEmpty { inner = ["echo"] }
-            return [.exec(Payload.Exec(argv: inner, unknown: unknown.sorted()))]
-        }
-        // The words xargs appends from stdin are unknown here; the real exec of the payload is checked with them.
-        return [.exec(Payload.Exec(argv: inner, unknown: unknown))]
+        if argv.count > 1 && (argv[1] == "--install" || argv[1] == "--list" || argv[1] == "--help") { return [] }
+        return a.rest(from: 1)
     }
 
-    private static func sudo(_ a: inout Args) -> [Payload] {
-        let argv = a.argv
-        var i = 1
-        var user = "root"
-        var chdir: String?
-        var shellMode = false
-        let valueShorts = ByteMask("ugCDhprtTUR")
-        while i < argv.count {
-            let w = argv[i]
-            if w == "--" {
-                i += 1
-                break
-            }
-            guard w.hasPrefix("-"), w.count > 1 else { break }
-            if w.hasPrefix("--") {
-                let o = a.long(i, Long.sudo)
-                switch o.name {
-                case "user": user = o.value ?? ""
-                case "chdir": chdir = o.value ?? ""
-                case "shell", "login": shellMode = true
-                case "edit", "list", "validate", "version", "help", "remove-timestamp": return []
-                default: break
-                }
-                i += o.words
-                continue
-            }
-            let o = a.short(i, values: valueShorts)
-            if o.flags.intersects(ByteMask("elvVK")) { return [] }  // runs no command
-            if o.flags.contains(0x73) || o.flags.contains(0x69) { shellMode = true }  // -s -i
-            if o.letter == 0x75 { user = o.value ?? "" }
-            if o.letter == 0x44 { chdir = o.value ?? "" }
-            i += o.words
-        }
-        // VAR=value assignments may precede the command.
-        while i < argv.count, let eq = argv[i].firstIndex(of: "="),
-            argv[i][..<eq].allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber })
-        {
-            i += 1
-        }
-        guard i < argv.count else { return [] }
-        if shellMode { return a.joinedScript(from: i).withUser(user) }
-        return a.rest(from: i, chdir: chdir, user: user)
-    }
-
-    private static func flock(_ a: inout Args) -> [Payload] {
-        let argv = a.argv
-        var i = 1
-        var sawFile = false
-        while i < argv.count {
-            let w = argv[i]
-            // After the lock file only `-c` / `--command` as written (flock compares them exactly).
-            if w == "-c" || w == "--command" {
-                return i + 1 < argv.count ? a.scriptWord(i + 1) : []
-            }
-            if w.hasPrefix("--command=") { return a.scriptText(String(w.dropFirst(10)), index: i) }
-            if w.hasPrefix("--") && w.count > 2 && !sawFile {
-                i += a.long(i, Long.flock).words
-                continue
-            }
-            if w.hasPrefix("-") && w.count > 1 && !sawFile {
-                if w == "-w" || w == "-E" { i += 1 }
-                i += 1
-                continue
-            }
-            if !sawFile {
-                sawFile = true
-                i += 1
-                continue
-            }
-            return a.rest(from: i)
-        }
-        return []
-    }
+    /// git's own options before its subcommand, as far as the aliases need them: `-c` and `-C` and the long
+    /// options that take the next word.
+    static let gitGlobal = OptionSyntax(
+        short: "cC", long: ["git-dir", "work-tree", "namespace", "attr-source", "config-env"], optionsFirst: true)
 
     /// `git -c alias.NAME=VALUE NAME ARGS` runs the git command VALUE stands for (`!TEXT`: shell text git runs
     /// with sh), so that is the payload, judged before git starts. (git 2.39 then re-executes itself with the
     /// expansion, which is judged again at that exec; a git that dispatches in process would not.) Alias names
     /// are case-insensitive and a later `-c` wins, as in git. Aliases from config files are not in argv.
-    private static func gitAlias(_ a: inout Args) -> [Payload] {
+    private static func gitAlias(_ a: Args) -> [Payload] {
         let argv = a.argv
+        let p = ParsedArgs(argv: argv, syntax: gitGlobal, unknown: a.unknown, recording: true)
         var aliases: [(name: String, value: String, index: Int)] = []
-        var i = 1
-        // git's own options before the subcommand; those that take the next word as their value.
-        while i < argv.count {
-            let w = argv[i]
-            if w == "-c" || w == "-C" || w == "--git-dir" || w == "--work-tree" || w == "--namespace"
-                || w == "--attr-source" || w == "--config-env"
-            {
-                if w == "-c", i + 1 < argv.count, !a.isUnknown(i + 1) {
-                    let kv = argv[i + 1]
-                    if kv.utf8.count > 6, kv.prefix(6).lowercased() == "alias.", let eq = kv.firstIndex(of: "=") {
-                        let name = kv[kv.index(kv.startIndex, offsetBy: 6)..<eq].lowercased()
-                        aliases.append((name, String(kv[kv.index(after: eq)...]), i + 1))
-                    }
-                }
-                i += 2
-                continue
+        for o in p.options where o.name == "c" {
+            guard let v = o.valueIndex, !a.isUnknown(v), let kv = o.value else { continue }
+            if kv.utf8.count > 6, kv.prefix(6).lowercased() == "alias.", let eq = kv.firstIndex(of: "=") {
+                let name = kv[kv.index(kv.startIndex, offsetBy: 6)..<eq].lowercased()
+                aliases.append((name, String(kv[kv.index(after: eq)...]), v))
             }
-            guard w.hasPrefix("-") else { break }
-            i += 1
         }
+        let i = p.optionsEnd
         guard !aliases.isEmpty, i < argv.count, !a.isUnknown(i),
             let alias = aliases.last(where: { $0.name == argv[i].lowercased() })
         else { return [] }
@@ -513,7 +249,9 @@ enum Wrappers {
         return [.exec(Payload.Exec(argv: inner, unknown: unknown))]
     }
 
-    private static func find(_ a: inout Args) -> [Payload] {
+    /// find's `-exec CMD ;`, `-execdir`, `-ok`, `-okdir` (and `CMD {} +`): each runs CMD with `{}` standing for
+    /// each file found, at least the start points themselves.
+    private static func find(_ a: Args) -> [Payload] {
         let argv = a.argv
         var i = 1
         var starts: [String] = []
@@ -536,18 +274,122 @@ enum Wrappers {
             }
             i += 1
             guard !inner.isEmpty else { continue }
-            // `{}` stands for each file found: at least the start points themselves.
             for s in starts {
-                let replaced = inner.map { $0.replacingAll("{}", with: s) }
+                let replaced = inner.map { $0.replacingOccurrences(of: "{}", with: s) }
                 out.append(.exec(Payload.Exec(argv: replaced, unknown: unknown)))
             }
         }
         return out
     }
+
+    /// Most argument combinations of `parallel ... ::: A B ::: C D` judged; more are judged at their own execs.
+    static let parallelLimit = 64
+
+    /// GNU parallel runs its command (its words joined, as shell text) once per argument, or combination of
+    /// arguments, of its `:::` groups: the argument (quoted) stands for `{}` (or `{N}` for group N) and is
+    /// appended when there is none. Without a command each argument is itself a command line. Arguments read
+    /// from files (`::::`, `-a`) or standard input are unknown here: the command is judged with `{}` unknown, and
+    /// the real execs are judged when they happen.
+    private static func parallel(_ program: Program, _ a: Args) -> [Payload] {
+        let argv = a.argv
+        let p = ParsedArgs(argv: argv, syntax: program.syntax, unknown: a.unknown, recording: true)
+        if p.has(program.wraps?.inert ?? []) { return [] }
+        let separators: Set<String> = [":::", ":::+", "::::", "::::+"]
+        var i = p.optionsEnd
+        var command: [String] = []
+        while i < argv.count, !separators.contains(argv[i]) {
+            if a.isUnknown(i) { return [.unknown(argv[i])] }
+            command.append(argv[i])
+            i += 1
+        }
+        // Each group's arguments as written (a command line each, without a command) and quoted (an argument
+        // of the command). An unknown argument is written as its source text, which the shell reads as unknown.
+        var groups: [[(raw: String, quoted: String)]] = []
+        var fromFiles = i >= argv.count
+        while i < argv.count {
+            let files = argv[i].hasPrefix("::::")
+            var group: [(raw: String, quoted: String)] = []
+            i += 1
+            while i < argv.count, !separators.contains(argv[i]) {
+                group.append((argv[i], a.isUnknown(i) ? argv[i] : shellQuote(argv[i])))
+                i += 1
+            }
+            if files { fromFiles = true } else { groups.append(group) }
+        }
+        let marker = p.last(program.wraps?.replace ?? [])?.value ?? "{}"
+        let text = command.joined(separator: " ")
+        func line(_ combo: [(raw: String, quoted: String)]) -> String {
+            if command.isEmpty { return combo.map(\.raw).joined(separator: " ") }
+            let args = combo.map(\.quoted)
+            var out = text
+            var replaced = false
+            for (k, arg) in args.enumerated() where out.contains("{\(k + 1)}") {
+                out = out.replacingOccurrences(of: "{\(k + 1)}", with: arg)
+                replaced = true
+            }
+            if out.contains(marker) {
+                out = out.replacingOccurrences(of: marker, with: args.joined(separator: " "))
+                replaced = true
+            }
+            return replaced ? out : out + " " + args.joined(separator: " ")
+        }
+        var out: [Payload] = []
+        if fromFiles && !command.isEmpty {
+            out.append(.script(line([("", "\"$PARALLEL_ARGUMENT\"")]), user: nil))
+        }
+        var combos: [[(raw: String, quoted: String)]] = groups.isEmpty ? [] : [[]]
+        for g in groups {
+            combos = combos.flatMap { c in g.map { c + [$0] } }
+            if combos.count > parallelLimit { combos = Array(combos.prefix(parallelLimit)) }
+        }
+        for c in combos where !c.isEmpty {
+            let payload = Payload.script(line(c), user: nil)
+            if !out.contains(payload) { out.append(payload) }
+        }
+        return out
+    }
+}
+
+/// argv with its unknown-word indices, and the payloads the wrappers make of its words.
+struct Args {
+    let argv: [String]
+    let unknown: [Int]
+
+    func isUnknown(_ i: Int) -> Bool { !unknown.isEmpty && unknown.contains(i) }
+
+    func rest(from i: Int, chdir: String? = nil, user: String? = nil) -> [Payload] {
+        guard i < argv.count else { return [] }
+        if isUnknown(i) { return [.unknown(argv[i])] }
+        let unknownInner = unknown.filter { $0 >= i }.map { $0 - i }
+        return [.exec(Payload.Exec(argv: Array(argv[i...]), unknown: unknownInner, chdir: chdir, user: user))]
+    }
+
+    /// A busybox applet run under its own name: argv with argv[0] replaced by the applet name.
+    func applet(_ inner: [String]) -> [Payload] {
+        [.exec(Payload.Exec(argv: inner, unknown: unknown.filter { $0 > 0 }))]
+    }
+
+    func scriptWord(_ i: Int) -> [Payload] {
+        if isUnknown(i) { return [.unknown(argv[i])] }
+        return [.script(argv[i], user: nil)]
+    }
+
+    func scriptText(_ text: String, index: Int) -> [Payload] {
+        if isUnknown(index) { return [.unknown(text)] }
+        return [.script(text, user: nil)]
+    }
+
+    func joinedScript(from i: Int) -> [Payload] {
+        guard i < argv.count else { return [] }
+        for k in i..<argv.count where isUnknown(k) { return [.unknown(argv[i...].joined(separator: " "))] }
+        // One word (`eval 'CMD'`, the common case) is the script itself: joining would copy it.
+        if i == argv.count - 1 { return [.script(argv[i], user: nil)] }
+        return [.script(argv[i...].joined(separator: " "), user: nil)]
+    }
 }
 
 extension Array where Element == Payload {
-    fileprivate func withUser(_ user: String) -> [Payload] {
+    func withUser(_ user: String) -> [Payload] {
         map { p in
             switch p {
             case .exec(var e):
@@ -559,27 +401,5 @@ extension Array where Element == Payload {
                 return p
             }
         }
-    }
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        let t = Array(target.utf8)
-        let b = Array(self.utf8)
-        guard !t.isEmpty, b.count >= t.count else { return self }
-        var out: [UInt8] = []
-        var i = 0
-        var changed = false
-        while i < b.count {
-            if i + t.count <= b.count && b[i] == t[0] && Array(b[i..<(i + t.count)]) == t {
-                out.append(contentsOf: replacement.utf8)
-                i += t.count
-                changed = true
-            } else {
-                out.append(b[i])
-                i += 1
-            }
-        }
-        return changed ? String(decoding: out, as: UTF8.self) : self
     }
 }
