@@ -86,6 +86,8 @@ public final class GuardSession {
     private var violations: [(ExecEvent, Violation)] = []
     /// Every file violation, for the summary, --report and --junit.
     private var fileViolations: [(FileEvent, Violation)] = []
+    /// Every ptrace violation (settings.ptrace), for the summary, --report and --junit.
+    private var ptraceViolations: [(PtraceEvent, Violation)] = []
     private let policy: Policy
     private let audit: Bool
     /// File rules on the kernel side; made once the workspace is known.
@@ -423,6 +425,8 @@ public final class GuardSession {
             }
         case .file(let f):
             handleFile(f)
+        case .ptrace(let p):
+            handlePtrace(p)
         case .exit(let x):
             intent?.exited(x, nowNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
             writeTraffic()
@@ -453,6 +457,28 @@ public final class GuardSession {
         } else {
             if options.files { stdout.write(line: formatter.fileLine(f)) }
             if let v = violation { stdout.write(line: formatter.fileViolationLine(f, v)) }
+        }
+    }
+
+    /// A guarded process's ptrace/process_vm_writev of another process: always logged (-o), a violation when it
+    /// reached outside the guarded trees (settings.ptrace).
+    private func handlePtrace(_ p: PtraceEvent) {
+        let violation = enforcer.handle(p)
+        if let v = violation {
+            record(v)
+            ptraceViolations.append((p, v))
+            if v.enforced.hasPrefix("stopped") {
+                let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+                if let say = stops.add(pid: p.pid, command: v.matched, rule: v.rule, nowNs: now) { notice(say) }
+            }
+        }
+        let line = logRecord(violation: violation, toolUse: nil) { EventJSON.ptrace(p, violation: violation, into: &$0) }
+        if options.format == .json {
+            stdout.write(line)
+        } else if let v = violation {
+            stdout.write(
+                line: "!! \(v.enforced.uppercased()) pid \(p.pid) rule \(v.rule) (\(v.severity)): "
+                    + TextFormatter.printable(Array(v.matched.utf8)))
         }
     }
 
@@ -615,13 +641,16 @@ public final class GuardSession {
                 s += TextFormatter.printable(Array(v.matched.utf8))
             }
             if fileViolations.count > 50 { s += "\n  ... and \(fileViolations.count - 50) more file violations" }
+            for (p, v) in ptraceViolations.prefix(50) {
+                s += "\n  \(v.enforced) pid \(p.pid) (\(v.rule), \(v.severity)): " + TextFormatter.printable(Array(v.matched.utf8))
+            }
             FileHandleStderr.write(s + "\n")
         }
         flushAll()
         writeReports()
         // Everything is said: the probes' detach (seconds of RCU grace periods) is left to a child.
         cg_detach_in_background()
-        let all = violations.map(\.1) + fileViolations.map(\.1)
+        let all = violations.map(\.1) + fileViolations.map(\.1) + ptraceViolations.map(\.1)
         if all.contains(where: options.failOn.fails) { return 3 }
         if !all.isEmpty && !options.quiet {
             FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
@@ -648,6 +677,7 @@ public final class GuardSession {
                 EventJSON.file(f, violation: v, into: &w)
                 Self.addToolUse(toolUseOf[f.pid], to: &w)
             }
+            for (p, v) in ptraceViolations { EventJSON.ptrace(p, violation: v, into: &w) }
             w.endArray()
             w.endObject()
             w.newline()
@@ -657,7 +687,8 @@ public final class GuardSession {
         if let file = junitFile {
             file.write(
                 line: JUnit.render(
-                    policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 },
+                    policy: enforcer.policy,
+                    violations: violations.map { $0.1 } + fileViolations.map { $0.1 } + ptraceViolations.map { $0.1 },
                     summary: summary))
             file.flush()
         }
