@@ -170,7 +170,9 @@ public final class Enforcer {
         var enforced: String
         if p.killedInKernel {
             enforced = "killed"
-            if p.op == .attach && !p.targetWasStopped { Self.continueAfterAttach(target: p.targetProcess, tracer: p.pid) }
+            if p.op == .attach && !p.targetWasStopped {
+                Self.continueAfterAttach(target: p.targetProcess, tracer: p.pid)
+            }
         } else if audit {
             enforced = "would-" + policy.ptrace.rawValue
         } else {
@@ -189,7 +191,8 @@ public final class Enforcer {
         }
         if audit && policy.ptrace == .alert { enforced = "alerted" }
         return Violation(
-            rule: "settings.ptrace", action: policy.ptrace.rawValue, enforced: enforced, severity: Severity.high.rawValue,
+            rule: "settings.ptrace", action: policy.ptrace.rawValue, enforced: enforced,
+            severity: Severity.high.rawValue,
             policy: policy.name, matched: p.description,
             description: "a guarded process reached into a process outside the guarded trees (settings.ptrace)")
     }

@@ -39,9 +39,10 @@ extension Enforcer {
         var entries = e.loaderEnv.map { String(decoding: $0, as: UTF8.self) }
         var environ: [String]? = nil
         if e.loaderEnvCut || !e.loaderEnv.isEmpty {
-            environ = (ProcFS.readBytes("/proc/\(e.pid)/environ", limit: maxArgvBytes).map {
-                $0.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            })
+            environ =
+                (ProcFS.readBytes("/proc/\(e.pid)/environ", limit: maxArgvBytes).map {
+                    $0.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                })
         }
         if e.loaderEnvCut {
             guard let environ, e.held else { return ["(environment not read whole)"] }

@@ -12,7 +12,8 @@ final class RewriteSettingsTests: XCTestCase {
         let plain = try Policy.load(yaml: "version: 1\n" + rules, file: "p.yaml")
         XCTAssertEqual([plain.preload, plain.tracedExec, plain.ptrace], [.kill, .kill, .kill])
         let set = try Policy.load(
-            yaml: "version: 1\nsettings: { preload: alert, traced_exec: stop, ptrace: allow }\n" + rules, file: "p.yaml")
+            yaml: "version: 1\nsettings: { preload: alert, traced_exec: stop, ptrace: allow }\n" + rules, file: "p.yaml"
+        )
         XCTAssertEqual(set.preload, .alert)
         XCTAssertEqual(set.tracedExec, .stop)
         XCTAssertEqual(set.ptrace, .allow)
@@ -28,8 +29,10 @@ final class RewriteSettingsTests: XCTestCase {
                     "\(error)", "p.yaml:3:\(column): unknown action 'deny'; write one of: allow, alert, stop, kill.")
             }
         }
-        XCTAssertThrowsError(try Policy.load(yaml: "version: 1\nsettings: { prelod: kill }\n" + rules, file: "p.yaml")) {
-            XCTAssertTrue("\($0)".hasPrefix("p.yaml:2:13: unknown key 'prelod' in settings; did you mean 'preload'?"), "\($0)")
+        XCTAssertThrowsError(try Policy.load(yaml: "version: 1\nsettings: { prelod: kill }\n" + rules, file: "p.yaml"))
+        {
+            XCTAssertTrue(
+                "\($0)".hasPrefix("p.yaml:2:13: unknown key 'prelod' in settings; did you mean 'preload'?"), "\($0)")
         }
     }
 
@@ -71,7 +74,8 @@ final class RewriteSettingsTests: XCTestCase {
             LoaderLibraries.outside(names, libraryPath: libraryPath) { files[$0] }
         }
         // The system's own: no cry of wolf.
-        XCTAssertEqual(outside(["/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "libc.so.6"]), [])
+        XCTAssertEqual(
+            outside(["/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "libc.so.6"]), [])
         XCTAssertEqual(outside(["libc.so.6"], libraryPath: "/usr/lib/x86_64-linux-gnu"), [])
         // Everything else.
         XCTAssertEqual(outside(["/tmp/evil.so"]), ["/tmp/evil.so"])

@@ -173,7 +173,8 @@ final class TracerPreloadTests: XCTestCase {
         _ r: Guard.Result, _ victim: String, rule: String, enforced: String = "killed", _ what: String,
         file: StaticString = #filePath, line: UInt = #line
     ) {
-        XCTAssertTrue(exists(victim + "/file"), "victim deleted by: \(what)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
+        XCTAssertTrue(
+            exists(victim + "/file"), "victim deleted by: \(what)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
         XCTAssertEqual(r.status, 3, "violation exit code for: \(what)\n\(r.stderr)", file: file, line: line)
         XCTAssertTrue(
             violations(r).contains { $0["rule"] as? String == rule && $0["enforced"] as? String == enforced },
@@ -194,8 +195,14 @@ final class TracerPreloadTests: XCTestCase {
         let forms: [(String, (String) -> [String])] = [
             ("LD_PRELOAD by path", { ["bash", "-c", "LD_PRELOAD=\(lib) rm -vv \($0)"] }),
             ("LD_PRELOAD by env(1)", { ["env", "LD_PRELOAD=\(lib)", "/bin/rm", "-vv", $0] }),
-            ("among other preloads", { ["bash", "-c", "LD_PRELOAD='/usr/lib/x86_64-linux-gnu/libc.so.6 \(lib)' rm -vv \($0)"] }),
-            ("a bare name over LD_LIBRARY_PATH", { ["bash", "-c", "LD_LIBRARY_PATH=\(libDir) LD_PRELOAD=librewrite.so rm -vv \($0)"] }),
+            (
+                "among other preloads",
+                { ["bash", "-c", "LD_PRELOAD='/usr/lib/x86_64-linux-gnu/libc.so.6 \(lib)' rm -vv \($0)"] }
+            ),
+            (
+                "a bare name over LD_LIBRARY_PATH",
+                { ["bash", "-c", "LD_LIBRARY_PATH=\(libDir) LD_PRELOAD=librewrite.so rm -vv \($0)"] }
+            ),
             ("relative to the cwd", { ["bash", "-c", "cd \(libDir) && LD_PRELOAD=./librewrite.so rm -vv \($0)"] }),
             ("LD_AUDIT", { ["bash", "-c", "LD_AUDIT=\(lib) rm -vv \($0)"] }),
             // Past the kernel's scan of 4,096 environment strings: read whole from /proc while held.
@@ -241,7 +248,9 @@ final class TracerPreloadTests: XCTestCase {
             let v = try victim()
             let r = try guarded(viaShell ? ["bash", "-c", "\(tracer) \(v); true"] : [tracer, v])
             assertCaught(r, v, rule: "settings.traced_exec", viaShell ? "bash -c tracer" : "tracer")
-            let execs = Guard.jsonLines(r.stdout).filter { $0["type"] as? String == "exec" && $0["traced"] as? Bool == true }
+            let execs = Guard.jsonLines(r.stdout).filter {
+                $0["type"] as? String == "exec" && $0["traced"] as? Bool == true
+            }
             XCTAssertFalse(execs.isEmpty, "no exec record says traced: \(r.stdout)")
         }
     }
@@ -315,14 +324,18 @@ final class TracerPreloadTests: XCTestCase {
         // Outside the guard, waiting for `go`, then deleting the victim.
         let outsiderPid = try outsider("while [ ! -e \(go) ]; do sleep 0.05; done; rm -rf \(v); : > \(done)")
         let r = try guarded(
-            ["bash", "-c", "\(reach) \(outsiderPid) seize && : > \(go) && while [ ! -e \(done) ]; do sleep 0.05; done"],
+            [
+                "bash", "-c",
+                "\(reach) \(outsiderPid) seize && : > \(go) && while [ ! -e \(done) ]; do sleep 0.05; done",
+            ],
             policy: alertPolicy)
         XCTAssertTrue(exists(v + "/file"), "the adopted outsider's rm -rf ran: \(r.stdout)\n\(r.stderr)")
         XCTAssertEqual(r.status, 3, r.stderr)
         let records = Guard.jsonLines(r.stdout)
         XCTAssertTrue(
             records.contains {
-                $0["type"] as? String == "ptrace" && $0["enforced"] as? String == "alerted" && $0["adopted"] as? Bool == true
+                $0["type"] as? String == "ptrace" && $0["enforced"] as? String == "alerted"
+                    && $0["adopted"] as? Bool == true
             }, r.stdout)
         XCTAssertTrue(
             records.contains { $0["rule"] as? String == "rm-recursive-force" && $0["enforced"] as? String == "killed" },

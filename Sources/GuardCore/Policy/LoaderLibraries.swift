@@ -55,7 +55,8 @@ public enum LoaderLibraries {
     /// bare name is searched by the loader over LD_LIBRARY_PATH before its cache and the system directories, so
     /// it is outside when `libraryPath` names a directory that is not a system one.
     public static func outside(_ names: [String], libraryPath: String?, resolve: (String) -> Found?) -> [String] {
-        let searchOutside = (libraryPath ?? "").split(separator: ":", omittingEmptySubsequences: false)
+        let searchOutside =
+            (libraryPath ?? "").split(separator: ":", omittingEmptySubsequences: false)
             .contains { !isSystemText(String($0) + "/x") }
             && !(libraryPath ?? "").isEmpty
         return names.filter { name in
