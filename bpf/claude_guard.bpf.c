@@ -206,6 +206,9 @@ static __always_inline void file_key(struct inode *inode, struct cg_file_key *ke
 	}
 }
 
+/* Loader environment at exec, ptrace by tracked tasks. */
+#include "claude_guard_rewrite.bpf.h"
+
 /* Fork: a child of a tracked process is tracked, under the same root. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
@@ -303,6 +306,11 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		argv_len = 0;
 	e->argv_len = argv_len;
 	e->argc_seen = 0;
+
+	/* What can rewrite that argv before the program reads it: a tracer, a preload or audit library. */
+	if (BPF_CORE_READ(p, ptrace))
+		flags |= CG_FLAG_TRACED;
+	flags |= scan_loader_env(p, e);
 
 	/* Verdict by the executed file's identity (device, inode), never by name. */
 	__u32 *v = bpf_map_lookup_elem(&verdicts, &key);
@@ -432,6 +440,7 @@ static __always_inline int exit_exec(long ret)
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	__builtin_memset(&e->file, 0, sizeof(e->file));
 	e->path_off = e->cwd_off = CG_PATH_MAX;
+	e->loader_env_len = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	long n = bpf_probe_read_user_str(e->filename, sizeof(e->filename), a->filename);
 	if (n < 1)
@@ -483,13 +492,16 @@ int handle_exit_execveat(struct syscall_trace_exit *ctx)
  * A held task resumed by anyone but claude-guard (kill -CONT from the agent)
  * is killed at its next system call. One load of held_count is all other
  * tasks pay while nothing is held. With file rules, the entry of a file
- * syscall is remembered here too (tracked tasks only).
+ * syscall is remembered here too (tracked tasks only), and ptrace or
+ * process_vm_writev of another process by a tracked task is seen here.
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 tgid;
 
+	if (id == NR_ptrace || id == NR_process_vm_writev)
+		enter_ptrace(regs, id);
 	if (files_on)
 		enter_syscall(regs, id);
 	if (!held_count)

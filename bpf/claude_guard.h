@@ -24,6 +24,12 @@
 #define CG_FNAME_PAT 32
 /* A path argument of a file call as the program gave it (read at syscall exit). */
 #define CG_FSTR_MAX 512
+/* LD_PRELOAD= and LD_AUDIT= entries of a new image's environment, copied whole up to this many bytes. */
+#define CG_LOADER_ENV_MAX 1024
+/* One environment string read per step of the scan (a longer one is read on in steps). */
+#define CG_ENV_STEP 256
+/* Environment strings scanned at exec (beyond them the scan gives up and says so). */
+#define CG_ENV_SCAN_MAX 4096
 
 /* Record types on the ring buffer. */
 enum cg_event_type {
@@ -31,6 +37,7 @@ enum cg_event_type {
 	CG_EVENT_EXIT = 2,
 	CG_EVENT_EXEC_FAILED = 3,
 	CG_EVENT_FILE = 4,
+	CG_EVENT_PTRACE = 5,
 };
 
 /* File accesses, as a policy's `access:` names them (bits). */
@@ -134,6 +141,26 @@ enum cg_exec_flags {
 	CG_FLAG_KILLED = 1 << 5,   /* SIGKILL sent at exec */
 	CG_FLAG_FILENAME_TRUNCATED = 1 << 6,
 	CG_FLAG_EXECVEAT = 1 << 7, /* failed-exec record came from execveat */
+	CG_FLAG_TRACED = 1 << 8,   /* the task is being traced (ptrace) at its exec: a tracer can rewrite the new image */
+	CG_FLAG_LOADER_ENV = 1 << 9, /* LD_PRELOAD or LD_AUDIT is set in the new image's environment (loader_env) */
+	CG_FLAG_LOADER_ENV_TRUNCATED = 1 << 10, /* loader_env or the environment scan was cut short */
+};
+
+/* What a tracked task did to another process's memory (a ptrace record's op). */
+enum cg_ptrace_op {
+	CG_PT_ATTACH = 1,   /* ptrace(PTRACE_ATTACH) */
+	CG_PT_SEIZE = 2,    /* ptrace(PTRACE_SEIZE) */
+	CG_PT_VM_WRITE = 3, /* process_vm_writev */
+};
+
+/* Flags of a ptrace record. */
+enum cg_ptrace_flags {
+	CG_PTF_TRACKED = 1 << 0,   /* the target was tracked already (same or another guarded tree) */
+	CG_PTF_ADOPTED = 1 << 1,   /* the untracked target is tracked now, under the tracer's root */
+	CG_PTF_KILLED = 1 << 2,    /* SIGKILL sent to the tracer at the call's entry */
+	CG_PTF_HELD = 1 << 3,      /* SIGSTOP sent to the tracer at the call's entry: user space decides */
+	CG_PTF_NO_TARGET = 1 << 4, /* no such process (the call fails with ESRCH) */
+	CG_PTF_TARGET_STOPPED = 1 << 5, /* the target was stopped (job control) before the call */
 };
 
 /* Indexes of the per-CPU counters in the `stats` map. */
@@ -192,11 +219,12 @@ struct cg_exec_event {
 	unsigned short filename_len;  /* bytes in filename, no NUL */
 	unsigned short path_off;      /* path is path[path_off .. CG_PATH_MAX) */
 	unsigned short cwd_off;       /* cwd is cwd[cwd_off .. CG_PATH_MAX) */
-	unsigned short pad;
+	unsigned short loader_env_len; /* bytes of loader_env: NAME=value strings, each NUL-terminated */
 	char comm[CG_COMM_LEN];
 	char filename[CG_FILENAME_MAX];
 	char path[CG_PATH_FIELD];
 	char cwd[CG_PATH_FIELD];
+	char loader_env[CG_LOADER_ENV_MAX + CG_ENV_STEP];
 	char argv[CG_ARGV_MAX];
 };
 
@@ -236,6 +264,21 @@ struct cg_file_event {
 	char name2[CG_FSTR_MAX];
 };
 
+/* A ptrace(PTRACE_ATTACH|PTRACE_SEIZE) or process_vm_writev of a tracked task, at the call's entry. */
+struct cg_ptrace_event {
+	struct cg_header hdr;         /* pid: the tracer's tgid */
+	unsigned int ppid;
+	unsigned int root;            /* the tracer's guarded root */
+	unsigned int uid;
+	unsigned int op;              /* enum cg_ptrace_op */
+	int target;                   /* the pid as the tracer gave it (its own PID namespace) */
+	unsigned int target_tgid;     /* the target's process, as the guard sees it (0: no such process) */
+	unsigned int flags;           /* enum cg_ptrace_flags */
+	unsigned int pad;
+	char comm[CG_COMM_LEN];
+	char target_comm[CG_COMM_LEN];
+};
+
 #define CG_EXEC_HEAD_SIZE (sizeof(struct cg_exec_event) - CG_ARGV_MAX)
 
 #ifndef __bpf__
@@ -247,6 +290,7 @@ _Static_assert(sizeof(struct cg_file_key) == 32, "cg_file_key layout");
 _Static_assert(sizeof(struct cg_frule) == 40, "cg_frule layout");
 _Static_assert(sizeof(struct cg_ftree) == 4 + 2 * CG_FNAME_PAT, "cg_ftree layout");
 _Static_assert(sizeof(struct cg_file_event) % 8 == 0, "cg_file_event padding");
+_Static_assert(sizeof(struct cg_ptrace_event) == 80, "cg_ptrace_event layout");
 #endif
 
 /* ==== HTTPS plaintext capture: claude_guard_ssl.bpf.c and Sources/CBPF/cssl.c ==== */

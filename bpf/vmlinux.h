@@ -86,9 +86,11 @@ struct file { struct path f_path; struct inode *f_inode; unsigned int f_mode; un
 struct fdtable { struct file **fd; unsigned int max_fds; };
 struct files_struct { struct fdtable *fdt; };
 struct fs_struct { struct path root; struct path pwd; };
-struct mm_struct { unsigned long arg_start; unsigned long arg_end; struct file *exe_file; };
+struct mm_struct { unsigned long arg_start; unsigned long arg_end; unsigned long env_start; unsigned long env_end; struct file *exe_file; };
 struct signal_struct { atomic_t live; };
 struct task_struct {
+	unsigned int __state;
+	unsigned int ptrace;
 	pid_t pid;
 	pid_t tgid;
 	struct task_struct *real_parent;

@@ -103,7 +103,8 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	bpf_program__set_autoload(bpf->skel->progs.handle_enter_execveat, cfg->fails);
 	bpf_program__set_autoload(bpf->skel->progs.handle_exit_execve, cfg->fails);
 	bpf_program__set_autoload(bpf->skel->progs.handle_exit_execveat, cfg->fails);
-	bpf_program__set_autoload(bpf->skel->progs.handle_sys_enter, cfg->enforce || cfg->files);
+	/* sys_enter: the resume guard, file calls, and ptrace by tracked tasks (seen in audit mode too). */
+	bpf->skel->rodata->ptrace_verdict = cfg->ptrace_verdict;
 	bpf_program__set_autoload(bpf->skel->progs.handle_sys_exit, cfg->files);
 	bpf->skel->rodata->files_on = cfg->files;
 	bpf->skel->rodata->files_all = cfg->files_all;

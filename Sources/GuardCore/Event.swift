@@ -35,6 +35,12 @@ public struct ExecEvent: Sendable, Equatable {
     public var held: Bool
     /// The kernel killed it at exec.
     public var killedInKernel: Bool
+    /// The task was being traced (ptrace) at its exec: a tracer can rewrite the new image at the exec stop.
+    public var traced = false
+    /// The `LD_PRELOAD=...`/`LD_AUDIT=...` strings of the new image's environment, as the kernel read them.
+    public var loaderEnv: [[UInt8]] = []
+    /// The kernel could not read all of them (too long, or too many environment strings to scan).
+    public var loaderEnvCut = false
 
     public init(
         kind: Kind = .exec, pid: Int32, ppid: Int32, uid: UInt32 = 0, gid: UInt32 = 0, root: Int32 = 0,

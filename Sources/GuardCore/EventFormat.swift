@@ -31,6 +31,9 @@ public enum EventJSON {
         w.field("argv", byteArray: e.argv)
         if let cwd = e.cwd { w.field("cwd", bytes: cwd) } else { w.fieldNull("cwd") }
         w.field("truncated", e.truncated)
+        if e.traced { w.field("traced", true) }
+        if !e.loaderEnv.isEmpty || e.loaderEnvCut { w.field("loader_env", byteArray: e.loaderEnv) }
+        if e.loaderEnvCut { w.field("loader_env_truncated", true) }
         w.field("cgroup_id", e.cgroupID)
         w.field("root", e.root)
         if let v = violation { violationFields(v, into: &w) }
@@ -48,6 +51,26 @@ public enum EventJSON {
         if let d = v.description { w.field("description", d) }
         if let c = v.carriedBy { w.field("carried_by", c) }
         if let o = v.outcome { w.field("outcome", o) }
+    }
+
+    /// One ptrace/process_vm_writev of another process by a guarded process, with the violation it is, if any.
+    public static func ptrace(_ e: PtraceEvent, violation: Violation? = nil, into w: inout JSONWriter) {
+        w.beginObject()
+        w.field("type", "ptrace")
+        w.field("time", RFC3339.format(e.time))
+        w.field("pid", e.pid)
+        w.field("ppid", e.ppid)
+        w.field("uid", e.uid)
+        w.field("comm", bytes: e.comm)
+        w.field("op", e.op.rawValue)
+        w.field("target", e.target)
+        if e.targetProcess != 0 { w.field("target_pid", e.targetProcess) } else { w.fieldNull("target_pid") }
+        w.field("target_comm", bytes: e.targetComm)
+        w.field("target_tracked", e.targetTracked)
+        w.field("adopted", e.adopted)
+        w.field("root", e.root)
+        if let v = violation { violationFields(v, into: &w) }
+        w.endObject()
     }
 
     public static func exit(_ e: ExitEvent, into w: inout JSONWriter) {

@@ -147,6 +147,8 @@ extension PolicyTool {
         let settings: [(Node, Node)] = [
             (s("hold_timeout_ms"), plain(String(p.holdTimeoutMs))), (s("on_timeout"), s(p.onTimeout.rawValue)),
             (s("unknown_command"), s(p.unknownCommand.rawValue)), (s("unparsable"), s(p.unparsable.rawValue)),
+            (s("preload"), s(p.preload.rawValue)), (s("traced_exec"), s(p.tracedExec.rawValue)),
+            (s("ptrace"), s(p.ptrace.rawValue)),
         ]
         pairs.append((s("settings"), Node(settings)))
         func withSeverities(_ key: String, _ severity: (String) -> Severity?) {

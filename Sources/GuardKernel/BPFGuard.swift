@@ -16,6 +16,7 @@ public enum KernelEvent {
     case exec(ExecEvent)
     case exit(ExitEvent)
     case file(FileEvent)
+    case ptrace(PtraceEvent)
 }
 
 /// What the kernel does with execs of the tracked trees.
@@ -32,6 +33,8 @@ public struct KernelConfig: Sendable {
     public var files = false
     /// --files: report every file call of the tree.
     public var filesAll = false
+    /// Verdict for a tracked task attaching to (or writing the memory of) an untracked process.
+    public var ptraceVerdict: KernelVerdict = .pass
     /// Kernel BTF to relocate against (CLAUDE_GUARD_BTF); nil: /sys/kernel/btf/vmlinux.
     public var btfPath: String? = getenv("CLAUDE_GUARD_BTF").map { String(cString: $0) }
 
@@ -74,7 +77,7 @@ public final class BPFGuard {
         var cfg = cg_config(
             enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
             unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf.map { UnsafePointer($0!) },
-            files: config.files, files_all: config.filesAll)
+            files: config.files, files_all: config.filesAll, ptrace_verdict: config.ptraceVerdict.rawValue)
         var handle: OpaquePointer?
         var err = cg_bpf_load(&cfg, &handle)
         if err != 0 || handle == nil {
@@ -237,6 +240,30 @@ public final class BPFGuard {
                         durationNs: x.hdr.ktime_ns &- x.start_ns, time: wallTime(monotonicNs: x.hdr.ktime_ns))))
         case UInt32(CG_EVENT_FILE.rawValue):
             if let e = decodeFile(data, size) { onEvent(.file(e)) }
+        case UInt32(CG_EVENT_PTRACE.rawValue):
+            guard size >= MemoryLayout<cg_ptrace_event>.size else { return }
+            let p = data.load(as: cg_ptrace_event.self)
+            let op: PtraceEvent.Op? =
+                switch p.op {
+                case UInt32(CG_PT_ATTACH.rawValue): .attach
+                case UInt32(CG_PT_SEIZE.rawValue): .seize
+                case UInt32(CG_PT_VM_WRITE.rawValue): .vmWrite
+                default: nil
+                }
+            guard let op else { return }
+            func has(_ f: cg_ptrace_flags) -> Bool { p.flags & UInt32(f.rawValue) != 0 }
+            onEvent(
+                .ptrace(
+                    PtraceEvent(
+                        op: op, pid: Int32(bitPattern: p.hdr.pid), ppid: Int32(bitPattern: p.ppid), uid: p.uid,
+                        root: Int32(bitPattern: p.root),
+                        comm: Self.cString(data + cg_ptrace_offset_comm(), max: Int(CG_COMM_LEN)), target: p.target,
+                        targetProcess: Int32(bitPattern: p.target_tgid),
+                        targetComm: Self.cString(data + cg_ptrace_offset_target_comm(), max: Int(CG_COMM_LEN)),
+                        targetTracked: has(CG_PTF_TRACKED), adopted: has(CG_PTF_ADOPTED),
+                        targetWasStopped: has(CG_PTF_TARGET_STOPPED), killedInKernel: has(CG_PTF_KILLED),
+                        held: has(CG_PTF_HELD), monotonicNs: p.hdr.ktime_ns,
+                        time: wallTime(monotonicNs: p.hdr.ktime_ns))))
         default:
             break
         }
@@ -312,7 +339,7 @@ public final class BPFGuard {
         }
         if start < argvLen { argv.append(Array(raw[start..<argvLen])) }
         let ugid = (field(\.uid, UInt32.self), field(\.gid, UInt32.self))
-        return ExecEvent(
+        var event = ExecEvent(
             kind: failed ? .failed(errno: -field(\.ret, Int32.self)) : .exec,
             pid: Int32(bitPattern: hdr.pid), ppid: Int32(bitPattern: field(\.ppid, UInt32.self)),
             uid: ugid.0, gid: ugid.1, root: Int32(bitPattern: field(\.root, UInt32.self)),
@@ -323,6 +350,13 @@ public final class BPFGuard {
             monotonicNs: hdr.ktime_ns, time: wallTime(monotonicNs: hdr.ktime_ns),
             held: flags & UInt32(CG_FLAG_HELD.rawValue) != 0,
             killedInKernel: flags & UInt32(CG_FLAG_KILLED.rawValue) != 0)
+        if !failed {
+            event.traced = flags & UInt32(CG_FLAG_TRACED.rawValue) != 0
+            event.loaderEnvCut = flags & UInt32(CG_FLAG_LOADER_ENV_TRUNCATED.rawValue) != 0
+            let envLen = min(Int(field(\.loader_env_len, UInt16.self)), Int(CG_LOADER_ENV_MAX))
+            event.loaderEnv = bytes(cg_exec_offset_loader_env(), envLen).split(separator: 0).map { Array($0) }
+        }
+        return event
     }
 
     private static func cString(_ p: UnsafeRawPointer, max: Int) -> [UInt8] {

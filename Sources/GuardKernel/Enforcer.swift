@@ -32,9 +32,11 @@ public final class Enforcer {
 
     /// The kernel configuration this policy and mode need.
     public static func kernelConfig(policy: Policy, audit: Bool) -> KernelConfig {
-        KernelConfig(
+        var config = KernelConfig(
             enforce: !audit, defaultVerdict: audit ? .pass : .hold,
             unreportedVerdict: policy.onTimeout == .allow ? .pass : .kill)
+        config.ptraceVerdict = policy.ptrace == .kill ? .kill : policy.ptrace == .stop ? .hold : .pass
+        return config
     }
 
     /// Seeds the kernel with the verdicts of every program the policy names (all PATH hits, so links too).
@@ -117,6 +119,11 @@ public final class Enforcer {
                 action: .kill, severity: .high, matched: ctx.commandLine,
                 description: "argv longer than the kernel copies could not be read whole (settings.on_timeout)")
         }
+        if let risk = rewriteRisk(e, commandLine: ctx.commandLine, path: path, identities: identities),
+            risk.action > verdict.action
+        {
+            verdict = risk
+        }
         if !audit && !e.killedInKernel && programmed.insert(e.file).inserted && e.file.inode != 0 {
             // Learn this file's verdict: the next exec of it needs no round trip unless its arguments matter.
             try? bpf.setVerdict(e.file, Self.kernel(policy.programVerdict(path: path, identities: identities)))
@@ -155,6 +162,71 @@ public final class Enforcer {
     }
 
     private func resume(_ pid: Int32) { bpf.resume(pid) }
+
+    /// Judges a guarded process's ptrace or process_vm_writev of another process (`settings.ptrace`) and acts
+    /// on it; returns the violation it is, if any. Only a process outside every guarded tree is judged: the
+    /// tree's own processes are guarded whoever traces them (their traced execs by `settings.traced_exec`).
+    public func handle(_ p: PtraceEvent) -> Violation? {
+        guard p.reachesOutside, policy.ptrace != .allow else {
+            if p.held { resume(p.pid) }
+            return nil
+        }
+        var enforced: String
+        if p.killedInKernel {
+            enforced = "killed"
+            if p.op == .attach && !p.targetWasStopped {
+                Self.continueAfterAttach(target: p.targetProcess, tracer: p.pid)
+            }
+        } else if audit {
+            enforced = "would-" + policy.ptrace.rawValue
+        } else {
+            switch policy.ptrace {
+            case .allow, .alert:
+                if p.held { resume(p.pid) }
+                enforced = "alerted"
+            case .kill:
+                kill(p.pid, SIGKILL)
+                enforced = "killed-late"
+            case .stop:
+                if !p.held { kill(p.pid, SIGSTOP) }
+                stopped[p.pid] = p.description
+                enforced = p.held ? "stopped" : "stopped-late"
+            }
+        }
+        if audit && policy.ptrace == .alert { enforced = "alerted" }
+        return Violation(
+            rule: "settings.ptrace", action: policy.ptrace.rawValue, enforced: enforced,
+            severity: Severity.high.rawValue,
+            policy: policy.name, matched: p.description,
+            description: "a guarded process reached into a process outside the guarded trees (settings.ptrace)")
+    }
+
+    /// Undoes PTRACE_ATTACH's own SIGSTOP to a tracee whose tracer was killed before it ran again.
+    ///
+    /// The kernel attaches before the tracer's SIGKILL is delivered and sends the tracee SIGSTOP; the tracer's
+    /// death detaches it, and the SIGSTOP then stops it with nobody to continue it. Waits (at most ~100 ms each)
+    /// for the tracer to be gone and the tracee to take that stop, then continues it. A tracee that was stopped
+    /// before the attach is left as it was (the caller checks).
+    static func continueAfterAttach(target: Int32, tracer: Int32) {
+        func state(_ pid: Int32) -> UInt8? {
+            guard let stat = ProcFS.readBytes("/proc/\(pid)/stat", limit: 4096),
+                let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count
+            else { return nil }
+            return stat[close + 2]
+        }
+        for _ in 0..<200 {
+            guard let s = state(tracer), s != UInt8(ascii: "Z"), s != UInt8(ascii: "X") else { break }
+            usleep(500)
+        }
+        for _ in 0..<200 {
+            guard let s = state(target) else { return }
+            if s == UInt8(ascii: "T") {
+                kill(target, SIGCONT)
+                return
+            }
+            usleep(500)
+        }
+    }
 
     /// A process exited: forget it.
     public func exited(_ pid: Int32) {

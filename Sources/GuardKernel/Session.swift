@@ -88,6 +88,8 @@ public final class GuardSession {
     var violations: [(ExecEvent, Violation)] = []
     /// Every file violation, for the summary, --report and --junit.
     var fileViolations: [(FileEvent, Violation)] = []
+    /// Every ptrace violation (settings.ptrace), for the summary, --report and --junit.
+    var ptraceViolations: [(PtraceEvent, Violation)] = []
     let policy: Policy
     let audit: Bool
     /// File rules on the kernel side; made once the workspace is known.
@@ -440,6 +442,8 @@ public final class GuardSession {
             }
         case .file(let f):
             handleFile(f)
+        case .ptrace(let p):
+            handlePtrace(p)
         case .exit(let x):
             intent?.exited(x, nowNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
             writeTraffic()
@@ -472,6 +476,28 @@ public final class GuardSession {
         } else {
             if options.files { stdout.write(line: formatter.fileLine(f)) }
             if let v = violation { stdout.write(line: formatter.fileViolationLine(f, v)) }
+        }
+    }
+
+    /// A guarded process's ptrace/process_vm_writev of another process: always logged (-o), a violation when it
+    /// reached outside the guarded trees (settings.ptrace).
+    private func handlePtrace(_ p: PtraceEvent) {
+        let violation = enforcer.handle(p)
+        if let v = violation {
+            record(v)
+            ptraceViolations.append((p, v))
+            if v.enforced.hasPrefix("stopped") {
+                let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
+                if let say = stops.add(pid: p.pid, command: v.matched, rule: v.rule, nowNs: now) { notice(say) }
+            }
+        }
+        let line = logRecord(violation: violation, toolUse: nil) { EventJSON.ptrace(p, violation: violation, into: &$0) }
+        if options.format == .json {
+            stdout.write(line)
+        } else if let v = violation {
+            stdout.write(
+                line: "!! \(v.enforced.uppercased()) pid \(p.pid) rule \(v.rule) (\(v.severity)): "
+                    + TextFormatter.printable(Array(v.matched.utf8)))
         }
     }
 

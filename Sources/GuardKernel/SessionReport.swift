@@ -76,7 +76,7 @@ extension GuardSession {
         writeReports()
         // Everything is said: the probes' detach (seconds of RCU grace periods) is left to a child.
         cg_detach_in_background()
-        let all = violations.map(\.1) + fileViolations.map(\.1)
+        let all = violations.map(\.1) + fileViolations.map(\.1) + ptraceViolations.map(\.1)
         if all.contains(where: options.failOn.fails) { return 3 }
         if !all.isEmpty && !options.quiet {
             FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
@@ -100,6 +100,9 @@ extension GuardSession {
             s += TextFormatter.printable(Array(v.matched.utf8))
         }
         if fileViolations.count > 50 { s += "\n  ... and \(fileViolations.count - 50) more file violations" }
+        for (p, v) in ptraceViolations.prefix(50) {
+            s += "\n  \(v.enforced) pid \(p.pid) (\(v.rule), \(v.severity)): " + TextFormatter.printable(Array(v.matched.utf8))
+        }
         return s
     }
 
@@ -122,6 +125,7 @@ extension GuardSession {
                 EventJSON.file(f, violation: v, into: &w)
                 Self.addToolUse(toolUseOf[f.pid], to: &w)
             }
+            for (p, v) in ptraceViolations { EventJSON.ptrace(p, violation: v, into: &w) }
             w.endArray()
             w.endObject()
             w.newline()
@@ -131,7 +135,7 @@ extension GuardSession {
         if let file = junitFile {
             file.write(
                 line: JUnit.render(
-                    policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 },
+                    policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 } + ptraceViolations.map { $0.1 },
                     summary: summary))
             file.flush()
         }

@@ -27,6 +27,9 @@ static inline size_t cg_file_offset_path(void) { return offsetof(struct cg_file_
 static inline size_t cg_file_offset_name(void) { return offsetof(struct cg_file_event, name); }
 static inline size_t cg_file_offset_name2(void) { return offsetof(struct cg_file_event, name2); }
 static inline size_t cg_file_event_size(void) { return sizeof(struct cg_file_event); }
+static inline size_t cg_exec_offset_loader_env(void) { return offsetof(struct cg_exec_event, loader_env); }
+static inline size_t cg_ptrace_offset_comm(void) { return offsetof(struct cg_ptrace_event, comm); }
+static inline size_t cg_ptrace_offset_target_comm(void) { return offsetof(struct cg_ptrace_event, target_comm); }
 
 /* Called for each ring buffer record; ctx is what cg_bpf_open_ringbuf got. */
 typedef int (*cg_event_fn)(void *ctx, void *data, size_t size);
@@ -39,6 +42,7 @@ struct cg_config {
 	const char *btf_path;        /* kernel BTF for CO-RE; NULL: /sys/kernel/btf/vmlinux */
 	bool files;                  /* load the file-call programs (file rules or --files) */
 	bool files_all;              /* --files: report every file call of the tree */
+	uint32_t ptrace_verdict;     /* enum cg_verdict for a tracked task attaching to an untracked process */
 };
 
 /* Open, configure and load the programs (not yet attached). */

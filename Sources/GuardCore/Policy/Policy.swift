@@ -23,6 +23,17 @@ public struct Policy: Sendable {
     public var unknownCommand: Action
     /// Action for shell text that does not parse or exceeds the parser's bounds (`settings.unparsable`).
     public var unparsable: Action
+    /// Action for an exec of a program some rule names with an `LD_PRELOAD`/`LD_AUDIT` library from outside the
+    /// system's library directories (`settings.preload`): its constructor runs before main and can rewrite the
+    /// argv the guard judged. Defaults to kill (fail closed).
+    public var preload: Action = .kill
+    /// Action for an exec of a program some rule names by a task that is being traced (`settings.traced_exec`):
+    /// the tracer can rewrite the new image at the exec stop. Defaults to kill.
+    public var tracedExec: Action = .kill
+    /// Action for a guarded process attaching to (ptrace) or writing the memory of (process_vm_writev) a process
+    /// outside the guarded trees (`settings.ptrace`). kill: the tracer dies before the call returns to it; stop:
+    /// it is held there. Defaults to kill.
+    public var ptrace: Action = .kill
     /// The rules in file order.
     public internal(set) var rules: [Rule]
     /// The policy's own test cases (`tests:`) for commands.

@@ -9,7 +9,9 @@ struct PolicyLoader {
     init(file: String) { self.file = file }
 
     static let topKeys = ["version", "name", "description", "mode", "default", "settings", "rules", "files", "tests"]
-    static let settingsKeys = ["hold_timeout_ms", "on_timeout", "unknown_command", "unparsable"]
+    static let settingsKeys = [
+        "hold_timeout_ms", "on_timeout", "unknown_command", "unparsable", "preload", "traced_exec", "ptrace",
+    ]
     static let ruleKeys = ["id", "description", "match", "action", "severity"]
     static let matchKeys = [
         "command", "args", "flags", "cmdline", "regex", "paths", "pipeline", "parent", "user", "hosts", "hosts_outside",
@@ -93,6 +95,9 @@ struct PolicyLoader {
                 }
                 if let t = s["unknown_command"], let a = action(t, key: "unknown_command") { policy.unknownCommand = a }
                 if let t = s["unparsable"], let a = action(t, key: "unparsable") { policy.unparsable = a }
+                if let t = s["preload"], let a = action(t, key: "preload") { policy.preload = a }
+                if let t = s["traced_exec"], let a = action(t, key: "traced_exec") { policy.tracedExec = a }
+                if let t = s["ptrace"], let a = action(t, key: "ptrace") { policy.ptrace = a }
             }
         }
         if let n = entries["rules"] {

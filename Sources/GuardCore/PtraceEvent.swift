@@ -1,0 +1,72 @@
+/// A guarded process reaching into another process's memory: ptrace(PTRACE_ATTACH|PTRACE_SEIZE) or
+/// process_vm_writev, seen at the call's entry (issue 12, class 3).
+///
+/// A tracer can rewrite what the guard judged (argv at an exec stop, code, data), so a tracked tracer makes its
+/// tracee tracked, and reaching a process outside the guarded trees is judged by `settings.ptrace`.
+public struct PtraceEvent: Sendable, Equatable {
+    /// What the call was.
+    public enum Op: String, Sendable {
+        case attach = "PTRACE_ATTACH"
+        case seize = "PTRACE_SEIZE"
+        case vmWrite = "process_vm_writev"
+    }
+
+    public var op: Op
+    /// The calling (tracer) process.
+    public var pid: Int32
+    public var ppid: Int32
+    public var uid: UInt32
+    /// The tracer's guarded root.
+    public var root: Int32
+    public var comm: [UInt8]
+    /// The pid as the tracer gave it (a thread id in its own PID namespace).
+    public var target: Int32
+    /// The target's process as the guard sees it; 0 when there is no such process.
+    public var targetProcess: Int32
+    public var targetComm: [UInt8]
+    /// The target was in a guarded tree already.
+    public var targetTracked: Bool
+    /// The target was outside, and is tracked now under the tracer's root.
+    public var adopted: Bool
+    /// The target was stopped (job control) before the call.
+    public var targetWasStopped: Bool
+    /// The kernel killed the tracer at the call's entry (it dies before the call returns to it).
+    public var killedInKernel: Bool
+    /// The kernel stopped the tracer at the call's entry (a verdict is awaited).
+    public var held: Bool
+    public var monotonicNs: UInt64
+    public var time: WallTime
+
+    public init(
+        op: Op, pid: Int32, ppid: Int32, uid: UInt32 = 0, root: Int32 = 0, comm: [UInt8] = [], target: Int32,
+        targetProcess: Int32, targetComm: [UInt8] = [], targetTracked: Bool = false, adopted: Bool = false,
+        targetWasStopped: Bool = false, killedInKernel: Bool = false, held: Bool = false, monotonicNs: UInt64 = 0,
+        time: WallTime = WallTime(seconds: 0, micros: 0)
+    ) {
+        self.op = op
+        self.pid = pid
+        self.ppid = ppid
+        self.uid = uid
+        self.root = root
+        self.comm = comm
+        self.target = target
+        self.targetProcess = targetProcess
+        self.targetComm = targetComm
+        self.targetTracked = targetTracked
+        self.adopted = adopted
+        self.targetWasStopped = targetWasStopped
+        self.killedInKernel = killedInKernel
+        self.held = held
+        self.monotonicNs = monotonicNs
+        self.time = time
+    }
+
+    /// Whether this reached a process outside every guarded tree (what `settings.ptrace` judges).
+    public var reachesOutside: Bool { !targetTracked && targetProcess != 0 }
+
+    /// The call as a command-line-like text, for `matched` and the text output.
+    public var description: String {
+        let name = String(decoding: targetComm, as: UTF8.self)
+        return "\(op.rawValue) pid \(targetProcess != 0 ? targetProcess : target)" + (name.isEmpty ? "" : " (\(name))")
+    }
+}

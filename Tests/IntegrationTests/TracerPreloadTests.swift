@@ -1,0 +1,344 @@
+import Foundation
+import XCTest
+
+/// Issue 12, class 3 on the real kernel: an argv rewritten between the guard's check and the program reading
+/// it. A preload library's constructor and a tracer at the exec stop turn the judged `rm -vv VICTIM` into
+/// `rm -rf VICTIM` (each first shown to work unguarded); a guarded process attaching to a process outside the
+/// tree is killed before the call returns to it. The victim must survive, and ordinary use must raise nothing.
+final class TracerPreloadTests: XCTestCase {
+    static func policy(ptrace: String = "kill") -> String {
+        """
+        version: 1
+        name: rewrite-test
+        mode: enforce
+        default: allow
+        settings:
+          hold_timeout_ms: 1500
+          on_timeout: kill
+          preload: kill
+          traced_exec: kill
+          ptrace: \(ptrace)
+        rules:
+          - id: rm-recursive-force
+            match: { command: rm, flags: [r|R|recursive, f|force] }
+            action: kill
+            severity: critical
+        """
+    }
+
+    /// A preload library whose constructor turns `-vv` into `-rf` in the argv rm is about to parse.
+    static let preloadSource = """
+        #include <string.h>
+        __attribute__((constructor)) static void rewrite(int argc, char **argv, char **envp)
+        {
+            for (int i = 1; i < argc; i++)
+                if (strcmp(argv[i], "-vv") == 0) { argv[i][1] = 'r'; argv[i][2] = 'f'; }
+        }
+        """
+
+    /// `tracer VICTIM`: runs `rm -vv VICTIM` traced (PTRACE_TRACEME, PTRACE_O_TRACEEXEC) and at the exec stop
+    /// rewrites the new image's argv to `rm -rf VICTIM`; swallows a SIGSTOP (a guard's hold) as an attacker would.
+    static let tracerSource = """
+        #include <signal.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/ptrace.h>
+        #include <sys/wait.h>
+        #include <unistd.h>
+
+        static unsigned long stat_field(pid_t pid, int field)
+        {
+            char path[64], buf[4096];
+            snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+            FILE *f = fopen(path, "r");
+            if (!f || !fgets(buf, sizeof(buf), f)) return 0;
+            fclose(f);
+            char *p = strrchr(buf, ')') + 2;
+            for (int i = 3; i < field; i++) p = strchr(p, ' ') + 1;
+            return strtoul(p, NULL, 10);
+        }
+
+        int main(int argc, char **argv)
+        {
+            pid_t child = fork();
+            if (child == 0) {
+                ptrace(PTRACE_TRACEME, 0, 0, 0);
+                raise(SIGSTOP);
+                execl("/bin/rm", "rm", "-vv", argv[1], (char *)0);
+                _exit(127);
+            }
+            int st;
+            waitpid(child, &st, 0);
+            ptrace(PTRACE_SETOPTIONS, child, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
+            ptrace(PTRACE_CONT, child, 0, 0);
+            while (waitpid(child, &st, 0) == child) {
+                if (WIFEXITED(st) || WIFSIGNALED(st)) break;
+                int sig = 0;
+                if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+                    /* The new image's argv: arg_start..arg_end, fields 48 and 49 of /proc/PID/stat. */
+                    unsigned long start = stat_field(child, 48), end = stat_field(child, 49);
+                    for (unsigned long a = start; a + 3 <= end; a++) {
+                        long w = ptrace(PTRACE_PEEKDATA, child, a, 0);
+                        if (memcmp(&w, "-vv", 3) == 0) {
+                            memcpy(&w, "-rf", 3);
+                            ptrace(PTRACE_POKEDATA, child, a, w);
+                            break;
+                        }
+                    }
+                } else if (WIFSTOPPED(st) && WSTOPSIG(st) != SIGSTOP) {
+                    sig = WSTOPSIG(st);
+                }
+                ptrace(PTRACE_CONT, child, 0, sig);
+            }
+            return 0;
+        }
+        """
+
+    /// `reach PID attach|seize|write`: ptrace-attaches to PID (then detaches), or writes a byte of its memory;
+    /// prints `reached` on stderr only if the call returned to it.
+    static let reachSource = """
+        #define _GNU_SOURCE
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/ptrace.h>
+        #include <sys/uio.h>
+        #include <sys/wait.h>
+        #include <unistd.h>
+
+        int main(int argc, char **argv)
+        {
+            pid_t pid = atoi(argv[1]);
+            long r;
+            if (strcmp(argv[2], "write") == 0) {
+                char byte = 0;
+                struct iovec local = { &byte, 1 }, remote = { (void *)0x10000, 1 };
+                r = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+            } else {
+                r = ptrace(strcmp(argv[2], "seize") == 0 ? PTRACE_SEIZE : PTRACE_ATTACH, pid, 0, 0);
+            }
+            fprintf(stderr, "reached %ld\\n", r);
+            if (strcmp(argv[2], "attach") == 0 && r == 0) waitpid(pid, NULL, __WALL);
+            if (strcmp(argv[2], "write") != 0 && r == 0) ptrace(PTRACE_DETACH, pid, 0, 0);
+            return 0;
+        }
+        """
+
+    var dir: URL!
+    var policyPath: String!
+
+    override func setUpWithError() throws {
+        try Guard.requireRoot()
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/cc") else {
+            throw XCTSkip("/usr/bin/cc is not installed: the fixtures cannot be built")
+        }
+        dir = try Guard.tempDir()
+        policyPath = dir.appendingPathComponent("policy.yaml").path
+        try Self.policy().write(toFile: policyPath, atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        if let dir { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    func victim() throws -> String {
+        let v = dir.appendingPathComponent("victim-" + UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(at: v, withIntermediateDirectories: true)
+        try "precious".write(to: v.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        return v.path
+    }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// Compiles C source into the test directory (a shared library with `shared`).
+    func compile(_ source: String, as name: String, shared: Bool = false) throws -> String {
+        let src = dir.appendingPathComponent(name + ".c").path
+        let out = dir.appendingPathComponent(name).path
+        try source.write(toFile: src, atomically: true, encoding: .utf8)
+        let r = try Guard.exec("/usr/bin/cc", (shared ? ["-shared", "-fPIC"] : []) + ["-O1", "-o", out, src])
+        XCTAssertEqual(r.status, 0, "cc failed: \(r.stderr)")
+        return out
+    }
+
+    func guarded(_ argv: [String], policy: String? = nil) throws -> Guard.Result {
+        try Guard.run(
+            ["run", "--policy", policy ?? policyPath, "--workspace", dir.path, "--format", "json", "--"] + argv)
+    }
+
+    func violations(_ r: Guard.Result) -> [[String: Any]] { Guard.jsonLines(r.stdout).filter { $0["rule"] != nil } }
+
+    /// The victim survived, the run failed with 3, and the violation is `rule`, carried out as `enforced`.
+    func assertCaught(
+        _ r: Guard.Result, _ victim: String, rule: String, enforced: String = "killed", _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertTrue(
+            exists(victim + "/file"), "victim deleted by: \(what)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
+        XCTAssertEqual(r.status, 3, "violation exit code for: \(what)\n\(r.stderr)", file: file, line: line)
+        XCTAssertTrue(
+            violations(r).contains { $0["rule"] as? String == rule && $0["enforced"] as? String == enforced },
+            "no \(rule) \(enforced) for \(what): \(r.stdout)", file: file, line: line)
+    }
+
+    // MARK: - Preload and audit libraries
+
+    func testPreloadLibraryThatRewritesArgvIsKilledAtExec() throws {
+        let lib = try compile(Self.preloadSource, as: "librewrite.so", shared: true)
+        // The attack works unguarded: rm -vv on a directory deletes it.
+        let control = try victim()
+        try Guard.exec("/usr/bin/env", ["LD_PRELOAD=\(lib)", "/bin/rm", "-vv", control])
+        XCTAssertFalse(exists(control), "the preload fixture no longer rewrites argv: the test proves nothing")
+
+        let libDir = dir.path
+        let padding = (0..<5000).map { "export P\($0)=x" }.joined(separator: "; ")
+        let forms: [(String, (String) -> [String])] = [
+            ("LD_PRELOAD by path", { ["bash", "-c", "LD_PRELOAD=\(lib) rm -vv \($0)"] }),
+            ("LD_PRELOAD by env(1)", { ["env", "LD_PRELOAD=\(lib)", "/bin/rm", "-vv", $0] }),
+            (
+                "among other preloads",
+                { ["bash", "-c", "LD_PRELOAD='/usr/lib/x86_64-linux-gnu/libc.so.6 \(lib)' rm -vv \($0)"] }
+            ),
+            (
+                "a bare name over LD_LIBRARY_PATH",
+                { ["bash", "-c", "LD_LIBRARY_PATH=\(libDir) LD_PRELOAD=librewrite.so rm -vv \($0)"] }
+            ),
+            ("relative to the cwd", { ["bash", "-c", "cd \(libDir) && LD_PRELOAD=./librewrite.so rm -vv \($0)"] }),
+            ("LD_AUDIT", { ["bash", "-c", "LD_AUDIT=\(lib) rm -vv \($0)"] }),
+            // Past the kernel's scan of 4,096 environment strings: read whole from /proc while held.
+            ("after 5,000 other variables", { ["bash", "-c", "\(padding); LD_PRELOAD=\(lib) rm -vv \($0)"] }),
+        ]
+        for (what, form) in forms {
+            let v = try victim()
+            assertCaught(try guarded(form(v)), v, rule: "settings.preload", what)
+        }
+    }
+
+    func testSystemPreloadsAndUnnamedProgramsRaiseNothing() throws {
+        let lib = try compile(Self.preloadSource, as: "librewrite.so", shared: true)
+        let libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+        guard exists(libc) else { throw XCTSkip("no \(libc) on this machine") }
+        let scratch = dir.appendingPathComponent("scratch").path
+        let script = [
+            "touch \(scratch)-1 \(scratch)-2 \(scratch)-3",
+            "rm \(scratch)-1",  // no preload
+            "LD_PRELOAD=\(libc) rm \(scratch)-2",  // libc's own, by path
+            "LD_PRELOAD=libc.so.6 rm \(scratch)-3",  // by name, from the system's directories
+            "LD_PRELOAD=\(lib) /bin/true",  // a program no rule names
+        ].joined(separator: " && ")
+        let r = try guarded(["bash", "-c", script])
+        XCTAssertEqual(r.status, 0, "\(r.stdout)\n\(r.stderr)")
+        XCTAssertEqual(violations(r).count, 0, r.stdout)
+        XCTAssertFalse(exists(scratch + "-3"), "the allowed rm did not run: \(r.stderr)")
+        let execs = Guard.jsonLines(r.stdout).filter { $0["type"] as? String == "exec" }
+        XCTAssertTrue(
+            execs.contains { ($0["loader_env"] as? [String])?.contains("LD_PRELOAD=\(libc)") == true },
+            "the exec record does not carry LD_PRELOAD: \(r.stdout)")
+    }
+
+    // MARK: - Tracers
+
+    func testTracerThatRewritesArgvAtTheExecStopIsKilled() throws {
+        let tracer = try compile(Self.tracerSource, as: "tracer")
+        let control = try victim()
+        try Guard.exec(tracer, [control])
+        XCTAssertFalse(exists(control), "the tracer fixture no longer rewrites argv: the test proves nothing")
+
+        for viaShell in [false, true] {
+            let v = try victim()
+            let r = try guarded(viaShell ? ["bash", "-c", "\(tracer) \(v); true"] : [tracer, v])
+            assertCaught(r, v, rule: "settings.traced_exec", viaShell ? "bash -c tracer" : "tracer")
+            let execs = Guard.jsonLines(r.stdout).filter {
+                $0["type"] as? String == "exec" && $0["traced"] as? Bool == true
+            }
+            XCTAssertFalse(execs.isEmpty, "no exec record says traced: \(r.stdout)")
+        }
+    }
+
+    func testTracingTheTreesOwnUnnamedProgramsRaisesNothing() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {
+            throw XCTSkip("strace is not installed")
+        }
+        // strace PTRACE_SEIZEs its own child (tracked): no violation; /bin/true is named by no rule.
+        let r = try guarded(["/usr/bin/strace", "-f", "-o", "/dev/null", "/bin/true"])
+        XCTAssertEqual(r.status, 0, "\(r.stdout)\n\(r.stderr)")
+        XCTAssertEqual(violations(r).count, 0, r.stdout)
+    }
+
+    // MARK: - ptrace of a process outside the tree
+
+    /// A process started outside the guard (its own session), running `body`; returns its PID once it runs.
+    func outsider(_ body: String) throws -> Int32 {
+        let pidFile = dir.appendingPathComponent("outsider-\(UUID().uuidString.prefix(8)).pid").path
+        let scriptFile = pidFile + ".sh"
+        try "echo $$ > \(pidFile).tmp && mv \(pidFile).tmp \(pidFile); \(body)".write(
+            toFile: scriptFile, atomically: true, encoding: .utf8)
+        XCTAssertEqual(system("/usr/bin/setsid -f bash \(scriptFile) </dev/null >/dev/null 2>&1"), 0)
+        let deadline = Date().addingTimeInterval(5)
+        while !exists(pidFile) && Date() < deadline { usleep(10_000) }
+        let pid = try XCTUnwrap(
+            Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        addTeardownBlock { kill(pid, SIGKILL) }
+        return pid
+    }
+
+    func state(_ pid: Int32) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(close, offsetBy: 2)]
+    }
+
+    func testAttachingToAProcessOutsideTheTreeKillsTheTracer() throws {
+        let reach = try compile(Self.reachSource, as: "reach")
+        for how in ["attach", "seize", "write"] {
+            let sleeper = try outsider("exec sleep 300")
+            let r = try guarded([reach, String(sleeper), how])
+            XCTAssertEqual(r.status, 3, "\(how): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("reached "), "\(how): the call returned to the tracer: \(r.stderr)")
+            let v = violations(r)
+            XCTAssertTrue(
+                v.contains {
+                    $0["type"] as? String == "ptrace" && $0["rule"] as? String == "settings.ptrace"
+                        && $0["enforced"] as? String == "killed" && $0["target_pid"] as? Int == Int(sleeper)
+                }, "\(how): \(r.stdout)")
+            // The outsider lives on, detached, and is not left stopped by PTRACE_ATTACH's SIGSTOP.
+            XCTAssertEqual(kill(sleeper, 0), 0, "\(how): the outsider died")
+            XCTAssertNotEqual(state(sleeper), "T", "\(how): the outsider was left stopped")
+            XCTAssertNotEqual(state(sleeper), "t", "\(how): the outsider is still traced")
+            let tracerPid = try XCTUnwrap(
+                try String(contentsOfFile: "/proc/\(sleeper)/status", encoding: .utf8).split(separator: "\n")
+                    .first { $0.hasPrefix("TracerPid:") })
+            XCTAssertTrue(tracerPid.hasSuffix("\t0"), "\(how): \(tracerPid)")
+            kill(sleeper, SIGKILL)
+        }
+    }
+
+    func testATracedOutsiderIsTrackedWhenThePolicyLetsTheTracerLive() throws {
+        let reach = try compile(Self.reachSource, as: "reach")
+        let alertPolicy = dir.appendingPathComponent("alert.yaml").path
+        try Self.policy(ptrace: "alert").write(toFile: alertPolicy, atomically: true, encoding: .utf8)
+        let v = try victim()
+        let go = dir.appendingPathComponent("go").path
+        let done = dir.appendingPathComponent("done").path
+        // Outside the guard, waiting for `go`, then deleting the victim.
+        let outsiderPid = try outsider("while [ ! -e \(go) ]; do sleep 0.05; done; rm -rf \(v); : > \(done)")
+        let r = try guarded(
+            [
+                "bash", "-c",
+                "\(reach) \(outsiderPid) seize && : > \(go) && while [ ! -e \(done) ]; do sleep 0.05; done",
+            ],
+            policy: alertPolicy)
+        XCTAssertTrue(exists(v + "/file"), "the adopted outsider's rm -rf ran: \(r.stdout)\n\(r.stderr)")
+        XCTAssertEqual(r.status, 3, r.stderr)
+        let records = Guard.jsonLines(r.stdout)
+        XCTAssertTrue(
+            records.contains {
+                $0["type"] as? String == "ptrace" && $0["enforced"] as? String == "alerted"
+                    && $0["adopted"] as? Bool == true
+            }, r.stdout)
+        XCTAssertTrue(
+            records.contains { $0["rule"] as? String == "rm-recursive-force" && $0["enforced"] as? String == "killed" },
+            r.stdout)
+    }
+}

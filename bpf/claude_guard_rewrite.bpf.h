@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What can rewrite an image after the guard judged its argv (issue 12, class 3), for claude_guard.bpf.c:
+ * a preload or audit library named in the new image's environment (its constructor runs before main), a
+ * tracer at the exec stop, and ptrace/process_vm_writev of another process by a tracked task. Included once,
+ * after the maps and helpers it shares (tracked, held, events, count, wakeup_flags).
+ */
+#ifndef CLAUDE_GUARD_REWRITE_BPF_H
+#define CLAUDE_GUARD_REWRITE_BPF_H
+
+/* ---- The loader's environment at exec ------------------------------------------------------------ */
+
+/* State of the environment scan, shared with the bpf_loop callback. */
+struct envscan {
+	unsigned long p;   /* next byte to read */
+	unsigned long end; /* mm->env_end */
+	char *buf;         /* e->loader_env */
+	__u32 len;         /* bytes kept in buf */
+	__u32 state;       /* 0: at a string's start, 1: inside a string not kept, 2: inside a string kept */
+	__u32 truncated;
+};
+
+/* Whether s starts with LD_PRELOAD= or LD_AUDIT= (the names ld.so reads; glibc and musl alike). */
+static __always_inline bool loader_name(const char *s)
+{
+	if (s[0] != 'L' || s[1] != 'D' || s[2] != '_')
+		return false;
+	if (s[3] == 'P' && s[4] == 'R' && s[5] == 'E' && s[6] == 'L' && s[7] == 'O' && s[8] == 'A' && s[9] == 'D' &&
+	    s[10] == '=')
+		return true;
+	return s[3] == 'A' && s[4] == 'U' && s[5] == 'D' && s[6] == 'I' && s[7] == 'T' && s[8] == '=';
+}
+
+/**
+ * One step of the environment scan: read (at most CG_ENV_STEP bytes of) one string where the last kept byte
+ * ends, keep it if it is an LD_PRELOAD=/LD_AUDIT= entry (or the rest of one), else let the next read overwrite
+ * it. The write offset is clamped to CG_LOADER_ENV_MAX and buf is CG_ENV_STEP longer, so every read is in
+ * bounds without the verifier tracking `len`; a string longer than a step is read on in steps.
+ */
+static long env_step(__u64 index, void *ctx)
+{
+	struct envscan *s = ctx;
+	__u32 off = s->len;
+	long n;
+
+	if (s->p >= s->end)
+		return 1;
+	if (off > CG_LOADER_ENV_MAX)
+		off = CG_LOADER_ENV_MAX;
+	n = bpf_probe_read_user_str(s->buf + off, CG_ENV_STEP, (void *)s->p);
+	if (n <= 0)
+		return 1;
+	bool more = n == CG_ENV_STEP; /* the string goes on past this step */
+	__u32 used = more ? n - 1 : n;
+
+	if (s->state == 0 && loader_name(s->buf + off))
+		s->state = 2;
+	if (s->state == 2) {
+		if (s->len + used > CG_LOADER_ENV_MAX) {
+			/* No room for all of it: keep what fits, NUL-ended, and say so. */
+			s->truncated = 1;
+			s->len = CG_LOADER_ENV_MAX;
+			s->buf[CG_LOADER_ENV_MAX - 1] = 0;
+		} else {
+			s->len += used;
+		}
+	}
+	if (!more)
+		s->state = 0;
+	else if (s->state == 0)
+		s->state = 1;
+	s->p += used;
+	return 0;
+}
+
+/* The new image's LD_PRELOAD=/LD_AUDIT= strings into e->loader_env; returns CG_FLAG_LOADER_ENV* flags. */
+static __always_inline __u32 scan_loader_env(struct task_struct *p, struct cg_exec_event *e)
+{
+	struct envscan s = {
+		.p = BPF_CORE_READ(p, mm, env_start),
+		.end = BPF_CORE_READ(p, mm, env_end),
+		.buf = e->loader_env,
+	};
+	__u32 flags = 0;
+
+	bpf_loop(CG_ENV_SCAN_MAX, env_step, &s, 0);
+	if (s.p < s.end)
+		s.truncated = 1; /* more strings than the scan reads: user space reads the rest while it holds */
+	e->loader_env_len = s.len;
+	if (s.len)
+		flags |= CG_FLAG_LOADER_ENV;
+	if (s.truncated)
+		flags |= CG_FLAG_LOADER_ENV_TRUNCATED;
+	return flags;
+}
+
+/* ---- ptrace and process_vm_writev by tracked tasks ----------------------------------------------- */
+
+#define PTRACE_ATTACH 16
+#define PTRACE_SEIZE 0x4206
+#define TASK_STOPPED_BIT 4 /* __TASK_STOPPED: stopped by a signal (job control) */
+#if defined(__TARGET_ARCH_x86)
+#define NR_ptrace 101
+#define NR_process_vm_writev 311
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_ptrace 117
+#define NR_process_vm_writev 271
+#endif
+
+/* Set by user space before load: what a tracked task attaching to (or writing) an untracked process gets. */
+const volatile __u32 ptrace_verdict = CG_VERDICT_PASS;
+
+/* The target by the pid the caller gave, in the caller's PID namespace (6.13+; older kernels: the pid as is). */
+extern struct task_struct *bpf_task_from_vpid(s32 vpid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+
+/**
+ * ptrace(PTRACE_ATTACH|PTRACE_SEIZE) or process_vm_writev by a tracked task, at the call's entry.
+ *
+ * A tracked tracer makes an untracked tracee tracked (under its own root): what the tracer makes it do is the
+ * tree's doing. Unless the policy kills the tracer for it: a signal sent here is delivered when the call
+ * returns, after the kernel did the attach (or the write), so a killed tracer never runs another instruction
+ * and never reads or writes a byte of the tracee through it; the kernel detaches the tracee as the tracer
+ * dies. A process_vm_writev has written by then: it is reported, the writer killed, the target is not
+ * adopted. PTRACE_TRACEME needs nothing: its tracer is the parent, and its child is in the tree already.
+ */
+static __always_inline void enter_ptrace(struct pt_regs *regs, long id)
+{
+	struct cg_ptrace_event e = {};
+	struct task_struct *task;
+	struct cg_tracked *t, adopt;
+	__u32 tgid, op;
+	int target;
+
+	if (id == NR_ptrace) {
+		long req = PT_REGS_PARM1_CORE_SYSCALL(regs);
+
+		if (req == PTRACE_ATTACH)
+			op = CG_PT_ATTACH;
+		else if (req == PTRACE_SEIZE)
+			op = CG_PT_SEIZE;
+		else
+			return;
+		target = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	} else if (id == NR_process_vm_writev) {
+		op = CG_PT_VM_WRITE;
+		target = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	} else {
+		return;
+	}
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	t = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!t)
+		return;
+	adopt.root = t->root;
+	adopt.landlocked = 0; /* Landlock binds the tree's own processes, not one adopted from outside */
+	e.hdr.type = CG_EVENT_PTRACE;
+	e.hdr.pid = tgid;
+	e.hdr.ktime_ns = bpf_ktime_get_ns();
+	e.root = t->root;
+	e.uid = (__u32)bpf_get_current_uid_gid();
+	e.op = op;
+	e.target = target;
+	{
+		struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+
+		e.ppid = BPF_CORE_READ(cur, real_parent, tgid);
+	}
+	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	if (bpf_task_from_vpid && bpf_task_release) {
+		task = bpf_task_from_vpid(target);
+		if (task) {
+			e.target_tgid = BPF_CORE_READ(task, tgid);
+			if (BPF_CORE_READ(task, __state) & TASK_STOPPED_BIT)
+				e.flags |= CG_PTF_TARGET_STOPPED;
+			BPF_CORE_READ_STR_INTO(&e.target_comm, task, comm);
+			bpf_task_release(task);
+		}
+	} else if (target > 0) {
+		e.target_tgid = target;
+	}
+	if (!e.target_tgid)
+		e.flags |= CG_PTF_NO_TARGET;
+	else if (e.target_tgid == tgid)
+		return; /* its own memory */
+	else if (bpf_map_lookup_elem(&tracked, &e.target_tgid))
+		e.flags |= CG_PTF_TRACKED;
+	if (!(e.flags & (CG_PTF_NO_TARGET | CG_PTF_TRACKED))) {
+		__u32 verdict = ptrace_verdict;
+
+		if (orphaned && verdict == CG_VERDICT_HOLD)
+			verdict = unreported_verdict;
+		if (enforce && verdict == CG_VERDICT_KILL) {
+			bpf_send_signal(SIGKILL);
+			e.flags |= CG_PTF_KILLED;
+			count(CG_STAT_KILLED);
+		} else {
+			if (op != CG_PT_VM_WRITE && bpf_map_update_elem(&tracked, &e.target_tgid, &adopt, BPF_NOEXIST) == 0)
+				e.flags |= CG_PTF_ADOPTED;
+			if (enforce && verdict == CG_VERDICT_HOLD) {
+				/* SIGSTOP before the record, as for a held exec. */
+				struct cg_held h = { .since_ns = e.hdr.ktime_ns };
+
+				bpf_send_signal(SIGSTOP);
+				if (bpf_map_update_elem(&held, &tgid, &h, BPF_NOEXIST) == 0)
+					__sync_fetch_and_add(&held_count, 1);
+				e.flags |= CG_PTF_HELD;
+				count(CG_STAT_HELD);
+			}
+		}
+	}
+	if (bpf_ringbuf_output(&events, &e, sizeof(e), wakeup_flags(e.flags & (CG_PTF_HELD | CG_PTF_KILLED))))
+		count(CG_STAT_LOST);
+}
+
+#endif /* CLAUDE_GUARD_REWRITE_BPF_H */
