@@ -479,6 +479,9 @@ int handle_exit_execveat(struct syscall_trace_exit *ctx)
 /* File calls of tracked tasks (file rules, --files). */
 #include "claude_guard_files.bpf.h"
 
+/* Lines typed into an interactive bash of the tree (-B turns them off). */
+#include "claude_guard_bash.bpf.h"
+
 /**
  * A held task resumed by anyone but claude-guard (kill -CONT from the agent)
  * is killed at its next system call. One load of held_count is all other

@@ -49,6 +49,8 @@ public struct SessionOptions {
     public var files = false
     /// -S: no HTTPS capture (claude_trace's flag).
     public var noSSL = false
+    /// -B: no bash events (claude_trace's flag): lines typed into an interactive bash are not probed.
+    public var noBash = false
     /// --capture-bodies: keep request and response bodies and the model's text in the traffic events.
     public var captureBodies = false
     /// No terminal to ask about a `stop` (stdin is not one): a stopped process gets on_timeout after
@@ -68,20 +70,20 @@ public struct SessionOptions {
 
 /// One guard session: loads the programs, tracks the tree, prints events, decides, summarises.
 public final class GuardSession {
-    private let options: SessionOptions
+    let options: SessionOptions
     private let guardBPF: BPFGuard
-    private let stdout = OutputFile()
+    let stdout = OutputFile()
     private let jsonFile: OutputFile?
     private let violationsFile: OutputFile?
-    private let formatter: TextFormatter
+    let formatter: TextFormatter
     private let nameRegex: Regex<AnyRegexOutput>?
     private let lineRegex: Regex<AnyRegexOutput>?
-    private var summary = Summary()
+    var summary = Summary()
     private let startNs: UInt64
     private var writer = JSONWriter(capacity: 4096)
-    private let enforcer: Enforcer
+    let enforcer: Enforcer
     /// Exec-to-verdict times of held execs (for the summary).
-    private var decisionNs: [UInt64] = []
+    var decisionNs: [UInt64] = []
     /// Every violation, for --report and --junit.
     private var violations: [(ExecEvent, Violation)] = []
     /// Every file violation, for the summary, --report and --junit.
@@ -93,20 +95,24 @@ public final class GuardSession {
     /// The cgroup of the tree `run` launched (its end is a race-free `cgroup.kill`), when cgroup v2 is there.
     private var cgroup: RunCgroup?
     /// Continues a parent that stopped itself because its child was held.
-    private let holdShadow = HoldShadow()
+    let holdShadow = HoldShadow()
     /// HTTPS capture, the hook's announcements and the tool_use link of every exec.
-    private var intent: Intent?
+    var intent: Intent?
+    /// The readline probe of interactive bash shells (nil with -B).
+    var bashProbe: BashProbe?
+    /// Every violation of a line typed into an interactive bash, for the summary, --report and --junit.
+    var bashViolations: [(BashLineEvent, Violation)] = []
     /// The tool use each violating process ran for, for --report.
-    private var toolUseOf: [Int32: String] = [:]
+    var toolUseOf: [Int32: String] = [:]
     /// The file each live process exec'd by name (a script, not its interpreter), for file rules' `process`.
     private var programOf: [Int32: String] = [:]
     /// --report and --junit, opened (and emptied) at start like -o, written at the end.
     private let reportFile: OutputFile?
     private let junitFile: OutputFile?
     /// Violations an exec repeats from the shell or wrapper that carried its command: counted once.
-    private var carried = CarriedViolations()
+    var carried = CarriedViolations()
     /// Processes left stopped, and what becomes of them.
-    private let stops: StoppedProcesses
+    let stops: StoppedProcesses
     /// -c: the cgroup ids of the directory and those below it (rescanned for an id not seen before).
     private var cgroupIDs: Set<UInt64> = []
     private var cgroupMisses: Set<UInt64> = []
@@ -130,6 +136,7 @@ public final class GuardSession {
         k.fails = options.fails
         k.files = options.files || !policy.fileRules.isEmpty
         k.filesAll = options.files
+        k.bash = !options.noBash
         guardBPF = try BPFGuard(config: k)
         guardBPF.setBusyPoll(microseconds: options.busyPollUs)
         if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
@@ -140,6 +147,11 @@ public final class GuardSession {
         let intent = Intent(guardBPF: guardBPF, btfPath: k.btfPath, capture: !options.noSSL, captureBodies: options.captureBodies)
         for n in intent.notes where !options.quiet { FileHandleStderr.write("claude-guard: warning: \(n)\n") }
         self.intent = intent
+        do {
+            bashProbe = try BashProbe(guardBPF: guardBPF)
+        } catch {
+            if !options.quiet { FileHandleStderr.write("claude-guard: warning: bash lines are not seen: \(error)\n") }
+        }
         startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         formatter = TextFormatter(options: options.text, startNs: startNs)
         guardBPF.onEvent = { [unowned self] event in self.handle(event) }
@@ -175,9 +187,12 @@ public final class GuardSession {
         if let i = violations.lastIndex(where: { $0.0.pid == pid && $0.1.outcome == nil }) {
             violations[i].1.outcome = outcome
         }
+        if let i = bashViolations.lastIndex(where: { $0.0.pid == pid && $0.1.outcome == nil }) {
+            bashViolations[i].1.outcome = outcome
+        }
     }
 
-    private func notice(_ s: String) {
+    func notice(_ s: String) {
         if options.format == .text { stdout.write(line: "!! " + s) }
         FileHandleStderr.write("claude-guard: \(s)\n")
     }
@@ -219,7 +234,10 @@ public final class GuardSession {
         }
         guard ProcFS.exists(pid) else { throw GuardError.noSuchProcess(pid) }
         intent?.startHookLink(agentPid: pid, quiet: options.quiet)
-        for p in [pid] + seeded.sorted() { intent?.discover(pid: p) }
+        for p in [pid] + seeded.sorted() {
+            intent?.discover(pid: p)
+            bashProbe?.discover(pid: p)
+        }
         announce("guarding PID \(pid) and \(seeded.count) descendant(s)")
         let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
         var lastCheck: UInt64 = 0
@@ -391,6 +409,7 @@ public final class GuardSession {
             let toolUse: String? = if case .exec = e.kind { intent?.exec(e) } else { nil }
             writeTraffic()
             if fileGuard != nil, case .exec = e.kind { programOf[e.pid] = Self.program(e) }
+            bashProbe?.execed(e)
             var violation = enforcer.handle(e)
             if e.held { holdShadow.held(e.pid, nowNs: e.monotonicNs) }
             let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
@@ -423,6 +442,8 @@ public final class GuardSession {
             }
         case .file(let f):
             handleFile(f)
+        case .bash(let l):
+            handleBash(l)
         case .exit(let x):
             intent?.exited(x, nowNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
             writeTraffic()
@@ -466,7 +487,7 @@ public final class GuardSession {
 
     /// Encodes an exec or file record once, for every sink that wants it (-o, --violations, JSON stdout), with its
     /// tool_use_id, and writes it to the log files; returns it for stdout (empty when no sink wants JSON).
-    private func logRecord(violation: Violation?, toolUse: String?, _ encode: (inout JSONWriter) -> Void) -> [UInt8] {
+    func logRecord(violation: Violation?, toolUse: String?, _ encode: (inout JSONWriter) -> Void) -> [UInt8] {
         let wantsJSON = jsonFile != nil || (violation != nil && violationsFile != nil) || options.format == .json
         guard wantsJSON else { return [] }
         let line = jsonLine {
@@ -506,7 +527,7 @@ public final class GuardSession {
         }
     }
 
-    private func record(_ v: Violation) {
+    func record(_ v: Violation) {
         summary.violations += 1
         summary.perRule[v.rule, default: 0] += 1
         switch v.enforced {
@@ -602,6 +623,7 @@ public final class GuardSession {
             stdout.write(line)
         } else if !options.quiet {
             var s = "claude-guard: \(summary.execs) exec(s), \(summary.violations) violation(s)"
+            if summary.bashLines > 0 { s += ", \(summary.bashLines) bash line(s)" }
             if summary.lost > 0 { s += ", \(summary.lost) lost" }
             if !summary.leftovers.isEmpty { s += ", terminated leftover descendant(s) \(summary.leftovers)" }
             for (e, v) in violations.prefix(50) {
@@ -615,13 +637,14 @@ public final class GuardSession {
                 s += TextFormatter.printable(Array(v.matched.utf8))
             }
             if fileViolations.count > 50 { s += "\n  ... and \(fileViolations.count - 50) more file violations" }
+            s += bashSummary()
             FileHandleStderr.write(s + "\n")
         }
         flushAll()
         writeReports()
         // Everything is said: the probes' detach (seconds of RCU grace periods) is left to a child.
         cg_detach_in_background()
-        let all = violations.map(\.1) + fileViolations.map(\.1)
+        let all = violations.map(\.1) + fileViolations.map(\.1) + bashViolations.map(\.1)
         if all.contains(where: options.failOn.fails) { return 3 }
         if !all.isEmpty && !options.quiet {
             FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
@@ -648,6 +671,10 @@ public final class GuardSession {
                 EventJSON.file(f, violation: v, into: &w)
                 Self.addToolUse(toolUseOf[f.pid], to: &w)
             }
+            for (l, v) in bashViolations {
+                EventJSON.bash(l, violation: v, into: &w)
+                Self.addToolUse(toolUseOf[l.pid], to: &w)
+            }
             w.endArray()
             w.endObject()
             w.newline()
@@ -657,7 +684,8 @@ public final class GuardSession {
         if let file = junitFile {
             file.write(
                 line: JUnit.render(
-                    policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 },
+                    policy: enforcer.policy,
+                    violations: violations.map { $0.1 } + fileViolations.map { $0.1 } + bashViolations.map { $0.1 },
                     summary: summary))
             file.flush()
         }

@@ -98,6 +98,10 @@ struct GuardOptions: ParsableArguments {
     var files = false
     @Flag(name: .customShort("S"), help: "No HTTPS capture (no SSL uprobes): no llm events, tool_use ids only from the hook.")
     var noSSL = false
+    @Flag(
+        name: .customShort("B"),
+        help: "No bash events (no readline uprobe): lines typed into an interactive bash are neither shown nor judged, only what they exec.")
+    var noBash = false
     @Flag(help: "Keep HTTPS request and response bodies and the model's text in the events (credentials stay redacted).")
     var captureBodies = false
     @Flag(help: "No status lines on stderr.")
@@ -204,6 +208,7 @@ struct GuardOptions: ParsableArguments {
         o.junitPath = junit
         o.files = files
         o.noSSL = noSSL
+        o.noBash = noBash
         o.captureBodies = captureBodies
         return o
     }
