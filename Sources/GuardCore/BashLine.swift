@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A line an interactive bash of the guarded tree read with readline, before the shell runs it (`bash` event).
 public struct BashLineEvent: Sendable, Equatable {
     public var pid: Int32
@@ -117,9 +121,22 @@ public struct InteractiveShell: Sendable {
     /// Whether `text` stops short of a complete command (an open quote, loop, brace, here-document or `\`).
     public static func incomplete(_ text: String) -> Bool {
         if text.hasSuffix("\\") && !text.hasSuffix("\\\\") { return true }
-        guard let error = ShellScript.parse(text).error else { return false }
-        return error.offset >= text.utf8.count || error.message.contains("end of text")
-            || error.message.contains("unterminated")
+        let script = ShellScript.parse(text)
+        if let error = script.error {
+            return error.offset >= text.utf8.count || error.message.contains("end of text")
+                || error.message.contains("unterminated")
+        }
+        // A here-document goes on until its delimiter line (the parser reads a missing one as the end of text).
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
+        for c in script.commands {
+            for r in c.redirections where r.op == "<<" || r.op == "<<-" {
+                let ended = lines.contains { line in
+                    (r.op == "<<-" ? line.drop { $0 == "\t" } : line[...]) == r.target.text[...]
+                }
+                if !ended { return true }
+            }
+        }
+        return false
     }
 
     /// The texts to judge for a command: itself, then the value of each alias it calls (with the call's
@@ -135,11 +152,25 @@ public struct InteractiveShell: Sendable {
                 if let value = aliases[name] {
                     more = ([value] + c.argv.dropFirst().map(shellQuote)).joined(separator: " ")
                 } else if let body = functions[name] {
-                    more = body
+                    more = Self.substitutingArguments(body, Array(c.argv.dropFirst()), unknown: c.unknown.contains { $0 > 0 })
                 }
                 if let more, seen.insert(more).inserted, out.count < Self.maxPayloads { out.append(more) }
             }
             k += 1
+        }
+        return out
+    }
+
+    /// A function's definition with the call's arguments for `$1`…`$9`, `$@` and `$*` (quoted), so a redirection
+    /// or operand written with them is judged where it points; unchanged when an argument is not known.
+    static func substitutingArguments(_ body: String, _ args: [String], unknown: Bool) -> String {
+        guard !unknown, !args.isEmpty else { return body }
+        var out = body
+        let all = args.map(shellQuote).joined(separator: " ")
+        for form in ["\"$@\"", "\"$*\"", "\"${@}\"", "$@", "$*"] { out = out.replacing(form, with: all) }
+        for i in stride(from: 9, through: 1, by: -1) {
+            let arg = i <= args.count ? shellQuote(args[i - 1]) : "''"
+            for form in ["\"$\(i)\"", "\"${\(i)}\"", "${\(i)}", "$\(i)"] { out = out.replacing(form, with: arg) }
         }
         return out
     }
@@ -228,7 +259,8 @@ extension Policy {
         return best
     }
 
-    /// The file-rule verdicts of a text's redirections to files whose names are known.
+    /// The file-rule verdicts of a text's redirections to files whose names are known, with the accesses the
+    /// kernel would see: `>` creates a missing file, truncates and writes a regular one, only writes a device.
     func redirectionVerdicts(_ text: String, shellPath: String, cwd: String?, workspace: String?, home: String?)
         -> [Verdict]
     {
@@ -236,21 +268,31 @@ extension Policy {
         var out: [Verdict] = []
         for c in ShellScript.parse(text).commands {
             for r in c.redirections where r.target.isKnown {
-                let accesses: [FileAccess]
+                let writes: Bool
                 switch r.op {
-                case ">", ">|", "&>": accesses = [.truncate, .write, .create]
-                case ">>", "&>>": accesses = [.write, .create]
-                case "<>": accesses = [.read, .write, .create]
-                case "<": accesses = [.read]
-                case ">&" where Int(r.target.text) == nil && r.target.text != "-": accesses = [.truncate, .write, .create]
+                case ">", ">|", "&>", ">>", "&>>", "<>": writes = true
+                case ">&": writes = Int(r.target.text) == nil && r.target.text != "-"
+                case "<": writes = false
                 default: continue
                 }
+                if r.op == ">&" && !writes { continue }
                 var path = r.target.text
                 if path.hasPrefix("~") {
                     path = home.map { h in path == "~" || path.hasPrefix("~/") ? h + path.dropFirst() : path }
                         ?? Paths.tildeExpanded(path)
                 }
                 if !path.hasPrefix("/") { path = (cwd ?? "/") + "/" + path }
+                var accesses: [FileAccess] = r.op == "<" || r.op == "<>" ? [.read] : []
+                if writes {
+                    var st = stat()
+                    if stat(path, &st) != 0 {
+                        accesses.append(.create)
+                    } else if st.st_mode & S_IFMT == S_IFREG {
+                        accesses += r.op.hasSuffix(">>") || r.op == "<>" ? [.write] : [.truncate, .write]
+                    } else {
+                        accesses.append(.write)
+                    }
+                }
                 for a in accesses {
                     guard let rule = judgeFile(path: path, access: a, processPath: shellPath, workspace: workspace),
                         rule.action != .allow

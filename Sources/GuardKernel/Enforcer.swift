@@ -131,7 +131,8 @@ public final class Enforcer {
     /// before it runs the line (it is held); returns the violation it is, if any.
     ///
     /// A line that continues a command (an open loop, quote or here-document) runs nothing yet: it is let
-    /// through unless what is read so far hits a rule, and the command is judged whole with its last line.
+    /// through unless what is read so far hits a `stop` or `kill`, and the command is judged whole with its last
+    /// line.
     public func handleLine(_ l: BashLineEvent) -> Violation? {
         var shell = shells[l.pid] ?? InteractiveShell()
         defer { shells[l.pid] = shell }
@@ -154,7 +155,8 @@ public final class Enforcer {
             cwd: l.cwd.map { String(decoding: $0, as: UTF8.self) }, uid: l.uid, workspace: workspace, parent: me,
             home: home)
         let unparsableOnly = verdict.rule == nil && (verdict.description ?? "").contains("settings.unparsable")
-        if InteractiveShell.incomplete(text) && (verdict.action == .allow || unparsableOnly) {
+        let goesOn = InteractiveShell.incomplete(text) && (verdict.action <= .alert || unparsableOnly)
+        if goesOn {
             shell.goesOn(text)
             verdict = Verdict(action: .allow)
         } else if cut && policy.onTimeout != .allow && verdict.action != .kill && (l.held || audit) {
@@ -163,13 +165,33 @@ public final class Enforcer {
                 action: .kill, severity: .high, matched: text,
                 description: "line longer than the kernel copies could not be read whole (settings.on_timeout)")
         }
-        if verdict.action <= .alert { shell.learn(text) }
+        if verdict.action <= .alert && !goesOn {
+            shell.learn(text)
+            if !audit { learnVerdicts(of: shell.payloads(text), pid: l.pid, cwd: l.cwd.map { String(decoding: $0, as: UTF8.self) }) }
+        }
         let enforced = act(pid: l.pid, held: l.held, killedInKernel: l.killedInKernel, verdict, command: text)
         guard verdict.action != .allow else { return nil }
         return Violation(
             rule: verdict.rule ?? "(\(verdict.description ?? "policy"))", action: verdict.action.rawValue,
             enforced: enforced, severity: (verdict.severity ?? .medium).rawValue, policy: policy.name,
             matched: verdict.matched ?? text, description: verdict.description)
+    }
+
+    /// Sets the kernel verdict of each program an allowed line names, as its first exec would: a program no rule
+    /// can act on then runs without a hold. In a shell with job control a held child is a stopped job (bash
+    /// prints `Stopped` and takes the terminal back before the guard resumes it in the background).
+    private func learnVerdicts(of payloads: [String], pid: Int32, cwd: String?) {
+        for payload in payloads {
+            for c in ShellScript.parse(payload).commands {
+                guard let name = c.argv.first, c.unknown.first != 0, !name.isEmpty,
+                    let local = Self.processProgram(name, pid: pid, cwd: cwd),
+                    let (identity, _) = ProgramIdentity.fileInfo(local), programmed.insert(identity).inserted
+                else { continue }
+                let path = realPath(local) ?? local
+                let verdict = policy.programVerdict(path: path, identities: programs.names(ofPath: local))
+                try? bpf.setVerdict(identity, Self.kernel(verdict))
+            }
+        }
     }
 
     /// The whole of a line longer than the kernel copies, read from the held shell's memory; nil when it cannot

@@ -139,6 +139,13 @@ public final class GuardSession {
         k.bash = !options.noBash
         guardBPF = try BPFGuard(config: k)
         guardBPF.setBusyPoll(microseconds: options.busyPollUs)
+        do {
+            // Before the watchdog: it keeps the system bash's probe, so a shell of the tree is still held (and
+            // gets on_timeout) if the guard is lost.
+            bashProbe = try BashProbe(guardBPF: guardBPF)
+        } catch {
+            if !options.quiet { FileHandleStderr.write("claude-guard: warning: bash lines are not seen: \(error)\n") }
+        }
         if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: options.workspace, bpf: guardBPF)
         stops = StoppedProcesses(enforcer: enforcer, prompt: options.prompt, noTerminal: options.noTerminal)
@@ -147,14 +154,10 @@ public final class GuardSession {
         let intent = Intent(guardBPF: guardBPF, btfPath: k.btfPath, capture: !options.noSSL, captureBodies: options.captureBodies)
         for n in intent.notes where !options.quiet { FileHandleStderr.write("claude-guard: warning: \(n)\n") }
         self.intent = intent
-        do {
-            bashProbe = try BashProbe(guardBPF: guardBPF)
-        } catch {
-            if !options.quiet { FileHandleStderr.write("claude-guard: warning: bash lines are not seen: \(error)\n") }
-        }
         startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         formatter = TextFormatter(options: options.text, startNs: startNs)
         guardBPF.onEvent = { [unowned self] event in self.handle(event) }
+        bashProbe?.onNotice = { [unowned self] s in self.notice(s) }
         guardBPF.beforeResume = { [unowned self] pid in HoldShadow.settle(parentOf: pid, keep: self.keepsStopped) }
     }
 
