@@ -246,19 +246,19 @@ final class BashLineTests: XCTestCase {
 
     func testStoppedLineRunsOnlyWhenResumed() throws {
         let ran = dir.appendingPathComponent("ran").path
-        let killed = try session(["echo ran > \(ran)-k; touch \(victim!)/stopme-k", "@kill"], ["--policy", try policy()])
+        let killed = try session(["echo ran > \(ran)-k; touch \(ran)-stopme-k", "@kill"], ["--policy", try policy()])
         XCTAssertFalse(FileManager.default.fileExists(atPath: ran + "-k"), "killed while stopped" + killed.context)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: victim + "/stopme-k"), killed.context)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ran + "-stopme-k"), killed.context)
         let v = try XCTUnwrap(killed.lines.first { $0["rule"] != nil }, killed.context)
         XCTAssertEqual(v["enforced"] as? String, "stopped")
 
         // Resumed, the line runs; its touch is the same command: stopped at its exec, resumed again. Without job
         // control (set +m) the shell waits for the held touch instead of making it a stopped job.
         let resumed = try session(
-            ["set +m", "echo ran > \(ran)-r; touch \(victim!)/stopme-r", "@resume", "@resume", "echo after"],
+            ["set +m", "echo ran > \(ran)-r; touch \(ran)-stopme-r", "@resume", "@resume", "echo after"],
             ["--policy", try policy()])
         XCTAssertTrue(FileManager.default.fileExists(atPath: ran + "-r"), "resumed: the line ran" + resumed.context)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: victim + "/stopme-r"), resumed.context)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ran + "-stopme-r"), resumed.context)
         XCTAssertEqual(resumed.lines.last?["line"] as? String, "exit", resumed.context)
     }
 
