@@ -204,6 +204,9 @@ static __always_inline void file_key(struct inode *inode, struct cg_file_key *ke
 		key->ctime_sec = BPF_CORE_READ((struct inode___v65 *)inode, i_ctime.tv_sec);
 		key->ctime_nsec = BPF_CORE_READ((struct inode___v65 *)inode, i_ctime.tv_nsec);
 	}
+	/* 6.13+ multigrain timestamps keep a flag in bit 31 of i_ctime_nsec (I_CTIME_QUERIED, set once stat has
+	 * read the ctime): not part of the time, and absent from stat's st_ctim that user space seeds keys with. */
+	key->ctime_nsec &= ~(1U << 31);
 }
 
 /* Loader environment at exec, ptrace by tracked tasks. */
@@ -487,6 +490,9 @@ int handle_exit_execveat(struct syscall_trace_exit *ctx)
 
 /* File calls of tracked tasks (file rules, --files). */
 #include "claude_guard_files.bpf.h"
+
+/* Lines typed into an interactive bash of the tree (-B turns them off). */
+#include "claude_guard_bash.bpf.h"
 
 /**
  * A held task resumed by anyone but claude-guard (kill -CONT from the agent)

@@ -38,6 +38,7 @@ enum cg_event_type {
 	CG_EVENT_EXEC_FAILED = 3,
 	CG_EVENT_FILE = 4,
 	CG_EVENT_PTRACE = 5,
+	CG_EVENT_BASH = 6,
 };
 
 /* File accesses, as a policy's `access:` names them (bits). */
@@ -292,6 +293,48 @@ _Static_assert(sizeof(struct cg_ftree) == 4 + 2 * CG_FNAME_PAT, "cg_ftree layout
 _Static_assert(sizeof(struct cg_file_event) % 8 == 0, "cg_file_event padding");
 _Static_assert(sizeof(struct cg_ptrace_event) == 80, "cg_ptrace_event layout");
 #endif
+
+/* ==== Interactive bash: the uretprobe on readline (claude_guard_bash.bpf.h) ==== */
+
+/* Bytes of a line copied (NUL included); a longer line is flagged truncated. */
+#define CG_BASH_LINE_MAX 16384
+#define CG_TTY_NAME 64
+
+/* Flags of a bash line record. */
+enum cg_bash_flags {
+	CG_BASH_TRUNCATED = 1 << 0,     /* the line is longer than CG_BASH_LINE_MAX - 1 bytes: line is its head */
+	CG_BASH_HELD = 1 << 1,          /* SIGSTOP sent before this record: user space decides */
+	CG_BASH_KILLED = 1 << 2,        /* SIGKILL sent (the guard is lost and on_timeout kills, or the ring is full) */
+	CG_BASH_CWD_TRUNCATED = 1 << 3,
+};
+
+/* One line an interactive bash of the tree read with readline, before it runs it. Variable length: line is
+ * last and only line_len bytes of it are sent. */
+struct cg_bash_event {
+	struct cg_header hdr;         /* pid: tgid */
+	unsigned int ppid;
+	unsigned int uid;
+	unsigned int root;
+	unsigned int flags;           /* enum cg_bash_flags */
+	int tty_index;                /* the controlling terminal's index (pts/N), -1: none */
+	unsigned short cwd_off;       /* cwd is cwd[cwd_off .. CG_PATH_MAX) */
+	unsigned short pad;
+	unsigned int line_len;        /* bytes of line, no NUL */
+	unsigned int pad2;
+	unsigned long long line_addr; /* where the line is in the shell's memory (read whole while it is held) */
+	char comm[CG_COMM_LEN];
+	char tty[CG_TTY_NAME];        /* the controlling terminal's name (`pts3`, `tty1`), empty: none */
+	char cwd[CG_PATH_FIELD];
+	char line[CG_BASH_LINE_MAX];
+};
+
+#define CG_BASH_HEAD_SIZE (sizeof(struct cg_bash_event) - CG_BASH_LINE_MAX)
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct cg_bash_event) % 8 == 0, "cg_bash_event padding");
+_Static_assert(__builtin_offsetof(struct cg_bash_event, line) == CG_BASH_HEAD_SIZE, "line last");
+#endif
+/* ==== end of interactive bash ==== */
 
 /* ==== HTTPS plaintext capture: claude_guard_ssl.bpf.c and Sources/CBPF/cssl.c ==== */
 

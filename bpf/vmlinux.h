@@ -87,7 +87,8 @@ struct fdtable { struct file **fd; unsigned int max_fds; };
 struct files_struct { struct fdtable *fdt; };
 struct fs_struct { struct path root; struct path pwd; };
 struct mm_struct { unsigned long arg_start; unsigned long arg_end; unsigned long env_start; unsigned long env_end; struct file *exe_file; };
-struct signal_struct { atomic_t live; };
+struct tty_struct { int index; char name[64]; };
+struct signal_struct { atomic_t live; struct tty_struct *tty; };
 struct task_struct {
 	unsigned int __state;
 	unsigned int ptrace;

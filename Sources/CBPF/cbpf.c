@@ -106,6 +106,8 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	/* sys_enter: the resume guard, file calls, and ptrace by tracked tasks (seen in audit mode too). */
 	bpf->skel->rodata->ptrace_verdict = cfg->ptrace_verdict;
 	bpf_program__set_autoload(bpf->skel->progs.handle_sys_exit, cfg->files);
+	/* The readline probe loads unless -B; it is attached per bash file (cbash.c). */
+	bpf_program__set_autoload(bpf->skel->progs.bash_readline_return, cfg->bash);
 	bpf->skel->rodata->files_on = cfg->files;
 	bpf->skel->rodata->files_all = cfg->files_all;
 	err = claude_guard_bpf__load(bpf->skel);
@@ -116,6 +118,11 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	}
 	*out = bpf;
 	return 0;
+}
+
+struct bpf_object *cg_bpf_object(cg_bpf *bpf)
+{
+	return bpf->skel->obj;
 }
 
 int cg_bpf_attach(cg_bpf *bpf)

@@ -169,6 +169,8 @@ public struct Summary: Sendable, Equatable {
     public var denied: UInt64 = 0
     /// File calls of the tree the kernel reported (violations, refusals, and all of them with --files).
     public var fileEvents: UInt64 = 0
+    /// Lines typed into interactive bash shells of the tree (readline).
+    public var bashLines: UInt64 = 0
     /// Held processes that got on_timeout because no verdict came in time (missed decisions).
     public var holdTimeouts: UInt64 = 0
     /// Execs the kernel held for a user-space verdict (the rest were passed or killed in the kernel).

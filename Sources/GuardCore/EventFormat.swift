@@ -119,6 +119,7 @@ public enum EventJSON {
         w.field("denied", s.denied)
         w.field("file_events", s.fileEvents)
         w.field("held", s.held)
+        w.field("bash_lines", s.bashLines)
         w.field("hold_timeouts", s.holdTimeouts)
         w.field("peak_rss_kb", s.peakRSSKiB)
         if let m = s.holdDecisionMedianUs { w.field("hold_decision_median_us", m) }

@@ -17,6 +17,7 @@ public enum KernelEvent {
     case exit(ExitEvent)
     case file(FileEvent)
     case ptrace(PtraceEvent)
+    case bash(BashLineEvent)
 }
 
 /// What the kernel does with execs of the tracked trees.
@@ -35,6 +36,8 @@ public struct KernelConfig: Sendable {
     public var filesAll = false
     /// Verdict for a tracked task attaching to (or writing the memory of) an untracked process.
     public var ptraceVerdict: KernelVerdict = .pass
+    /// Load the readline probe: lines typed into interactive bash shells of the tree (-B turns it off).
+    public var bash = true
     /// Kernel BTF to relocate against (CLAUDE_GUARD_BTF); nil: /sys/kernel/btf/vmlinux.
     public var btfPath: String? = getenv("CLAUDE_GUARD_BTF").map { String(cString: $0) }
 
@@ -77,7 +80,8 @@ public final class BPFGuard {
         var cfg = cg_config(
             enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
             unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf.map { UnsafePointer($0!) },
-            files: config.files, files_all: config.filesAll, ptrace_verdict: config.ptraceVerdict.rawValue)
+            files: config.files, files_all: config.filesAll, ptrace_verdict: config.ptraceVerdict.rawValue,
+            bash: config.bash)
         var handle: OpaquePointer?
         var err = cg_bpf_load(&cfg, &handle)
         if err != 0 || handle == nil {
@@ -264,6 +268,8 @@ public final class BPFGuard {
                         targetWasStopped: has(CG_PTF_TARGET_STOPPED), killedInKernel: has(CG_PTF_KILLED),
                         held: has(CG_PTF_HELD), monotonicNs: p.hdr.ktime_ns,
                         time: wallTime(monotonicNs: p.hdr.ktime_ns))))
+        case UInt32(CG_EVENT_BASH.rawValue):
+            if let e = decodeBash(data, size) { onEvent(.bash(e)) }
         default:
             break
         }
@@ -300,6 +306,37 @@ public final class BPFGuard {
             kernelRule: rule > 0 && action != UInt32(CG_FACT_ASK.rawValue) ? Int(rule) - 1 : nil,
             held: has(CG_FF_HELD), killedInKernel: has(CG_FF_KILLED), created: has(CG_FF_CREATED),
             monotonicNs: hdr.ktime_ns, time: wallTime(monotonicNs: hdr.ktime_ns))
+    }
+
+    private func decodeBash(_ data: UnsafeRawPointer, _ size: Int) -> BashLineEvent? {
+        typealias E = cg_bash_event
+        let head = cg_bash_offset_line()
+        guard size >= head else { return nil }
+        func field<T>(_ path: KeyPath<E, T>, _: T.Type) -> T {
+            data.load(fromByteOffset: MemoryLayout<E>.offset(of: path)!, as: T.self)
+        }
+        let hdr = field(\.hdr, cg_header.self)
+        let flags = field(\.flags, UInt32.self)
+        let lineLen = min(Int(field(\.line_len, UInt32.self)), size - head, Int(CG_BASH_LINE_MAX))
+        let cwdOff = Int(field(\.cwd_off, UInt16.self))
+        let pathMax = Int(CG_PATH_MAX)
+        let cwd =
+            cwdOff < pathMax
+            ? Array(UnsafeRawBufferPointer(start: data + cg_bash_offset_cwd() + cwdOff, count: pathMax - cwdOff))
+            : nil
+        var e = BashLineEvent(
+            pid: Int32(bitPattern: hdr.pid), ppid: Int32(bitPattern: field(\.ppid, UInt32.self)),
+            uid: field(\.uid, UInt32.self), root: Int32(bitPattern: field(\.root, UInt32.self)),
+            comm: Self.cString(data + cg_bash_offset_comm(), max: Int(CG_COMM_LEN)),
+            tty: BashLineEvent.ttyName(
+                Self.cString(data + cg_bash_offset_tty(), max: Int(CG_TTY_NAME)), index: field(\.tty_index, Int32.self)),
+            cwd: cwd, line: Array(UnsafeRawBufferPointer(start: data + head, count: max(0, lineLen))),
+            truncated: flags & UInt32(CG_BASH_TRUNCATED.rawValue) != 0,
+            held: flags & UInt32(CG_BASH_HELD.rawValue) != 0,
+            killedInKernel: flags & UInt32(CG_BASH_KILLED.rawValue) != 0,
+            monotonicNs: hdr.ktime_ns, time: wallTime(monotonicNs: hdr.ktime_ns))
+        e.lineAddress = field(\.line_addr, UInt64.self)
+        return e
     }
 
     private func decodeExec(_ data: UnsafeRawPointer, _ size: Int) -> ExecEvent? {

@@ -22,6 +22,8 @@ public final class Enforcer {
     private var contexts: [Int32: ExecContext] = [:]
     /// Identities whose kernel verdict is set already.
     private var programmed: Set<FileIdentity> = []
+    /// What each interactive bash of the tree is reading, and the aliases and functions it defined.
+    private var shells: [Int32: InteractiveShell] = [:]
     /// Processes left stopped by a `stop` verdict, awaiting `claude-guard resume|kill PID`.
     public private(set) var stopped: [Int32: String] = [:]
     /// Where `claude-guard resume|kill PID` leave their requests for this guard (`HeldRequests`).
@@ -136,9 +138,104 @@ public final class Enforcer {
             matched: verdict.matched ?? ctx.commandLine, description: verdict.description)
     }
 
+    /// Judges a line an interactive bash read, as the `bash -c` payload of that shell, and acts on the shell
+    /// before it runs the line (it is held); returns the violation it is, if any.
+    ///
+    /// A line that continues a command (an open loop, quote or here-document) runs nothing yet: it is let
+    /// through unless what is read so far hits a `stop` or `kill`, and the command is judged whole with its last
+    /// line.
+    public func handleLine(_ l: BashLineEvent) -> Violation? {
+        var shell = shells[l.pid] ?? InteractiveShell()
+        defer { shells[l.pid] = shell }
+        var line = l.line
+        var cut = false
+        if l.truncated {
+            if let whole = Self.wholeLine(l) { line = whole } else { cut = true }
+        }
+        let text = shell.read(String(decoding: line, as: UTF8.self))
+        if contexts[l.pid] == nil, let c = Self.procContext(l.pid) { contexts[l.pid] = c }
+        var me = contexts[l.pid]
+        if contexts[l.ppid] == nil, let parent = Self.procContext(l.ppid) { contexts[l.ppid] = parent }
+        me?.parent = contexts[l.ppid]
+        if l.held && Self.faultNoVerdict { return nil }
+        let environ = ProcFS.readBytes("/proc/\(l.pid)/environ", limit: Self.maxArgvBytes) ?? []
+        let home = environ.split(separator: 0).lazy.map { String(decoding: $0, as: UTF8.self) }
+            .first { $0.hasPrefix("HOME=") }.map { String($0.dropFirst(5)) }
+        var verdict = policy.judgeInteractive(
+            text, shell: shell, shellPath: me?.path ?? realPath("/proc/\(l.pid)/exe") ?? "bash",
+            cwd: l.cwd.map { String(decoding: $0, as: UTF8.self) }, uid: l.uid, workspace: workspace, parent: me,
+            home: home)
+        let unparsableOnly = verdict.rule == nil && (verdict.description ?? "").contains("settings.unparsable")
+        let goesOn = InteractiveShell.incomplete(text) && (verdict.action <= .alert || unparsableOnly)
+        if goesOn {
+            shell.goesOn(text)
+            verdict = Verdict(action: .allow)
+        } else if cut && policy.onTimeout != .allow && verdict.action != .kill && (l.held || audit) {
+            // Not the whole line: what was not read could hold anything (fail closed, as for a cut argv).
+            verdict = Verdict(
+                action: .kill, severity: .high, matched: text,
+                description: "line longer than the kernel copies could not be read whole (settings.on_timeout)")
+        }
+        if verdict.action <= .alert && !goesOn {
+            shell.learn(text)
+            if !audit { learnVerdicts(of: shell.payloads(text), pid: l.pid, cwd: l.cwd.map { String(decoding: $0, as: UTF8.self) }) }
+        }
+        let enforced = act(pid: l.pid, held: l.held, killedInKernel: l.killedInKernel, verdict, command: text)
+        guard verdict.action != .allow else { return nil }
+        return Violation(
+            rule: verdict.rule ?? "(\(verdict.description ?? "policy"))", action: verdict.action.rawValue,
+            enforced: enforced, severity: (verdict.severity ?? .medium).rawValue, policy: policy.name,
+            matched: verdict.matched ?? text, description: verdict.description)
+    }
+
+    /// Sets the kernel verdict of each program an allowed line names, as its first exec would: a program no rule
+    /// can act on then runs without a hold. In a shell with job control a held child is a stopped job (bash
+    /// prints `Stopped` and takes the terminal back before the guard resumes it in the background).
+    private func learnVerdicts(of payloads: [String], pid: Int32, cwd: String?) {
+        for payload in payloads {
+            for c in ShellScript.parse(payload).commands {
+                guard let name = c.argv.first, c.unknown.first != 0, !name.isEmpty,
+                    let local = Self.processProgram(name, pid: pid, cwd: cwd),
+                    let (identity, _) = ProgramIdentity.fileInfo(local), programmed.insert(identity).inserted
+                else { continue }
+                let path = realPath(local) ?? local
+                let verdict = policy.programVerdict(path: path, identities: programs.names(ofPath: local))
+                try? bpf.setVerdict(identity, Self.kernel(verdict))
+            }
+        }
+    }
+
+    /// The whole of a line longer than the kernel copies, read from the held shell's memory; nil when it cannot
+    /// be read whole or does not begin with what the kernel copied.
+    static func wholeLine(_ l: BashLineEvent) -> [UInt8]? {
+        guard l.held, l.lineAddress != 0 else { return nil }
+        let fd = open("/proc/\(l.pid)/mem", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while out.count < maxArgvBytes {
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(l.lineAddress) + off_t(out.count)) }
+            guard n > 0 else { return nil }
+            if let end = chunk[0..<n].firstIndex(of: 0) {
+                out += chunk[0..<end]
+                return out.starts(with: l.line) ? out : nil
+            }
+            out += chunk[0..<n]
+        }
+        return nil
+    }
+
     /// Carries out a verdict; returns what was done (SPEC §4 `enforced`).
     private func act(_ e: ExecEvent, _ v: Verdict) -> String {
-        if e.killedInKernel { return "killed" }
+        act(pid: e.pid, held: e.held, killedInKernel: e.killedInKernel, v, command: e.argvStrings.joined(separator: " "))
+    }
+
+    /// Carries out a verdict on a process (held: stopped by the kernel, waiting for it).
+    private func act(pid: Int32, held: Bool, killedInKernel: Bool, _ v: Verdict, command: @autoclosure () -> String)
+        -> String
+    {
+        if killedInKernel { return "killed" }
         if audit {
             switch v.action {
             case .allow: return "allowed"
@@ -149,15 +246,15 @@ public final class Enforcer {
         }
         switch v.action {
         case .allow, .alert:
-            if e.held { resume(e.pid) }
+            if held { resume(pid) }
             return v.action == .alert ? "alerted" : "allowed"
         case .kill:
-            kill(e.pid, SIGKILL)  // the kernel forgets the hold when it exits
-            return e.held ? "killed" : "killed-late"
+            kill(pid, SIGKILL)  // the kernel forgets the hold when it exits
+            return held ? "killed" : "killed-late"
         case .stop:
-            if !e.held { kill(e.pid, SIGSTOP) }
-            stopped[e.pid] = v.matched ?? e.argvStrings.joined(separator: " ")
-            return e.held ? "stopped" : "stopped-late"
+            if !held { kill(pid, SIGSTOP) }
+            stopped[pid] = v.matched ?? command()
+            return held ? "stopped" : "stopped-late"
         }
     }
 
@@ -231,6 +328,7 @@ public final class Enforcer {
     /// A process exited: forget it.
     public func exited(_ pid: Int32) {
         contexts[pid] = nil
+        shells[pid] = nil
         stopped[pid] = nil
     }
 

@@ -49,6 +49,8 @@ public struct SessionOptions {
     public var files = false
     /// -S: no HTTPS capture (claude_trace's flag).
     public var noSSL = false
+    /// -B: no bash events (claude_trace's flag): lines typed into an interactive bash are not probed.
+    public var noBash = false
     /// --capture-bodies: keep request and response bodies and the model's text in the traffic events.
     public var captureBodies = false
     /// No terminal to ask about a `stop` (stdin is not one): a stopped process gets on_timeout after
@@ -97,9 +99,13 @@ public final class GuardSession {
     /// The cgroup of the tree `run` launched (its end is a race-free `cgroup.kill`), when cgroup v2 is there.
     private var cgroup: RunCgroup?
     /// Continues a parent that stopped itself because its child was held.
-    private let holdShadow = HoldShadow()
+    let holdShadow = HoldShadow()
     /// HTTPS capture, the hook's announcements and the tool_use link of every exec.
-    private var intent: Intent?
+    var intent: Intent?
+    /// The readline probe of interactive bash shells (nil with -B).
+    var bashProbe: BashProbe?
+    /// Every violation of a line typed into an interactive bash, for the summary, --report and --junit.
+    var bashViolations: [(BashLineEvent, Violation)] = []
     /// The tool use each violating process ran for, for --report.
     var toolUseOf: [Int32: String] = [:]
     /// The file each live process exec'd by name (a script, not its interpreter), for file rules' `process`.
@@ -108,7 +114,7 @@ public final class GuardSession {
     let reportFile: OutputFile?
     let junitFile: OutputFile?
     /// Violations an exec repeats from the shell or wrapper that carried its command: counted once.
-    private var carried = CarriedViolations()
+    var carried = CarriedViolations()
     /// Processes left stopped, and what becomes of them.
     let stops: StoppedProcesses
     /// -c: the cgroup ids of the directory and those below it (rescanned for an id not seen before).
@@ -139,8 +145,16 @@ public final class GuardSession {
         k.fails = options.fails
         k.files = options.files || !policy.fileRules.isEmpty
         k.filesAll = options.files
+        k.bash = !options.noBash
         guardBPF = try BPFGuard(config: k)
         guardBPF.setBusyPoll(microseconds: options.busyPollUs)
+        do {
+            // Before the watchdog: it keeps the system bash's probe, so a shell of the tree is still held (and
+            // gets on_timeout) if the guard is lost.
+            bashProbe = try BashProbe(guardBPF: guardBPF)
+        } catch {
+            if !options.quiet { FileHandleStderr.write("claude-guard: warning: bash lines are not seen: \(error)\n") }
+        }
         if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: options.workspace, bpf: guardBPF)
         stops = StoppedProcesses(enforcer: enforcer, prompt: options.prompt, noTerminal: options.noTerminal)
@@ -153,6 +167,7 @@ public final class GuardSession {
         startNs = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
         formatter = TextFormatter(options: options.text, startNs: startNs)
         guardBPF.onEvent = { [unowned self] event in self.handle(event) }
+        bashProbe?.onNotice = { [unowned self] s in self.notice(s) }
         guardBPF.beforeResume = { [unowned self] pid in HoldShadow.settle(parentOf: pid, keep: self.keepsStopped) }
     }
 
@@ -184,6 +199,9 @@ public final class GuardSession {
     func resolved(_ pid: Int32, _ outcome: String) {
         if let i = violations.lastIndex(where: { $0.0.pid == pid && $0.1.outcome == nil }) {
             violations[i].1.outcome = outcome
+        }
+        if let i = bashViolations.lastIndex(where: { $0.0.pid == pid && $0.1.outcome == nil }) {
+            bashViolations[i].1.outcome = outcome
         }
     }
 
@@ -233,7 +251,10 @@ public final class GuardSession {
         }
         guard ProcFS.exists(pid) else { throw GuardError.noSuchProcess(pid) }
         intent?.startHookLink(agentPid: pid, quiet: options.quiet)
-        for p in [pid] + seeded.sorted() { intent?.discover(pid: p) }
+        for p in [pid] + seeded.sorted() {
+            intent?.discover(pid: p)
+            bashProbe?.discover(pid: p)
+        }
         announce("guarding PID \(pid) and \(seeded.count) descendant(s)")
         let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
         var lastCheck: UInt64 = 0
@@ -408,6 +429,7 @@ public final class GuardSession {
             let toolUse: String? = if case .exec = e.kind { intent?.exec(e) } else { nil }
             writeTraffic()
             if fileGuard != nil, case .exec = e.kind { programOf[e.pid] = Self.program(e) }
+            bashProbe?.execed(e)
             var violation = enforcer.handle(e)
             if e.held { holdShadow.held(e.pid, nowNs: e.monotonicNs) }
             let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
@@ -444,6 +466,8 @@ public final class GuardSession {
             handleFile(f)
         case .ptrace(let p):
             handlePtrace(p)
+        case .bash(let l):
+            handleBash(l)
         case .exit(let x):
             intent?.exited(x, nowNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
             writeTraffic()
@@ -511,7 +535,7 @@ public final class GuardSession {
 
     /// Encodes an exec or file record once, for every sink that wants it (-o, --violations, JSON stdout), with its
     /// tool_use_id, and writes it to the log files; returns it for stdout (empty when no sink wants JSON).
-    private func logRecord(violation: Violation?, toolUse: String?, _ encode: (inout JSONWriter) -> Void) -> [UInt8] {
+    func logRecord(violation: Violation?, toolUse: String?, _ encode: (inout JSONWriter) -> Void) -> [UInt8] {
         let wantsJSON =
             jsonFile != nil || otlp != nil || (violation != nil && violationsFile != nil) || options.format == .json
         guard wantsJSON else { return [] }

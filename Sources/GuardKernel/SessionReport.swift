@@ -76,7 +76,7 @@ extension GuardSession {
         writeReports()
         // Everything is said: the probes' detach (seconds of RCU grace periods) is left to a child.
         cg_detach_in_background()
-        let all = violations.map(\.1) + fileViolations.map(\.1) + ptraceViolations.map(\.1)
+        let all = violations.map(\.1) + fileViolations.map(\.1) + ptraceViolations.map(\.1) + bashViolations.map(\.1)
         if all.contains(where: options.failOn.fails) { return 3 }
         if !all.isEmpty && !options.quiet {
             FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
@@ -87,6 +87,7 @@ extension GuardSession {
     /// The end-of-run paragraph (text format): counts, then each violation (at most 50 of each kind).
     func summaryText() -> String {
         var s = "claude-guard: \(summary.execs) exec(s), \(summary.violations) violation(s)"
+        if summary.bashLines > 0 { s += ", \(summary.bashLines) bash line(s)" }
         if summary.lost > 0 { s += ", \(summary.lost) lost" }
         if !summary.leftovers.isEmpty { s += ", terminated leftover descendant(s) \(summary.leftovers)" }
         for (e, v) in violations.prefix(50) {
@@ -103,6 +104,7 @@ extension GuardSession {
         for (p, v) in ptraceViolations.prefix(50) {
             s += "\n  \(v.enforced) pid \(p.pid) (\(v.rule), \(v.severity)): " + TextFormatter.printable(Array(v.matched.utf8))
         }
+        s += bashSummary()
         return s
     }
 
@@ -126,6 +128,10 @@ extension GuardSession {
                 Self.addToolUse(toolUseOf[f.pid], to: &w)
             }
             for (p, v) in ptraceViolations { EventJSON.ptrace(p, violation: v, into: &w) }
+            for (l, v) in bashViolations {
+                EventJSON.bash(l, violation: v, into: &w)
+                Self.addToolUse(toolUseOf[l.pid], to: &w)
+            }
             w.endArray()
             w.endObject()
             w.newline()
@@ -135,7 +141,8 @@ extension GuardSession {
         if let file = junitFile {
             file.write(
                 line: JUnit.render(
-                    policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 } + ptraceViolations.map { $0.1 },
+                    policy: enforcer.policy, violations: violations.map { $0.1 } + fileViolations.map { $0.1 } + ptraceViolations.map { $0.1 }
+                        + bashViolations.map { $0.1 },
                     summary: summary))
             file.flush()
         }

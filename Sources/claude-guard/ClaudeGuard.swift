@@ -101,7 +101,10 @@ struct GuardOptions: ParsableArguments {
         help: "No HTTPS capture (no SSL uprobes): no llm events, tool_use ids only from the hook.")
     var noSSL = false
     @Flag(
-        help: "Keep HTTPS request and response bodies and the model's text in the events (credentials stay redacted).")
+        name: .customShort("B"),
+        help: "No bash events (no readline uprobe): lines typed into an interactive bash are neither shown nor judged, only what they exec.")
+    var noBash = false
+    @Flag(help: "Keep HTTPS request and response bodies and the model's text in the events (credentials stay redacted).")
     var captureBodies = false
     @Flag(help: "No status lines on stderr.")
     var quiet = false
@@ -233,6 +236,7 @@ struct GuardOptions: ParsableArguments {
         o.junitPath = junit
         o.files = files
         o.noSSL = noSSL
+        o.noBash = noBash
         o.captureBodies = captureBodies
         o.otlp = try? otlpConfig()
         return o

@@ -220,7 +220,7 @@ final class CaptureHarness {
             enforcer?.exited(x.pid)
             linker.exited(x.pid)
             traffics += traffic.processExited(x.pid, time: x.time, monotonicNs: 0)
-        case .file, .ptrace:
+        case .file, .ptrace, .bash:
             break
         }
     }

@@ -43,10 +43,14 @@ struct cg_config {
 	bool files;                  /* load the file-call programs (file rules or --files) */
 	bool files_all;              /* --files: report every file call of the tree */
 	uint32_t ptrace_verdict;     /* enum cg_verdict for a tracked task attaching to an untracked process */
+	bool bash;                   /* load the readline probe (lines of interactive bash; -B: off) */
 };
 
 /* Open, configure and load the programs (not yet attached). */
 int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out);
+/* The loaded object (for the C shims of the per-file probes, cbash.c). */
+struct bpf_object;
+struct bpf_object *cg_bpf_object(cg_bpf *bpf);
 /* Attach every loaded program. */
 int cg_bpf_attach(cg_bpf *bpf);
 /* Detach and free everything (ring buffer first, then the object). */
