@@ -28,6 +28,16 @@ struct cg_bpf {
 	uint64_t last_record_ns;  /* CLOCK_MONOTONIC of the last record read */
 };
 
+/* A spin-wait hint to the CPU: the pause or yield instruction of the build's architecture. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -107,7 +117,12 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	bpf_program__set_autoload(bpf->skel->progs.handle_sys_exit, cfg->files);
 	bpf->skel->rodata->files_on = cfg->files;
 	bpf->skel->rodata->files_all = cfg->files_all;
-	err = claude_guard_bpf__load(bpf->skel);
+	/* Smaller maps for the tests that fill them; 0 keeps the object's sizes. */
+	err = cfg->tracked_max ? bpf_map__set_max_entries(bpf->skel->maps.tracked, cfg->tracked_max) : 0;
+	if (!err && cfg->held_max)
+		err = bpf_map__set_max_entries(bpf->skel->maps.held, cfg->held_max);
+	if (!err)
+		err = claude_guard_bpf__load(bpf->skel);
 	if (err) {
 		claude_guard_bpf__destroy(bpf->skel);
 		free(bpf);
@@ -157,7 +172,7 @@ int cg_bpf_poll(cg_bpf *bpf, int timeout_ms)
 					bpf->last_record_ns = mono_ns();
 				return m;
 			}
-			__builtin_ia32_pause();
+			cpu_relax();
 		}
 	}
 	n = ring_buffer__poll(bpf->rb, timeout_ms);
@@ -571,14 +586,14 @@ int cg_gate_open(int gate, int report)
 	close(gate);
 	if (n != 1) {
 		close(report);
-		return EPIPE;
+		return -EPIPE;
 	}
 	/* EOF (exec closed the pipe) means success; 4 bytes mean execvp failed. */
 	do {
 		n = read(report, &err, sizeof(err));
 	} while (n < 0 && errno == EINTR);
 	close(report);
-	return n == sizeof(err) ? err : 0;
+	return n == sizeof(err) ? -err : 0;
 }
 
 static volatile sig_atomic_t stop_signal;

@@ -165,6 +165,11 @@ public struct Summary: Sendable, Equatable {
     public var fileEvents: UInt64 = 0
     /// Held processes that got on_timeout because no verdict came in time (missed decisions).
     public var holdTimeouts: UInt64 = 0
+    /// Forks of the tree the kernel had no room to track: the child was killed at its first system call
+    /// (counted in audit mode too, where it ran unguarded).
+    public var untracked: UInt64 = 0
+    /// Holds the kernel had no room for: decided in the kernel as on_timeout says.
+    public var unheld: UInt64 = 0
     /// Median and 99th percentile of exec-to-verdict time of held execs, µs.
     public var holdDecisionMedianUs: Double?
     public var holdDecisionP99Us: Double?

@@ -80,6 +80,8 @@ public enum EventJSON {
         w.field("denied", s.denied)
         w.field("file_events", s.fileEvents)
         w.field("hold_timeouts", s.holdTimeouts)
+        w.field("untracked", s.untracked)
+        w.field("unheld", s.unheld)
         w.field("peak_rss_kb", s.peakRSSKiB)
         if let m = s.holdDecisionMedianUs { w.field("hold_decision_median_us", m) }
         if let p = s.holdDecisionP99Us { w.field("hold_decision_p99_us", p) }

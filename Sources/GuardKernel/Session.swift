@@ -110,6 +110,8 @@ public final class GuardSession {
     /// -c: the cgroup ids of the directory and those below it (rescanned for an id not seen before).
     private var cgroupIDs: Set<UInt64> = []
     private var cgroupMisses: Set<UInt64> = []
+    /// The kernel's counters could not be read (said once).
+    private var countersFailed = false
 
     /// Loads and attaches everything; nothing is tracked yet.
     ///
@@ -159,6 +161,7 @@ public final class GuardSession {
         }
         intent?.poll(nowNs: now)
         writeTraffic()
+        for w in enforcer.takeWarnings() { notice(w) }
         for pid in enforcer.sweepTimeouts(nowNs: now) {
             summary.holdTimeouts += 1
             let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
@@ -245,7 +248,8 @@ public final class GuardSession {
     /// - Returns: 3 when violations were recorded, else the command's status (128+signal when killed).
     /// - Throws: `GuardError.spawnFailed`.
     public func run(command: [String]) throws -> Int32 {
-        _ = cg_set_subreaper()
+        // Orphans of the tree are reparented to the guard, which reaps them and sees the tree end.
+        try syscall("become a child subreaper (prctl PR_SET_CHILD_SUBREAPER)") { cg_set_subreaper() }
         if enforcer.workspace == nil { enforcer.workspace = realPath(".") }
         try startFileRules(launch: true)
         var gate: Int32 = -1
@@ -260,12 +264,15 @@ public final class GuardSession {
         let child = cg_spawn_gated(file, &cargs, rulesets, Int32(rulesets.count), &gate, &report)
         fileGuard?.closeRulesets()
         if child < 0 { throw GuardError.spawnFailed(command: command[0], errno: -child) }
-        do { try guardBPF.track(child, root: child, landlocked: UInt32(rulesets.isEmpty ? 0 : fileGuard?.plan.landlocked ?? 0)) } catch {
+        do {
+            try guardBPF.track(
+                child, root: child, landlocked: UInt32(rulesets.isEmpty ? 0 : fileGuard?.plan.landlocked ?? 0))
+            try guardBPF.watchdogGuards(root: child)
+        } catch {
             kill(child, SIGKILL)
             waitpid(child, nil, 0)
             throw error
         }
-        guardBPF.watchdogGuards(root: child)
         intent?.startHookLink(agentPid: child, quiet: options.quiet)
         var why = ""
         cgroup = RunCgroup(moving: child, why: &why)
@@ -275,7 +282,7 @@ public final class GuardSession {
             )
         }
         announce("guarding `\(command.joined(separator: " "))` (PID \(child))")
-        let execErr = cg_gate_open(gate, report)
+        let execErr = -cg_gate_open(gate, report)
         if execErr != 0 {
             waitpid(child, nil, 0)
             if execErr & CG_SPAWN_LANDLOCK != 0 {
@@ -551,7 +558,13 @@ public final class GuardSession {
     }
 
     private func flushAll() {
-        let lost = guardBPF.newlyLost() + (intent?.newlyLost() ?? 0)
+        var counted: (lost: UInt64, untracked: UInt64, unheld: UInt64) = (0, 0, 0)
+        do { counted = try guardBPF.newlyCounted() } catch {
+            if !countersFailed { notice("\(error) Lost records and full maps go unreported.") }
+            countersFailed = true
+        }
+        reportFullMaps(untracked: counted.untracked, unheld: counted.unheld)
+        let lost = counted.lost + (intent?.newlyLost() ?? 0)
         if lost > 0 {
             summary.lost += lost
             let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
@@ -566,6 +579,20 @@ public final class GuardSession {
         stdout.flush()
         jsonFile?.flush()
         violationsFile?.flush()
+    }
+
+    /// Says what the kernel did when its maps were full: never a descendant lost without a word.
+    private func reportFullMaps(untracked: UInt64, unheld: UInt64) {
+        if untracked > 0 {
+            summary.untracked += untracked
+            let fate = audit ? "they run unguarded (audit mode)" : "each such child was killed at its first system call"
+            notice("\(untracked) fork(s) of the tree could not be tracked (the kernel's tracked map is full): \(fate)")
+        }
+        if unheld > 0 {
+            summary.unheld += unheld
+            let fate = policy.onTimeout == .allow ? "resumed" : "killed"
+            notice("\(unheld) process(es) could not be held (the kernel's held map is full): \(fate) (on_timeout)")
+        }
     }
 
     private func announce(_ what: String) {
@@ -603,6 +630,8 @@ public final class GuardSession {
         } else if !options.quiet {
             var s = "claude-guard: \(summary.execs) exec(s), \(summary.violations) violation(s)"
             if summary.lost > 0 { s += ", \(summary.lost) lost" }
+            if summary.untracked > 0 { s += ", \(summary.untracked) fork(s) not tracked (map full)" }
+            if summary.unheld > 0 { s += ", \(summary.unheld) hold(s) decided in the kernel (map full)" }
             if !summary.leftovers.isEmpty { s += ", terminated leftover descendant(s) \(summary.leftovers)" }
             for (e, v) in violations.prefix(50) {
                 let then = v.outcome.map { ", then " + $0 } ?? ""
@@ -618,19 +647,22 @@ public final class GuardSession {
             FileHandleStderr.write(s + "\n")
         }
         flushAll()
-        writeReports()
+        let unwritten = writeReports()
+        for e in unwritten { FileHandleStderr.write("claude-guard: error: \(e)\n") }
         // Everything is said: the probes' detach (seconds of RCU grace periods) is left to a child.
         cg_detach_in_background()
         let all = violations.map(\.1) + fileViolations.map(\.1)
         if all.contains(where: options.failOn.fails) { return 3 }
+        // A CI job must not pass on a report it asked for and did not get.
+        if !unwritten.isEmpty { return 1 }
         if !all.isEmpty && !options.quiet {
             FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
         }
         return status ?? 0
     }
 
-    /// --report (JSON) and --junit (XML).
-    private func writeReports() {
+    /// --report (JSON) and --junit (XML); returns the writes that failed.
+    private func writeReports() -> [GuardError] {
         let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
         if let file = reportFile {
             var w = JSONWriter()
@@ -661,6 +693,7 @@ public final class GuardSession {
                     summary: summary))
             file.flush()
         }
+        return [reportFile, junitFile].compactMap { $0?.failure }
     }
 
     public var currentSummary: Summary { summary }

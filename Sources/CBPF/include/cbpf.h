@@ -39,6 +39,8 @@ struct cg_config {
 	const char *btf_path;        /* kernel BTF for CO-RE; NULL: /sys/kernel/btf/vmlinux */
 	bool files;                  /* load the file-call programs (file rules or --files) */
 	bool files_all;              /* --files: report every file call of the tree */
+	uint32_t tracked_max;        /* entries of the `tracked` map (0: the object's own); tests fill a small one */
+	uint32_t held_max;           /* entries of the `held` map (0: the object's own) */
 };
 
 /* Open, configure and load the programs (not yet attached). */
@@ -129,9 +131,10 @@ const char *cg_bpf_last_log(void);
  */
 pid_t cg_spawn_gated(const char *file, char *const argv[], const int *rulesets, int nrulesets, int *gate,
 		     int *report);
-/* Set in cg_gate_open's result when applying a Landlock ruleset failed (not the exec). */
+/* Set in the errno cg_gate_open returns (negated) when applying a Landlock ruleset failed (not the exec). */
 #define CG_SPAWN_LANDLOCK 0x10000
-/* Open the gate; returns 0 when the exec happened, or the child's exec errno. */
+/* Open the gate; returns 0 when the exec happened, or -errno: the child's exec errno, with CG_SPAWN_LANDLOCK
+ * when it is a Landlock call's, or -EPIPE when the child is gone before the gate opened. */
 int cg_gate_open(int gate, int report);
 
 /* Become a child subreaper: orphaned descendants are reparented to us. */
