@@ -537,8 +537,9 @@ int handle_exit_execveat(struct syscall_trace_exit *ctx)
 
 /**
  * A held task resumed by anyone but claude-guard (kill -CONT from the agent)
- * is killed at its next system call. One load of held_count is all other
- * tasks pay while nothing is held. With file rules, the entry of a file
+ * is killed at its next system call, and so is a child the tracked map had no
+ * room for (handle_fork). Loads of held_count and doomed_count are all other
+ * tasks pay while neither exists. With file rules, the entry of a file
  * syscall is remembered here too (tracked tasks only).
  */
 SEC("tp_btf/sys_enter")

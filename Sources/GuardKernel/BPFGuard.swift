@@ -231,9 +231,19 @@ public final class BPFGuard {
     /// Spin on the ring buffer this long after each record before sleeping (trades CPU for hold latency).
     public func setBusyPoll(microseconds: Int) { cg_bpf_set_busy_poll(bpf, microseconds) }
 
-    /// Polls the ring buffer, handling records; returns how many.
+    /// The first failure to read the ring buffer (other than EINTR): from then on the guard sees nothing of the
+    /// tree, and the session ends it (fail closed).
+    public private(set) var pollFailure: GuardError?
+
+    /// Polls the ring buffer, handling records; returns how many, or -errno (kept in `pollFailure`).
     @discardableResult
-    public func poll(timeoutMs: Int32) -> Int32 { cg_bpf_poll(bpf, timeoutMs) }
+    public func poll(timeoutMs: Int32) -> Int32 {
+        let n = cg_bpf_poll(bpf, timeoutMs)
+        if n < 0 && n != -EINTR && pollFailure == nil {
+            pollFailure = .system(what: "read the kernel's ring buffer", errno: -n)
+        }
+        return n
+    }
 
     public func wallTime(monotonicNs: UInt64) -> WallTime {
         let ns = Int64(bitPattern: monotonicNs) &+ wallOffsetNs

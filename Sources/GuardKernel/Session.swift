@@ -228,6 +228,10 @@ public final class GuardSession {
         var lastCheck: UInt64 = 0
         while cg_stop_requested() == 0 {
             guardBPF.poll(timeoutMs: 50)
+            if let f = guardBPF.pollFailure {
+                notice("\(f) The tree can no longer be judged: held processes get on_timeout.")
+                break
+            }
             tick()
             flushAll()
             let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
@@ -295,6 +299,10 @@ public final class GuardSession {
         var stopSignal: Int32 = 0
         while status == nil {
             guardBPF.poll(timeoutMs: 50)
+            if let f = guardBPF.pollFailure {
+                notice("\(f) The tree can no longer be judged: it is ended.")
+                break
+            }
             tick()
             flushAll()
             status = reap(child)
@@ -653,8 +661,8 @@ public final class GuardSession {
         cg_detach_in_background()
         let all = violations.map(\.1) + fileViolations.map(\.1)
         if all.contains(where: options.failOn.fails) { return 3 }
-        // A CI job must not pass on a report it asked for and did not get.
-        if !unwritten.isEmpty { return 1 }
+        // A CI job must not pass on a report it asked for and did not get, nor on a guard that stopped seeing.
+        if !unwritten.isEmpty || guardBPF.pollFailure != nil { return 1 }
         if !all.isEmpty && !options.quiet {
             FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
         }
