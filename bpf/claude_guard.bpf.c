@@ -26,6 +26,10 @@ __u32 orphaned = 0;
  * deletes a `held` entry (kernel or user space) decrements it. */
 __u32 held_count = 0;
 
+/* Set by user space while it continues a held task it let go (no longer in `held`, not yet sent SIGCONT): the
+ * watchdog finishes that resume if the guard is lost in between. Only user space reads and writes it. */
+__u32 resuming = 0;
+
 /* Forked children the `tracked` map had no room for and that are still alive; sys_enter looks for them only
  * while it is not 0. */
 __u32 doomed_count = 0;

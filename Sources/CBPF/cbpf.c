@@ -391,7 +391,7 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		return err;
 	}
 	if (pid == 0) {
-		uint32_t run_root = 0;
+		uint32_t run_root = 0, resuming;
 		bool clean = false;
 		char c;
 		ssize_t n;
@@ -419,6 +419,10 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		watchdog_say("claude-guard: the guard was lost: the kernel keeps enforcing (holds get on_timeout, kills "
 			     "stay kills)\n");
 		cg_bpf_release_all(bpf, kill_held);
+		/* A task the guard was continuing (let go, not yet sent SIGCONT) would stay stopped: finish its resume. */
+		resuming = __atomic_load_n(&bpf->skel->bss->resuming, __ATOMIC_SEQ_CST);
+		if (resuming)
+			kill(resuming, SIGCONT);
 		if (run_root) {
 			/* A `run` tree without its guard ends: kill until nothing of it is left. */
 			watchdog_say("claude-guard: killing the guarded command's tree\n");
@@ -466,6 +470,11 @@ void cg_watchdog_release(int alive)
 {
 	(void)!write(alive, "q", 1);
 	close(alive);
+}
+
+void cg_bpf_set_resuming(cg_bpf *bpf, uint32_t tgid)
+{
+	__atomic_store_n(&bpf->skel->bss->resuming, tgid, __ATOMIC_SEQ_CST);
 }
 
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid)

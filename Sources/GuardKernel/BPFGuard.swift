@@ -188,11 +188,15 @@ public final class BPFGuard {
     /// its parent: HoldShadow.settle).
     public var beforeResume: ((Int32) -> Void)?
 
-    /// Lets a held process run: forgets the hold first (or the resume guard would kill it), then SIGCONT.
+    /// Lets a held process run: forgets the hold first (or the resume guard would kill it), then SIGCONT. In
+    /// between (its parent settles, up to 20 ms) the process is in no map: the watchdog is told, so a guard lost
+    /// then does not leave it stopped for ever.
     public func resume(_ pid: Int32) {
+        cg_bpf_set_resuming(bpf, UInt32(bitPattern: pid))
         unhold(pid)
         beforeResume?(pid)
         kill(pid, SIGCONT)
+        cg_bpf_set_resuming(bpf, 0)
     }
 
     /// Forgets a held process so it may run; true if it was held.

@@ -85,6 +85,8 @@ int cg_bpf_untrack(cg_bpf *bpf, uint32_t tgid);
 /* Tasks in the tracked map under root (0: any). Fills up to max tgids. */
 int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max);
 int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verdict);
+/* The task user space is continuing right now (0: none), for the watchdog should the guard be lost then. */
+void cg_bpf_set_resuming(cg_bpf *bpf, uint32_t tgid);
 /* Forget a held task; returns 0 if it was held (and drops held_count), -ENOENT otherwise. */
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid);
 /* Held tasks right now, with the monotonic time they were held. */
