@@ -212,12 +212,12 @@ public struct TextFormatter: Sendable {
                 continue
             }
             switch b {
-            case 0x0A: out += "\\n"
-            case 0x09: out += "\\t"
-            case 0x0D: out += "\\r"
+            case ASCII.lf: out += "\\n"
+            case ASCII.tab: out += "\\t"
+            case ASCII.cr: out += "\\r"
             case UInt8(ascii: "\"") where quoteEscape: out += "\\\""
             case UInt8(ascii: "\\") where quoteEscape: out += "\\\\"
-            case 0..<0x20, 0x7F: out += "\\x" + hex2(b)
+            case 0..<ASCII.space, ASCII.delete: out += "\\x" + hex2(b)
             default: out.unicodeScalars.append(Unicode.Scalar(b))
             }
             i += 1

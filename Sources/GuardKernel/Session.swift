@@ -258,14 +258,12 @@ public final class GuardSession {
         try startFileRules(launch: true)
         var gate: Int32 = -1
         var report: Int32 = -1
-        var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
         // Resolve over PATH here so the child makes one execve, not one failed exec per PATH entry.
         guard let file = ProcFS.which(command[0]) else {
             throw GuardError.spawnFailed(command: command[0], errno: ENOENT)
         }
         let rulesets = fileGuard?.rulesets ?? []
-        let child = cg_spawn_gated(file, &cargs, rulesets, Int32(rulesets.count), &gate, &report)
+        let child = withCStrings(command) { cg_spawn_gated(file, &$0, rulesets, Int32(rulesets.count), &gate, &report) }
         fileGuard?.closeRulesets()
         if child < 0 { throw GuardError.spawnFailed(command: command[0], errno: -child) }
         do {
