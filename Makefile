@@ -19,10 +19,10 @@ OTLP_PY    := .build/otlp-python
 BIN        := .build/$(CONFIG)/claude-guard
 # Debian packages the build and the tests need (checked by the command they give).
 APT_PKGS   := libbpf-dev libelf-dev zlib1g-dev clang bpftool libyaml-dev shfmt python3 util-linux procps \
-              curl sudo busybox valgrind qemu-user zsh
+              curl sudo busybox valgrind qemu-user zsh libc6-dev-arm64-cross
 
-.PHONY: all setup build bpf demo test test-unit test-integration test-policies test-install bench clean format \
-        man install uninstall setup-otlp
+.PHONY: all setup build bpf demo test test-unit test-integration test-policies test-install test-arm64 bench clean \
+        format man install uninstall setup-otlp
 
 all: build
 
@@ -79,7 +79,26 @@ demo: build
 	-$(BIN) run -T -- python3 -c 'import shutil; shutil.rmtree("$(DEMO_DIR)/victim")'
 	@test -f $(DEMO_DIR)/victim/file && echo "== the victim survived: $$(cat $(DEMO_DIR)/victim/file)"
 
-test: build test-unit test-policies test-install test-integration
+test: build test-arm64 test-unit test-policies test-install test-integration
+
+# The arm64 build, checked on any host: both BPF objects (their syscall numbers and pt_regs differ) and the C
+# shim, compiled against Debian's arm64 libc headers (libc6-dev-arm64-cross); libbpf's and libelf's headers are
+# the same on both, so they are linked in from the host.
+ARM64_INC  := $(OUT)/arm64-include
+test-arm64: setup $(SKEL) $(SSL_SKEL)
+	@mkdir -p $(ARM64_INC)
+	@ln -sfn /usr/include/bpf $(ARM64_INC)/bpf
+	@ln -sfn /usr/include/gelf.h $(ARM64_INC)/gelf.h
+	@ln -sfn /usr/include/libelf.h $(ARM64_INC)/libelf.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Ibpf -c bpf/claude_guard.bpf.c -o $(OUT)/arm64.bpf.o
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_arm64 -Ibpf -c bpf/claude_guard_ssl.bpf.c -o $(OUT)/arm64_ssl.bpf.o
+	@for f in Sources/CBPF/*.c; do \
+		echo "arm64: $$f"; \
+		$(CLANG) --target=aarch64-linux-gnu --sysroot=/usr/aarch64-linux-gnu -isystem /usr/aarch64-linux-gnu/include \
+			-Wall -Werror -O2 -ISources/CBPF/include -ISources/CBPF -Ibpf -idirafter $(ARM64_INC) \
+			-c $$f -o $(OUT)/arm64-$$(basename $$f .c).o || exit 1; \
+	done
+	@rm -f $(OUT)/arm64*.o
 
 test-unit: setup $(SKEL) $(SSL_SKEL)
 	$(SWIFT) build --build-tests

@@ -7,7 +7,9 @@
 #include "claude_guard.h"
 
 #define SIGKILL 9
+#define SIGCONT 18
 #define SIGSTOP 19
+#define EEXIST 17
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -23,6 +25,14 @@ __u32 orphaned = 0;
 /* Held tasks right now; sys_enter returns at once while it is 0. Whoever
  * deletes a `held` entry (kernel or user space) decrements it. */
 __u32 held_count = 0;
+
+/* Set by user space while it continues a held task it let go (no longer in `held`, not yet sent SIGCONT): the
+ * watchdog finishes that resume if the guard is lost in between. Only user space reads and writes it. */
+__u32 resuming = 0;
+
+/* Forked children the `tracked` map had no room for and that are still alive; sys_enter looks for them only
+ * while it is not 0. */
+__u32 doomed_count = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -53,6 +63,14 @@ struct {
 	__type(key, __u32); /* tgid */
 	__type(value, struct cg_held);
 } held SEC(".maps");
+
+/* A child of a tracked task that could not be tracked: it dies at its first system call (see handle_fork). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} doomed SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -108,6 +126,35 @@ static __always_inline void count(__u32 stat)
 
 	if (v)
 		__sync_fetch_and_add(v, 1);
+}
+
+/**
+ * Stop a task for user space to decide, and remember it in `held` so the resume guard kills it if anyone
+ * else continues it. SIGSTOP comes before the record is submitted: once user space can read the record it
+ * may answer SIGCONT at once, and a SIGCONT that arrives before the SIGSTOP would leave the task stopped
+ * forever. With no room in `held`, the resume guard could not protect the hold (a `kill -CONT` from the
+ * agent would let it run unjudged): the kernel decides now, as for a hold it cannot report, with
+ * unreported_verdict (on_timeout). A SIGCONT sent after the SIGSTOP discards it while still pending.
+ * Returns the verdict carried out: CG_VERDICT_HOLD, _KILL or _PASS.
+ */
+static __always_inline __u32 hold_task(__u32 tgid, __u64 since_ns)
+{
+	struct cg_held h = { .since_ns = since_ns };
+	long err;
+
+	bpf_send_signal(SIGSTOP);
+	err = bpf_map_update_elem(&held, &tgid, &h, BPF_NOEXIST);
+	if (err == 0)
+		__sync_fetch_and_add(&held_count, 1);
+	if (err == 0 || err == -EEXIST)
+		return CG_VERDICT_HOLD;
+	count(CG_STAT_UNHELD);
+	if (unreported_verdict == CG_VERDICT_KILL) {
+		bpf_send_signal(SIGKILL);
+		return CG_VERDICT_KILL;
+	}
+	bpf_send_signal(SIGCONT);
+	return CG_VERDICT_PASS;
 }
 
 /* State of one path walk, shared with the bpf_loop callback. */
@@ -212,20 +259,35 @@ static __always_inline void file_key(struct inode *inode, struct cg_file_key *ke
 /* Loader environment at exec, ptrace by tracked tasks. */
 #include "claude_guard_rewrite.bpf.h"
 
-/* Fork: a child of a tracked process is tracked, under the same root. */
+/**
+ * Fork: a child of a tracked process is tracked, under the same root. With no room in `tracked` the child
+ * would run unguarded: it is counted and, when enforcing, marked to die at its first system call (this
+ * tracepoint runs in the parent, which bpf_send_signal would hit). Until then it has run no instruction
+ * that reaches the kernel: no exec, no file call.
+ */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	struct cg_tracked *t;
+	__u32 *d;
 
 	if (ctgid == ptgid) /* a new thread, not a new process */
 		return 0;
 	t = bpf_map_lookup_elem(&tracked, &ptgid);
 	if (!t)
 		return 0;
-	bpf_map_update_elem(&tracked, &ctgid, t, BPF_ANY);
+	if (bpf_map_update_elem(&tracked, &ctgid, t, BPF_ANY) == 0)
+		return 0;
+	count(CG_STAT_UNTRACKED);
+	if (!enforce)
+		return 0;
+	d = bpf_task_storage_get(&doomed, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (d && !*d) {
+		*d = 1;
+		__sync_fetch_and_add(&doomed_count, 1);
+	}
 	return 0;
 }
 
@@ -330,23 +392,19 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		if (used + size + 4096 > ring)
 			verdict = unreported_verdict;
 	}
-	if (enforce && verdict == CG_VERDICT_KILL) {
+	if (enforce && verdict == CG_VERDICT_HOLD) {
+		verdict = hold_task(tgid, e->hdr.ktime_ns);
+		if (verdict == CG_VERDICT_HOLD) {
+			flags |= CG_FLAG_HELD;
+			count(CG_STAT_HELD);
+		} else if (verdict == CG_VERDICT_KILL) {
+			flags |= CG_FLAG_KILLED;
+			count(CG_STAT_KILLED);
+		}
+	} else if (enforce && verdict == CG_VERDICT_KILL) {
 		bpf_send_signal(SIGKILL);
 		flags |= CG_FLAG_KILLED;
 		count(CG_STAT_KILLED);
-	} else if (enforce && verdict == CG_VERDICT_HOLD) {
-		/**
-		 * SIGSTOP before the record is submitted: once user space can read
-		 * the record it may answer SIGCONT at once, and a SIGCONT that
-		 * arrives before the SIGSTOP would leave the task stopped forever.
-		 */
-		struct cg_held h = { .since_ns = e->hdr.ktime_ns };
-
-		bpf_send_signal(SIGSTOP);
-		if (bpf_map_update_elem(&held, &tgid, &h, BPF_NOEXIST) == 0)
-			__sync_fetch_and_add(&held_count, 1);
-		flags |= CG_FLAG_HELD;
-		count(CG_STAT_HELD);
 	}
 	e->flags = flags;
 
@@ -365,6 +423,8 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
+	if (doomed_count && bpf_task_storage_delete(&doomed, p) == 0)
+		__sync_fetch_and_add(&doomed_count, -1);
 	t = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!t)
 		return 0;
@@ -496,8 +556,9 @@ int handle_exit_execveat(struct syscall_trace_exit *ctx)
 
 /**
  * A held task resumed by anyone but claude-guard (kill -CONT from the agent)
- * is killed at its next system call. One load of held_count is all other
- * tasks pay while nothing is held. With file rules, the entry of a file
+ * is killed at its next system call, and so is a child the tracked map had no
+ * room for (handle_fork). Loads of held_count and doomed_count are all other
+ * tasks pay while neither exists. With file rules, the entry of a file
  * syscall is remembered here too (tracked tasks only), and ptrace or
  * process_vm_writev of another process by a tracked task is seen here.
  */
@@ -510,6 +571,11 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		enter_ptrace(regs, id);
 	if (files_on)
 		enter_syscall(regs, id);
+	if (doomed_count && bpf_task_storage_get(&doomed, bpf_get_current_task_btf(), 0, 0)) {
+		/* A child that could not be tracked (handle_fork): it does nothing unguarded. */
+		bpf_send_signal(SIGKILL);
+		return 0;
+	}
 	if (!held_count)
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;

@@ -171,7 +171,9 @@ enum cg_stat {
 	CG_STAT_HELD = 2,     /* execs held */
 	CG_STAT_KILLED = 3,   /* execs killed in the kernel */
 	CG_STAT_RESUMED_KILL = 4, /* held tasks resumed by someone else, killed at their next syscall */
-	CG_STAT_MAX = 5,
+	CG_STAT_UNTRACKED = 5, /* forks of a tracked task the `tracked` map had no room for (child killed) */
+	CG_STAT_UNHELD = 6,    /* holds the `held` map had no room for (decided in the kernel: on_timeout) */
+	CG_STAT_MAX = 7,
 };
 
 /* Value of the `tracked` map (key: tgid). */

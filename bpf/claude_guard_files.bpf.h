@@ -559,13 +559,12 @@ static __always_inline int exit_file(long ret)
 			bpf_send_signal(SIGKILL);
 			flags |= CG_FF_KILLED;
 		} else if (action == CG_FACT_ASK) {
-			/* SIGSTOP before the record, as for a held exec. */
-			struct cg_held h = { .since_ns = e->hdr.ktime_ns };
+			__u32 v = hold_task(tgid, e->hdr.ktime_ns);
 
-			bpf_send_signal(SIGSTOP);
-			if (bpf_map_update_elem(&held, &tgid, &h, BPF_NOEXIST) == 0)
-				__sync_fetch_and_add(&held_count, 1);
-			flags |= CG_FF_HELD;
+			if (v == CG_VERDICT_HOLD)
+				flags |= CG_FF_HELD;
+			else if (v == CG_VERDICT_KILL)
+				flags |= CG_FF_KILLED;
 		}
 	}
 	e->flags = flags;

@@ -28,6 +28,16 @@ struct cg_bpf {
 	uint64_t last_record_ns;  /* CLOCK_MONOTONIC of the last record read */
 };
 
+/* A spin-wait hint to the CPU: the pause or yield instruction of the build's architecture. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -110,7 +120,12 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	bpf_program__set_autoload(bpf->skel->progs.bash_readline_return, cfg->bash);
 	bpf->skel->rodata->files_on = cfg->files;
 	bpf->skel->rodata->files_all = cfg->files_all;
-	err = claude_guard_bpf__load(bpf->skel);
+	/* Smaller maps for the tests that fill them; 0 keeps the object's sizes. */
+	err = cfg->tracked_max ? bpf_map__set_max_entries(bpf->skel->maps.tracked, cfg->tracked_max) : 0;
+	if (!err && cfg->held_max)
+		err = bpf_map__set_max_entries(bpf->skel->maps.held, cfg->held_max);
+	if (!err)
+		err = claude_guard_bpf__load(bpf->skel);
 	if (err) {
 		claude_guard_bpf__destroy(bpf->skel);
 		free(bpf);
@@ -165,7 +180,7 @@ int cg_bpf_poll(cg_bpf *bpf, int timeout_ms)
 					bpf->last_record_ns = mono_ns();
 				return m;
 			}
-			__builtin_ia32_pause();
+			cpu_relax();
 		}
 	}
 	n = ring_buffer__poll(bpf->rb, timeout_ms);
@@ -384,7 +399,7 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		return err;
 	}
 	if (pid == 0) {
-		uint32_t run_root = 0;
+		uint32_t run_root = 0, resuming;
 		bool clean = false;
 		char c;
 		ssize_t n;
@@ -412,6 +427,10 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		watchdog_say("claude-guard: the guard was lost: the kernel keeps enforcing (holds get on_timeout, kills "
 			     "stay kills)\n");
 		cg_bpf_release_all(bpf, kill_held);
+		/* A task the guard was continuing (let go, not yet sent SIGCONT) would stay stopped: finish its resume. */
+		resuming = __atomic_load_n(&bpf->skel->bss->resuming, __ATOMIC_SEQ_CST);
+		if (resuming)
+			kill(resuming, SIGCONT);
 		if (run_root) {
 			/* A `run` tree without its guard ends: kill until nothing of it is left. */
 			watchdog_say("claude-guard: killing the guarded command's tree\n");
@@ -459,6 +478,11 @@ void cg_watchdog_release(int alive)
 {
 	(void)!write(alive, "q", 1);
 	close(alive);
+}
+
+void cg_bpf_set_resuming(cg_bpf *bpf, uint32_t tgid)
+{
+	__atomic_store_n(&bpf->skel->bss->resuming, tgid, __ATOMIC_SEQ_CST);
 }
 
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid)
@@ -513,110 +537,6 @@ int cg_percpu_sum(int fd, uint64_t *out, uint32_t n)
 int cg_bpf_stats(cg_bpf *bpf, uint64_t out[CG_STAT_MAX])
 {
 	return cg_percpu_sum(bpf_map__fd(bpf->skel->maps.stats), out, CG_STAT_MAX);
-}
-
-pid_t cg_spawn_gated(const char *file, char *const argv[], const int *rulesets, int nrulesets, int *gate,
-		     int *report)
-{
-	int g[2], r[2];
-	pid_t pid;
-
-	if (pipe2(g, O_CLOEXEC))
-		return -errno;
-	if (pipe2(r, O_CLOEXEC)) {
-		int err = -errno;
-		close(g[0]);
-		close(g[1]);
-		return err;
-	}
-	pid = fork();
-	if (pid < 0) {
-		int err = -errno;
-		close(g[0]); close(g[1]); close(r[0]); close(r[1]);
-		return err;
-	}
-	if (pid == 0) {
-		/* Child: only async-signal-safe calls from here on. */
-		char go;
-		sigset_t none;
-		int err;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		close(g[1]);
-		close(r[0]);
-		if (read(g[0], &go, 1) != 1)
-			_exit(127);
-		err = cg_landlock_restrict(rulesets, nrulesets);
-		if (err) {
-			err |= CG_SPAWN_LANDLOCK;
-			(void)!write(r[1], &err, sizeof(err));
-			_exit(127);
-		}
-		execvp(file, argv);
-		err = errno;
-		(void)!write(r[1], &err, sizeof(err));
-		_exit(127);
-	}
-	close(g[0]);
-	close(r[1]);
-	*gate = g[1];
-	*report = r[0];
-	return pid;
-}
-
-int cg_gate_open(int gate, int report)
-{
-	char go = 1;
-	int err = 0;
-	ssize_t n;
-
-	n = write(gate, &go, 1);
-	close(gate);
-	if (n != 1) {
-		close(report);
-		return EPIPE;
-	}
-	/* EOF (exec closed the pipe) means success; 4 bytes mean execvp failed. */
-	do {
-		n = read(report, &err, sizeof(err));
-	} while (n < 0 && errno == EINTR);
-	close(report);
-	return n == sizeof(err) ? err : 0;
-}
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-void cg_install_stop_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-int cg_stop_requested(void)
-{
-	return stop_signal;
-}
-
-int cg_set_subreaper(void)
-{
-	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) ? -errno : 0;
 }
 
 const char *cg_strerror(int err)

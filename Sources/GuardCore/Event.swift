@@ -175,6 +175,11 @@ public struct Summary: Sendable, Equatable {
     public var holdTimeouts: UInt64 = 0
     /// Execs the kernel held for a user-space verdict (the rest were passed or killed in the kernel).
     public var held: UInt64 = 0
+    /// Forks of the tree the kernel had no room to track: the child was killed at its first system call
+    /// (counted in audit mode too, where it ran unguarded).
+    public var untracked: UInt64 = 0
+    /// Holds the kernel had no room for: decided in the kernel as on_timeout says.
+    public var unheld: UInt64 = 0
     /// Median and 99th percentile of exec-to-verdict time of held execs, µs.
     public var holdDecisionMedianUs: Double?
     public var holdDecisionP99Us: Double?

@@ -121,6 +121,8 @@ public enum EventJSON {
         w.field("held", s.held)
         w.field("bash_lines", s.bashLines)
         w.field("hold_timeouts", s.holdTimeouts)
+        w.field("untracked", s.untracked)
+        w.field("unheld", s.unheld)
         w.field("peak_rss_kb", s.peakRSSKiB)
         if let m = s.holdDecisionMedianUs { w.field("hold_decision_median_us", m) }
         if let p = s.holdDecisionP99Us { w.field("hold_decision_p99_us", p) }
@@ -253,12 +255,12 @@ public struct TextFormatter: Sendable {
                 continue
             }
             switch b {
-            case 0x0A: out += "\\n"
-            case 0x09: out += "\\t"
-            case 0x0D: out += "\\r"
+            case ASCII.lf: out += "\\n"
+            case ASCII.tab: out += "\\t"
+            case ASCII.cr: out += "\\r"
             case UInt8(ascii: "\"") where quoteEscape: out += "\\\""
             case UInt8(ascii: "\\") where quoteEscape: out += "\\\\"
-            case 0..<0x20, 0x7F: out += "\\x" + hex2(b)
+            case 0..<ASCII.space, ASCII.delete: out += "\\x" + hex2(b)
             default: out.unicodeScalars.append(Unicode.Scalar(b))
             }
             i += 1

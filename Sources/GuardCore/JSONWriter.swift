@@ -152,13 +152,13 @@ public struct JSONWriter {
             let b = raw[i]
             if b < 0x80 {
                 switch b {
-                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case 0..<0x20, 0x7F:
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
+                case ASCII.quote: out.append(contentsOf: [ASCII.backslash, ASCII.quote])
+                case ASCII.backslash: out.append(contentsOf: [ASCII.backslash, ASCII.backslash])
+                case ASCII.lf: out.append(contentsOf: [ASCII.backslash, UInt8(ascii: "n")])
+                case ASCII.cr: out.append(contentsOf: [ASCII.backslash, UInt8(ascii: "r")])
+                case ASCII.tab: out.append(contentsOf: [ASCII.backslash, UInt8(ascii: "t")])
+                case 0..<ASCII.space, ASCII.delete:
+                    out.append(contentsOf: [ASCII.backslash, UInt8(ascii: "u"), ASCII.zero, ASCII.zero])
                     out.append(hex[Int(b >> 4)])
                     out.append(hex[Int(b & 0xF)])
                 default: out.append(b)

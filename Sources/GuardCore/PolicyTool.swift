@@ -109,9 +109,9 @@ public enum PolicyTool {
             number += 1
             var s = start
             var e = end
-            if e > s && text[e - 1] == 0x0D { e -= 1 }
-            while s < e && (text[s] == 0x20 || text[s] == 0x09) { s += 1 }
-            if s < e && text[s] != 0x23 {
+            if e > s && text[e - 1] == ASCII.cr { e -= 1 }
+            while s < e && (text[s] == ASCII.space || text[s] == ASCII.tab) { s += 1 }
+            if s < e && text[s] != ASCII.hash {
                 let key = UnsafeBufferPointer(start: base + s, count: e - s)
                 if format == .json { renderNumber(number, into: &out) }
                 let h = useMemo ? LineMemo.hash(key) : 0
@@ -135,101 +135,6 @@ public enum PolicyTool {
         }
         if !out.isEmpty { out.withUnsafeBufferPointer(write) }
         return acted ? 1 : 0
-    }
-
-    /// Distinct lines of one `check --file` run and their rendered verdicts (all but a JSON line number), in
-    /// two byte arenas under an open-addressing table; stops growing past `maxBytes`.
-    struct LineMemo {
-        struct Entry {
-            var hash: UInt64
-            var keyStart: Int
-            var keyCount: Int
-            var outStart: Int
-            var outCount: Int
-            var acted: Bool
-        }
-        static let maxBytes = 256 << 20
-        var slots = [Int32](repeating: -1, count: 1 << 12)
-        var entries: [Entry] = []
-        var keys: [UInt8] = []
-        var outs: [UInt8] = []
-
-        @inline(__always)
-        static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-            let n = b.count
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: n)
-            guard let p = b.baseAddress else { return h }
-            let raw = UnsafeRawPointer(p)
-            var i = 0
-            while i + 8 <= n {
-                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-                h ^= h >> 32
-                i += 8
-            }
-            var w: UInt64 = 0
-            while i < n {
-                w = w << 8 | UInt64(p[i])
-                i += 1
-            }
-            h = (h ^ w) &* 0xC4CE_B9FE_1A85_EC53
-            return h ^ (h >> 29)
-        }
-
-        func find(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int? {
-            let mask = slots.count - 1
-            var i = Int(truncatingIfNeeded: h) & mask
-            return slots.withUnsafeBufferPointer { sl in
-                entries.withUnsafeBufferPointer { en in
-                    keys.withUnsafeBufferPointer { kb in
-                        while true {
-                            let j = Int(sl[i])
-                            if j < 0 { return nil }
-                            let e = en[j]
-                            if e.hash == h && e.keyCount == key.count
-                                && (key.count == 0
-                                    || memcmp(kb.baseAddress! + e.keyStart, key.baseAddress!, key.count) == 0)
-                            {
-                                return j
-                            }
-                            i = (i + 1) & mask
-                        }
-                    }
-                }
-            }
-        }
-
-        @inline(__always)
-        func appendOutput(_ i: Int, into out: inout [UInt8]) {
-            let e = entries[i]
-            outs.withUnsafeBufferPointer {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[e.outStart..<e.outStart + e.outCount]))
-            }
-        }
-
-        mutating func insert(
-            _ key: UnsafeBufferPointer<UInt8>, hash h: UInt64, output: [UInt8], from mark: Int, acted: Bool
-        ) {
-            if keys.count + outs.count > LineMemo.maxBytes { return }
-            let e = Entry(
-                hash: h, keyStart: keys.count, keyCount: key.count, outStart: outs.count,
-                outCount: output.count - mark, acted: acted)
-            keys.append(contentsOf: key)
-            output.withUnsafeBufferPointer { outs.append(contentsOf: UnsafeBufferPointer(rebasing: $0[mark...])) }
-            entries.append(e)
-            if entries.count * 2 > slots.count {
-                slots = [Int32](repeating: -1, count: slots.count * 2)
-                for k in entries.indices { place(k) }
-            } else {
-                place(entries.count - 1)
-            }
-        }
-
-        private mutating func place(_ k: Int) {
-            let mask = slots.count - 1
-            var i = Int(truncatingIfNeeded: entries[k].hash) & mask
-            while slots[i] >= 0 { i = (i + 1) & mask }
-            slots[i] = Int32(k)
-        }
     }
 
     /// `check --file` over a string, collecting the output (for tests).
@@ -269,7 +174,7 @@ public enum PolicyTool {
         withUnsafeMutableBytes(of: &digits) { d in
             repeat {
                 k -= 1
-                d[k] = 0x30 + UInt8(v % 10)
+                d[k] = ASCII.zero + UInt8(v % 10)
                 v /= 10
             } while v > 0
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[k..<20]))
@@ -282,35 +187,35 @@ public enum PolicyTool {
         case .text:
             appendBytes(v.action.rawValue, into: &out)
             if let rule = v.rule {
-                out.append(0x20)
+                out.append(ASCII.space)
                 appendBytes(rule, into: &out)
                 if v.action != .allow, let sev = v.severity {
-                    out.append(0x20)
-                    out.append(0x28)
+                    out.append(ASCII.space)
+                    out.append(ASCII.leftParenthesis)
                     appendBytes(sev.rawValue, into: &out)
-                    out.append(0x29)
+                    out.append(ASCII.rightParenthesis)
                 }
             }
-            out.append(0x3A)
-            out.append(0x20)
+            out.append(ASCII.colon)
+            out.append(ASCII.space)
             appendPrintable(line, into: &out)
             if v.action != .allow, let m = v.matched, m != line {
                 out.append(contentsOf: " [matched: ".utf8)
                 appendPrintable(m, into: &out)
-                out.append(0x5D)
+                out.append(ASCII.rightBracket)
             }
             if v.action != .allow, v.rule == nil, let d = v.description {
                 out.append(contentsOf: " [".utf8)
                 appendPrintable(d, into: &out)
-                out.append(0x5D)
+                out.append(ASCII.rightBracket)
             }
-            out.append(0x0A)
+            out.append(ASCII.lf)
         case .json:
             out.append(contentsOf: ",\"command\":".utf8)
             appendJSONString(line, into: &out)
             out.append(contentsOf: ",\"action\":\"".utf8)
             out.append(contentsOf: v.action.rawValue.utf8)
-            out.append(0x22)
+            out.append(ASCII.quote)
             if let r = v.rule {
                 out.append(contentsOf: ",\"rule\":".utf8)
                 appendJSONString(r, into: &out)
@@ -318,7 +223,7 @@ public enum PolicyTool {
             if let s = v.severity {
                 out.append(contentsOf: ",\"severity\":\"".utf8)
                 out.append(contentsOf: s.rawValue.utf8)
-                out.append(0x22)
+                out.append(ASCII.quote)
             }
             if let m = v.matched {
                 out.append(contentsOf: ",\"matched\":".utf8)
@@ -351,7 +256,7 @@ public enum PolicyTool {
         Paths.withBytes(s) { out.append(contentsOf: $0) }
     }
 
-    /// No byte below 0x20 and none equal to 0x7F (eight bytes at a time).
+    /// No control byte: none below the space and none equal to DEL (eight bytes at a time).
     private static func isPrintable(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = buf.count
         var i = 0
@@ -363,8 +268,8 @@ public enum PolicyTool {
                 let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 // A byte < 0x20, or a byte equal to 0x7F, sets its high bit in `lt | eq` (exact for ASCII bytes;
                 // bytes >= 0x80 are masked out by `~w`).
-                let lt = (w &- ones &* 0x20) & ~w & highs
-                let x = w ^ (ones &* 0x7F)
+                let lt = (w &- ones &* UInt64(ASCII.space)) & ~w & highs
+                let x = w ^ (ones &* UInt64(ASCII.delete))
                 let eq = (x &- ones) & ~x & highs
                 if lt | eq != 0 { break }
                 i += 8
@@ -372,7 +277,7 @@ public enum PolicyTool {
         }
         while i < n {
             let c = buf[i]
-            if c < 0x20 || c == 0x7F { return false }
+            if c < ASCII.space || c == ASCII.delete { return false }
             i += 1
         }
         return true

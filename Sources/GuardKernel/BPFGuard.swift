@@ -40,6 +40,18 @@ public struct KernelConfig: Sendable {
     public var bash = true
     /// Kernel BTF to relocate against (CLAUDE_GUARD_BTF); nil: /sys/kernel/btf/vmlinux.
     public var btfPath: String? = getenv("CLAUDE_GUARD_BTF").map { String(cString: $0) }
+    /// Entries of the kernel's `tracked` and `held` maps; 0 keeps the object's sizes (65536 and 8192).
+    public var trackedMax: UInt32 = KernelConfig.testMapSize("CLAUDE_GUARD_TEST_TRACKED_MAX")
+    public var heldMax: UInt32 = KernelConfig.testMapSize("CLAUDE_GUARD_TEST_HELD_MAX")
+
+    /// A map size the tests set to fill a map on purpose (debug builds only; 0 in a release build).
+    static func testMapSize(_ variable: String) -> UInt32 {
+        #if DEBUG
+            return getenv(variable).flatMap { UInt32(String(cString: $0)) } ?? 0
+        #else
+            return 0
+        #endif
+    }
 
     public init(
         enforce: Bool = false, fails: Bool = false, defaultVerdict: KernelVerdict = .pass,
@@ -68,23 +80,24 @@ public final class BPFGuard {
     public var onEvent: (KernelEvent) -> Void = { _ in }
     /// CLOCK_REALTIME − CLOCK_MONOTONIC, to turn kernel timestamps into wall time.
     private let wallOffsetNs: Int64
-    private var lostReported: UInt64 = 0
+    /// The counters as last returned by `newlyCounted`.
+    private var reported = [UInt64](repeating: 0, count: Int(CG_STAT_MAX.rawValue))
 
     /// Loads and attaches the programs.
     ///
     /// - Throws: `GuardError` (privileges, BTF, verifier log, attach failure).
     public init(config: KernelConfig) throws {
         try Privileges.check(btfPath: config.btfPath ?? "/sys/kernel/btf/vmlinux")
-        let btf = config.btfPath.map { strdup($0) }
-        defer { btf.map { free($0) } }
-        var cfg = cg_config(
-            enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
-            unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf.map { UnsafePointer($0!) },
-            files: config.files, files_all: config.filesAll, ptrace_verdict: config.ptraceVerdict.rawValue,
-            bash: config.bash)
         var handle: OpaquePointer?
-        var err = cg_bpf_load(&cfg, &handle)
-        if err != 0 || handle == nil {
+        let err = Self.withOptionalCString(config.btfPath) { btf in
+            var cfg = cg_config(
+                enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
+                unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf, files: config.files,
+                files_all: config.filesAll, ptrace_verdict: config.ptraceVerdict.rawValue, bash: config.bash,
+                tracked_max: config.trackedMax, held_max: config.heldMax)
+            return cg_bpf_load(&cfg, &handle)
+        }
+        guard err == 0, let handle else {
             let log = String(cString: cg_bpf_last_log())
             if err == -EPERM && geteuid() != 0 { throw GuardError.missingPrivileges(euid: geteuid()) }
             if err == -ENOSYS || (err == -EPERM && !log.contains("processed")) {
@@ -92,21 +105,28 @@ public final class BPFGuard {
             }
             throw GuardError.loadFailed(errno: -err, log: log)
         }
-        bpf = handle!
+        bpf = handle
         wallOffsetNs = Self.clockNs(CLOCK_REALTIME) - Self.clockNs(CLOCK_MONOTONIC)
-        err = cg_bpf_attach(bpf)
         // From here on deinit frees the object (it runs when init throws): no destroy on these paths.
-        if err != 0 {
-            throw GuardError.attachFailed(errno: -err, log: String(cString: cg_bpf_last_log()))
+        let attached = cg_bpf_attach(bpf)
+        if attached != 0 {
+            throw GuardError.attachFailed(errno: -attached, log: String(cString: cg_bpf_last_log()))
         }
-        err = cg_bpf_open_ringbuf(
-            bpf,
-            { ctx, data, size in
-                let me = Unmanaged<BPFGuard>.fromOpaque(ctx!).takeUnretainedValue()
-                me.handle(UnsafeRawPointer(data!), size)
-                return 0
-            }, Unmanaged.passUnretained(self).toOpaque())
-        if err != 0 { throw GuardError.system(what: "create the ring buffer", errno: -err) }
+        try syscall("create the ring buffer") {
+            cg_bpf_open_ringbuf(
+                bpf,
+                { ctx, data, size in
+                    guard let ctx, let data else { return 0 }
+                    Unmanaged<BPFGuard>.fromOpaque(ctx).takeUnretainedValue().handle(UnsafeRawPointer(data), size)
+                    return 0
+                }, Unmanaged.passUnretained(self).toOpaque())
+        }
+    }
+
+    /// Calls body with a C string of `s`, or NULL when s is nil.
+    private static func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+        guard let s else { return body(nil) }
+        return s.withCString(body)
     }
 
     deinit {
@@ -118,9 +138,10 @@ public final class BPFGuard {
     }
 
     /// Adds a process to the tracked set under root; `landlocked`: the cg_access bits Landlock refuses there.
-    public func track(_ pid: Int32, root: Int32, landlocked: UInt32 = 0) throws {
-        let err = cg_bpf_track(bpf, UInt32(bitPattern: pid), UInt32(bitPattern: root), landlocked)
-        if err != 0 { throw GuardError.system(what: "track pid \(pid)", errno: -err) }
+    public func track(_ pid: Int32, root: Int32, landlocked: UInt32 = 0) throws(GuardError) {
+        try syscall("track pid \(pid)") {
+            cg_bpf_track(bpf, UInt32(bitPattern: pid), UInt32(bitPattern: root), landlocked)
+        }
     }
 
     /// Tracked processes under root (all roots when nil), at most `limit`.
@@ -143,18 +164,16 @@ public final class BPFGuard {
     }
 
     /// Sets the kernel verdict for an executable file identity.
-    public func setVerdict(_ file: FileIdentity, _ verdict: KernelVerdict) throws {
+    public func setVerdict(_ file: FileIdentity, _ verdict: KernelVerdict) throws(GuardError) {
         var key = cg_file_key(
             dev: file.device, ino: file.inode, ctime_sec: file.ctimeSec, ctime_nsec: file.ctimeNsec, pad: 0)
-        let err = cg_bpf_set_verdict(bpf, &key, verdict.rawValue)
-        if err != 0 { throw GuardError.system(what: "set a kernel verdict", errno: -err) }
+        try syscall("set a kernel verdict") { cg_bpf_set_verdict(bpf, &key, verdict.rawValue) }
     }
 
     /// Starts the watchdog that resolves held processes if this process dies (even by SIGKILL).
-    public func startWatchdog(killHeld: Bool) throws {
+    public func startWatchdog(killHeld: Bool) throws(GuardError) {
         var alive: Int32 = -1
-        let pid = cg_bpf_start_watchdog(bpf, killHeld, &alive)
-        if pid < 0 { throw GuardError.system(what: "start the watchdog", errno: -pid) }
+        let pid = try syscall("start the watchdog") { cg_bpf_start_watchdog(bpf, killHeld, &alive) }
         watchdog = (pid, alive)
     }
 
@@ -165,19 +184,26 @@ public final class BPFGuard {
     private var watchdog: (pid: Int32, fd: Int32)?
 
     /// Tells the watchdog the root of the tree `run` launched: it is killed whole if the guard is lost.
-    public func watchdogGuards(root: Int32) {
-        if let w = watchdog { _ = cg_watchdog_tell_root(w.fd, UInt32(bitPattern: root)) }
+    ///
+    /// - Throws: `GuardError.system` when the watchdog cannot be told (the tree would outlive a lost guard).
+    public func watchdogGuards(root: Int32) throws {
+        guard let w = watchdog else { return }
+        try syscall("tell the watchdog the command's PID") { cg_watchdog_tell_root(w.fd, UInt32(bitPattern: root)) }
     }
 
     /// Called with a held process's PID after the hold is forgotten and before SIGCONT (the session settles
     /// its parent: HoldShadow.settle).
     public var beforeResume: ((Int32) -> Void)?
 
-    /// Lets a held process run: forgets the hold first (or the resume guard would kill it), then SIGCONT.
+    /// Lets a held process run: forgets the hold first (or the resume guard would kill it), then SIGCONT. In
+    /// between (its parent settles, up to 20 ms) the process is in no map: the watchdog is told, so a guard lost
+    /// then does not leave it stopped for ever.
     public func resume(_ pid: Int32) {
+        cg_bpf_set_resuming(bpf, UInt32(bitPattern: pid))
         unhold(pid)
         beforeResume?(pid)
         kill(pid, SIGCONT)
+        cg_bpf_set_resuming(bpf, 0)
     }
 
     /// Forgets a held process so it may run; true if it was held.
@@ -193,25 +219,42 @@ public final class BPFGuard {
     }
 
     /// The kernel's counters (enum cg_stat).
-    public func stats() -> [UInt64] {
+    ///
+    /// - Throws: `GuardError.system` when the per-CPU map cannot be read.
+    public func stats() throws(GuardError) -> [UInt64] {
         var out = [UInt64](repeating: 0, count: Int(CG_STAT_MAX.rawValue))
-        _ = cg_bpf_stats(bpf, &out)
+        try syscall("read the kernel's counters") { cg_bpf_stats(bpf, &out) }
         return out
     }
 
-    /// Records the kernel could not submit since the last call.
-    public func newlyLost() -> UInt64 {
-        let lost = stats()[Int(CG_STAT_LOST.rawValue)]
-        defer { lostReported = lost }
-        return lost &- lostReported
+    /// What the kernel counted since the last call and the session has to report: records it could not
+    /// submit, forks it could not track (the child was killed when enforcing), holds it had no room for
+    /// (decided as on_timeout).
+    ///
+    /// - Throws: `GuardError.system` when the counters cannot be read.
+    public func newlyCounted() throws(GuardError) -> (lost: UInt64, untracked: UInt64, unheld: UInt64) {
+        let now = try stats()
+        defer { reported = now }
+        func delta(_ s: cg_stat) -> UInt64 { now[Int(s.rawValue)] &- reported[Int(s.rawValue)] }
+        return (delta(CG_STAT_LOST), delta(CG_STAT_UNTRACKED), delta(CG_STAT_UNHELD))
     }
 
     /// Spin on the ring buffer this long after each record before sleeping (trades CPU for hold latency).
     public func setBusyPoll(microseconds: Int) { cg_bpf_set_busy_poll(bpf, microseconds) }
 
-    /// Polls the ring buffer, handling records; returns how many.
+    /// The first failure to read the ring buffer (other than EINTR): from then on the guard sees nothing of the
+    /// tree, and the session ends it (fail closed).
+    public private(set) var pollFailure: GuardError?
+
+    /// Polls the ring buffer, handling records; returns how many, or -errno (kept in `pollFailure`).
     @discardableResult
-    public func poll(timeoutMs: Int32) -> Int32 { cg_bpf_poll(bpf, timeoutMs) }
+    public func poll(timeoutMs: Int32) -> Int32 {
+        let n = cg_bpf_poll(bpf, timeoutMs)
+        if n < 0 && n != -EINTR && pollFailure == nil {
+            pollFailure = .system(what: "read the kernel's ring buffer", errno: -n)
+        }
+        return n
+    }
 
     public func wallTime(monotonicNs: UInt64) -> WallTime {
         let ns = Int64(bitPattern: monotonicNs) &+ wallOffsetNs
@@ -235,7 +278,7 @@ public final class BPFGuard {
         case UInt32(CG_EVENT_EXIT.rawValue):
             guard size >= MemoryLayout<cg_exit_event>.size else { return }
             let x = data.load(as: cg_exit_event.self)
-            let comm = Self.cString(data + MemoryLayout<cg_exit_event>.offset(of: \.comm)!, max: Int(CG_COMM_LEN))
+            let comm = Self.cString(data + Self.offset(of: \cg_exit_event.comm), max: Int(CG_COMM_LEN))
             onEvent(
                 .exit(
                     ExitEvent(
@@ -279,7 +322,7 @@ public final class BPFGuard {
         typealias E = cg_file_event
         guard size >= cg_file_event_size() else { return nil }
         func field<T>(_ path: KeyPath<E, T>, _: T.Type) -> T {
-            data.load(fromByteOffset: MemoryLayout<E>.offset(of: path)!, as: T.self)
+            data.load(fromByteOffset: Self.offset(of: path), as: T.self)
         }
         func bytes(_ offset: Int, _ count: Int) -> [UInt8] {
             Array(UnsafeRawBufferPointer(start: data + offset, count: max(0, count)))
@@ -344,7 +387,7 @@ public final class BPFGuard {
         let head = cg_exec_offset_argv()
         guard size >= head else { return nil }
         func field<T>(_ path: KeyPath<E, T>, _: T.Type) -> T {
-            data.load(fromByteOffset: MemoryLayout<E>.offset(of: path)!, as: T.self)
+            data.load(fromByteOffset: Self.offset(of: path), as: T.self)
         }
         let hdr = field(\.hdr, cg_header.self)
         let flags = field(\.flags, UInt32.self)
@@ -394,6 +437,12 @@ public final class BPFGuard {
             event.loaderEnv = bytes(cg_exec_offset_loader_env(), envLen).split(separator: 0).map { Array($0) }
         }
         return event
+    }
+
+    /// The byte offset of a field of a record (a stored field of a C struct always has one).
+    private static func offset<E, T>(of field: KeyPath<E, T>) -> Int {
+        guard let offset = MemoryLayout<E>.offset(of: field) else { preconditionFailure("\(field) is not stored") }
+        return offset
     }
 
     private static func cString(_ p: UnsafeRawPointer, max: Int) -> [UInt8] {

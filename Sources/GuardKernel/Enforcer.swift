@@ -29,8 +29,16 @@ public final class Enforcer {
     /// Where `claude-guard resume|kill PID` leave their requests for this guard (`HeldRequests`).
     let requestDir: String
 
-    /// CLAUDE_GUARD_FAULT=no-verdict: never answer a hold (for the timeout tests).
-    static let faultNoVerdict = getenv("CLAUDE_GUARD_FAULT").map { String(cString: $0) } == "no-verdict"
+    /// CLAUDE_GUARD_FAULT=no-verdict: never answer a hold (for the timeout tests; debug builds only).
+    #if DEBUG
+        static let faultNoVerdict = getenv("CLAUDE_GUARD_FAULT").map { String(cString: $0) } == "no-verdict"
+    #else
+        static let faultNoVerdict = false
+    #endif
+    /// The kernel could not learn a verdict (its map is full); said once.
+    private var verdictMapFailed = false
+    /// What the session has to say, once each (`takeWarnings`).
+    private var warnings: [String] = []
 
     /// The kernel configuration this policy and mode need.
     public static func kernelConfig(policy: Policy, audit: Bool) -> KernelConfig {
@@ -59,7 +67,7 @@ public final class Enforcer {
             let identities = programs.targets.filter { $0.identity == t.identity }.map(\.name)
             try bpf.setVerdict(t.identity, Self.kernel(policy.programVerdict(path: t.path, identities: identities)))
         }
-        Self.makeRequestDirectory(requestDir)
+        try Self.makeRequestDirectory(requestDir)
     }
 
     deinit { removeRequestDir() }
@@ -127,8 +135,16 @@ public final class Enforcer {
             verdict = risk
         }
         if !audit && !e.killedInKernel && programmed.insert(e.file).inserted && e.file.inode != 0 {
-            // Learn this file's verdict: the next exec of it needs no round trip unless its arguments matter.
-            try? bpf.setVerdict(e.file, Self.kernel(policy.programVerdict(path: path, identities: identities)))
+            // Learn this file's verdict: the next exec of it needs no round trip unless its arguments matter. If the
+            // kernel cannot learn it, later execs of the file are held and judged here: slower, as safe.
+            do {
+                try bpf.setVerdict(e.file, Self.kernel(policy.programVerdict(path: path, identities: identities)))
+            } catch {
+                if !verdictMapFailed {
+                    warnings.append("\(error) Programs new to the kernel are held and judged here: slower, as safe.")
+                }
+                verdictMapFailed = true
+            }
         }
         let enforced = act(e, verdict)
         guard verdict.action != .allow else { return nil }
@@ -323,6 +339,12 @@ public final class Enforcer {
             }
             usleep(500)
         }
+    }
+
+    /// What went wrong without stopping the guard since the last call, for the session to say.
+    public func takeWarnings() -> [String] {
+        defer { warnings.removeAll() }
+        return warnings
     }
 
     /// A process exited: forget it.

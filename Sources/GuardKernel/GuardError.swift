@@ -91,6 +91,41 @@ public enum GuardError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// How a C function says that it failed.
+enum CFailure {
+    /// A negative errno: the C shim (cbpf.h, cssl.h) and libbpf.
+    case negativeErrno
+    /// -1, with the errno in `errno`: libc (EINTR is retried).
+    case minusOne
+}
+
+/// Calls a C function and turns its failure into `GuardError.system` (swift-nio's `syscall` wrapper), so no
+/// caller reads errno by hand or leaves a failure unseen.
+///
+/// - Parameters:
+///   - what: what the call does, for the message ("track pid 42": "claude-guard failed to track pid 42: …").
+///   - failure: how the function reports failure.
+/// - Returns: the function's result (a count, a PID, a descriptor) when it did not fail.
+/// - Throws: `GuardError.system` with the errno.
+@discardableResult
+func syscall<T: FixedWidthInteger & SignedInteger>(
+    _ what: @autoclosure () -> String, _ failure: CFailure = .negativeErrno, _ body: () -> T
+) throws(GuardError) -> T {
+    while true {
+        let r = body()
+        switch failure {
+        case .negativeErrno where r < 0:
+            throw .system(what: what(), errno: Int32(truncatingIfNeeded: -r))
+        case .minusOne where r == -1:
+            let e = errno
+            if e == EINTR { continue }
+            throw .system(what: what(), errno: e)
+        default:
+            return r
+        }
+    }
+}
+
 func errnoText(_ errno: Int32) -> String {
     let e = abs(errno)
     return String(cString: cg_strerror(e)) + " (errno \(e))"

@@ -70,9 +70,12 @@ public enum HeldRequests {
 
 extension Enforcer {
     /// Server: makes this guard's request directory (its parent world-readable, itself root's only).
-    static func makeRequestDirectory(_ dir: String) {
-        mkdir(HeldRequests.base, 0o755)
-        mkdir(dir, 0o700)
+    static func makeRequestDirectory(_ dir: String) throws {
+        for (d, mode): (String, mode_t) in [(HeldRequests.base, 0o755), (dir, 0o700)] {
+            try syscall("create \(d) (where `claude-guard resume|kill` leave requests)", .minusOne) {
+                mkdir(d, mode) == 0 || errno == EEXIST ? 0 : -1
+            }
+        }
     }
 
     /// Carries out `claude-guard resume|kill PID` requests; returns (pid, "resumed"|"killed").

@@ -50,8 +50,10 @@ public enum ProcFS {
         defer { closedir(dir) }
         var out: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            // In place: a dirent is only as long as its name, so a copy of the whole d_name array can read past
+            // the end of readdir's buffer.
+            let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
             }
             if name != "." && name != ".." { out.append(name) }
         }

@@ -71,9 +71,11 @@ public final class ProgramIdentity {
         defer { closedir(d) }
         var out: [String] = []
         while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
-                guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
-                let n = raw.firstIndex(of: 0) ?? raw.count
+            // In place: a dirent is only as long as its name, so a copy of the whole d_name array can read past
+            // the end of readdir's buffer (a crash when the entry ends a page).
+            let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) { tuple -> String? in
+                let base = UnsafeRawPointer(tuple).assumingMemoryBound(to: UInt8.self)
+                let n = strlen(UnsafeRawPointer(tuple).assumingMemoryBound(to: CChar.self))
                 guard n > 1 else { return nil }
                 let first = base[0]
                 let tool = n > 6 && memcmp(base + n - 6, "-linux", 6) == 0

@@ -177,10 +177,11 @@ public final class SSLCapture {
     /// File offsets of the named functions in an ELF file (0: absent).
     static func offsets(of names: [String], in path: String) -> [UInt64] {
         var out = [UInt64](repeating: 0, count: names.count)
-        let cnames = names.map { strdup($0) }
-        defer { cnames.forEach { free($0) } }
-        var ptrs = cnames.map { UnsafePointer($0) }
-        _ = path.withCString { p in cg_elf_func_offsets(p, &ptrs, Int32(names.count), &out) }
+        // A file that cannot be read has none of them (all 0): nothing of it is probed.
+        _ = withCStrings(names) { cnames in
+            var ptrs = cnames.map { $0.map { UnsafePointer($0) } }
+            return path.withCString { p in cg_elf_func_offsets(p, &ptrs, Int32(names.count), &out) }
+        }
         return out
     }
 

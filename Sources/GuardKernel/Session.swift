@@ -122,6 +122,8 @@ public final class GuardSession {
     private var cgroupMisses: Set<UInt64> = []
     /// --otlp: every record logged also goes to the collector.
     let otlp: OTLPExporter?
+    /// The kernel's counters could not be read (said once).
+    private var countersFailed = false
 
     /// Loads and attaches everything; nothing is tracked yet.
     ///
@@ -184,6 +186,7 @@ public final class GuardSession {
         }
         intent?.poll(nowNs: now)
         writeTraffic()
+        for w in enforcer.takeWarnings() { notice(w) }
         for pid in enforcer.sweepTimeouts(nowNs: now) {
             summary.holdTimeouts += 1
             let what = enforcer.policy.onTimeout == .allow ? "resumed" : "killed"
@@ -260,6 +263,10 @@ public final class GuardSession {
         var lastCheck: UInt64 = 0
         while cg_stop_requested() == 0 {
             guardBPF.poll(timeoutMs: 50)
+            if let f = guardBPF.pollFailure {
+                notice("\(f) The tree can no longer be judged: held processes get on_timeout.")
+                break
+            }
             tick()
             flushAll()
             let now = UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC))
@@ -280,30 +287,29 @@ public final class GuardSession {
     /// - Returns: 3 when violations were recorded, else the command's status (128+signal when killed).
     /// - Throws: `GuardError.spawnFailed`.
     public func run(command: [String]) throws -> Int32 {
-        _ = cg_set_subreaper()
+        // Orphans of the tree are reparented to the guard, which reaps them and sees the tree end.
+        try syscall("become a child subreaper (prctl PR_SET_CHILD_SUBREAPER)") { cg_set_subreaper() }
         if enforcer.workspace == nil { enforcer.workspace = realPath(".") }
         try startFileRules(launch: true)
         var gate: Int32 = -1
         var report: Int32 = -1
-        var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
         // Resolve over PATH here so the child makes one execve, not one failed exec per PATH entry.
         guard let file = SearchPath.find(command[0]) else {
             throw GuardError.spawnFailed(command: command[0], errno: ENOENT)
         }
         let rulesets = fileGuard?.rulesets ?? []
-        let child = cg_spawn_gated(file, &cargs, rulesets, Int32(rulesets.count), &gate, &report)
+        let child = withCStrings(command) { cg_spawn_gated(file, &$0, rulesets, Int32(rulesets.count), &gate, &report) }
         fileGuard?.closeRulesets()
         if child < 0 { throw GuardError.spawnFailed(command: command[0], errno: -child) }
         do {
             try guardBPF.track(
                 child, root: child, landlocked: UInt32(rulesets.isEmpty ? 0 : fileGuard?.plan.landlocked ?? 0))
+            try guardBPF.watchdogGuards(root: child)
         } catch {
             kill(child, SIGKILL)
             waitpid(child, nil, 0)
             throw error
         }
-        guardBPF.watchdogGuards(root: child)
         intent?.startHookLink(agentPid: child, quiet: options.quiet)
         var why = ""
         cgroup = RunCgroup(moving: child, why: &why)
@@ -313,7 +319,7 @@ public final class GuardSession {
             )
         }
         announce("guarding `\(command.joined(separator: " "))` (PID \(child))")
-        let execErr = cg_gate_open(gate, report)
+        let execErr = -cg_gate_open(gate, report)
         if execErr != 0 {
             waitpid(child, nil, 0)
             if execErr & CG_SPAWN_LANDLOCK != 0 {
@@ -326,6 +332,10 @@ public final class GuardSession {
         var stopSignal: Int32 = 0
         while status == nil {
             guardBPF.poll(timeoutMs: 50)
+            if let f = guardBPF.pollFailure {
+                notice("\(f) The tree can no longer be judged: it is ended.")
+                break
+            }
             tick()
             flushAll()
             status = reap(child)
@@ -611,7 +621,13 @@ public final class GuardSession {
     }
 
     func flushAll() {
-        let lost = guardBPF.newlyLost() + (intent?.newlyLost() ?? 0)
+        var counted: (lost: UInt64, untracked: UInt64, unheld: UInt64) = (0, 0, 0)
+        do { counted = try guardBPF.newlyCounted() } catch {
+            if !countersFailed { notice("\(error) Lost records and full maps go unreported.") }
+            countersFailed = true
+        }
+        reportFullMaps(untracked: counted.untracked, unheld: counted.unheld)
+        let lost = counted.lost + (intent?.newlyLost() ?? 0)
         if lost > 0 {
             summary.lost += lost
             let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
@@ -626,6 +642,20 @@ public final class GuardSession {
         stdout.flush()
         jsonFile?.flush()
         violationsFile?.flush()
+    }
+
+    /// Says what the kernel did when its maps were full: never a descendant lost without a word.
+    private func reportFullMaps(untracked: UInt64, unheld: UInt64) {
+        if untracked > 0 {
+            summary.untracked += untracked
+            let fate = audit ? "they run unguarded (audit mode)" : "each such child was killed at its first system call"
+            notice("\(untracked) fork(s) of the tree could not be tracked (the kernel's tracked map is full): \(fate)")
+        }
+        if unheld > 0 {
+            summary.unheld += unheld
+            let fate = policy.onTimeout == .allow ? "resumed" : "killed"
+            notice("\(unheld) process(es) could not be held (the kernel's held map is full): \(fate) (on_timeout)")
+        }
     }
 
     public var currentSummary: Summary { summary }

@@ -73,11 +73,14 @@ extension GuardSession {
             FileHandleStderr.write(summaryText() + "\n")
         }
         flushAll()
-        writeReports()
+        let unwritten = writeReports()
+        for e in unwritten { FileHandleStderr.write("claude-guard: error: \(e)\n") }
         // Everything is said: the probes' detach (seconds of RCU grace periods) is left to a child.
         cg_detach_in_background()
         let all = violations.map(\.1) + fileViolations.map(\.1) + ptraceViolations.map(\.1) + bashViolations.map(\.1)
         if all.contains(where: options.failOn.fails) { return 3 }
+        // A CI job must not pass on a report it asked for and did not get, nor on a guard that stopped seeing.
+        if !unwritten.isEmpty || guardBPF.pollFailure != nil { return 1 }
         if !all.isEmpty && !options.quiet {
             FileHandleStderr.write("claude-guard: no violation fails the run (--fail-on)\n")
         }
@@ -89,6 +92,8 @@ extension GuardSession {
         var s = "claude-guard: \(summary.execs) exec(s), \(summary.violations) violation(s)"
         if summary.bashLines > 0 { s += ", \(summary.bashLines) bash line(s)" }
         if summary.lost > 0 { s += ", \(summary.lost) lost" }
+        if summary.untracked > 0 { s += ", \(summary.untracked) fork(s) not tracked (map full)" }
+        if summary.unheld > 0 { s += ", \(summary.unheld) hold(s) decided in the kernel (map full)" }
         if !summary.leftovers.isEmpty { s += ", terminated leftover descendant(s) \(summary.leftovers)" }
         for (e, v) in violations.prefix(50) {
             let then = v.outcome.map { ", then " + $0 } ?? ""
@@ -108,8 +113,8 @@ extension GuardSession {
         return s
     }
 
-    /// --report (JSON) and --junit (XML).
-    func writeReports() {
+    /// --report (JSON) and --junit (XML); returns the writes that failed.
+    func writeReports() -> [GuardError] {
         let now = guardBPF.wallTime(monotonicNs: UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
         if let file = reportFile {
             var w = JSONWriter()
@@ -146,6 +151,7 @@ extension GuardSession {
                     summary: summary))
             file.flush()
         }
+        return [reportFile, junitFile].compactMap { $0?.failure }
     }
 
     /// VmHWM of this process, KiB.

@@ -267,11 +267,7 @@ struct InitClaudeCode: ParsableCommand {
         var flags: [String] = []
         if let policy { flags += ["--policy", policy.hasPrefix("/") ? policy : cwd + "/" + policy] }
         if failClosed { flags.append("--fail-closed") }
-        let binary =
-            realpath("/proc/self/exe", nil).map { p in
-                defer { free(p) }
-                return String(decoding: UnsafeRawBufferPointer(start: p, count: strlen(p)), as: UTF8.self)
-            } ?? "claude-guard"
+        let binary = realPath("/proc/self/exe") ?? "claude-guard"
         try finishHook(ClaudeCodeInit.run(target: target, binary: binary, hookFlags: flags, cwd: cwd, home: home))
     }
 }

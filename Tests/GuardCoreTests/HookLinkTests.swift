@@ -27,12 +27,6 @@ final class HookLinkTests: XCTestCase {
         try HookLinkListener(path: dir + "/hook-\(getpid()).sock", accept: admit)
     }
 
-    private func elapsed(_ body: () -> Void) -> Double {
-        let t = HookLinkListener.monotonicNs()
-        body()
-        return Double(HookLinkListener.monotonicNs() - t) / 1e6
-    }
-
     func testRecordRoundTrip() {
         let r = record("toolu_\u{e9}", "echo 'a\nb' | tr a b; printf \"%s\" \u{1F600}")
         XCTAssertEqual(ToolUseRecord.decode(r.encoded), r)
@@ -78,10 +72,10 @@ final class HookLinkTests: XCTestCase {
         XCTAssertEqual(seen, [PeerCredentials(pid: getpid(), uid: getuid(), gid: getgid())])
     }
 
-    /// No guard, a stale socket, an untrusted directory, a guard that never reads: the hook goes on at once.
+    /// No guard, a stale socket, an untrusted directory, a guard that never reads: the hook goes on at once (a
+    /// send that waited would never return here: nothing reads; bench/hook measures the time per call).
     func testTheHookNeverWaits() throws {
-        XCTAssertLessThan(
-            elapsed { XCTAssertEqual(HookLinkClient.send(record(), directory: dir, owner: getuid()), 0) }, 50)
+        XCTAssertEqual(HookLinkClient.send(record(), directory: dir, owner: getuid()), 0)
         XCTAssertEqual(HookLinkClient.send(record(), directory: dir + "/missing", owner: getuid()), 0)
         // A stale socket: bound, then its process gone.
         let stale = dir + "/hook-1.sock"
@@ -93,8 +87,7 @@ final class HookLinkTests: XCTestCase {
             }
         }
         close(s)
-        XCTAssertLessThan(
-            elapsed { XCTAssertEqual(HookLinkClient.send(record(), directory: dir, owner: getuid()), 0) }, 50)
+        XCTAssertEqual(HookLinkClient.send(record(), directory: dir, owner: getuid()), 0)
         // Not the expected owner, or writable by others: not trusted.
         let l = try listener()
         XCTAssertEqual(HookLinkClient.send(record(), directory: dir, owner: getuid() &+ 1), 0)
@@ -103,10 +96,7 @@ final class HookLinkTests: XCTestCase {
         chmod(dir, 0o755)
         // A guard that does not read: its backlog fills, later hooks skip it without waiting.
         var delivered = 0
-        let ms = elapsed {
-            for i in 0..<200 { delivered += HookLinkClient.send(record("t\(i)"), directory: dir, owner: getuid()) }
-        }
-        XCTAssertLessThan(ms, 2_000)
+        for i in 0..<200 { delivered += HookLinkClient.send(record("t\(i)"), directory: dir, owner: getuid()) }
         XCTAssertGreaterThan(delivered, 0)
         XCTAssertLessThan(delivered, 200)
         XCTAssertEqual(l.poll().count, delivered)
@@ -124,7 +114,7 @@ final class HookLinkTests: XCTestCase {
             }
         }
         XCTAssertEqual(rc, 0)
-        XCTAssertLessThan(elapsed { XCTAssertEqual(l.poll(), []) }, 20)
+        XCTAssertEqual(l.poll(), [])
         let bytes = record().encoded
         XCTAssertEqual(bytes.withUnsafeBytes { Glibc.send(s, $0.baseAddress, $0.count, 0) }, bytes.count)
         XCTAssertEqual(l.poll().map(\.toolUseID), ["toolu_01A"])

@@ -4,7 +4,8 @@ import XCTest
 @testable import GuardCore
 
 /// Property and fuzz tests: the parser and the evaluator never crash or hang on any input, and quoting
-/// round-trips: parsing `shellJoin(argv)` gives argv back.
+/// round-trips: parsing `shellJoin(argv)` gives argv back. Their bound is the number of inputs, not a clock
+/// (a shared machine makes wall-clock limits flaky); the parser's speed is measured in bench/.
 final class ShellFuzzTests: XCTestCase {
     /// A small deterministic generator (SplitMix64), so failures reproduce.
     struct Rng {
@@ -24,7 +25,6 @@ final class ShellFuzzTests: XCTestCase {
 
     func testRandomShellTextNeverCrashesOrHangs() {
         var rng = Rng(state: 1)
-        let start = Date()
         var errors = 0
         for _ in 0..<20_000 {
             let n = rng.int(120)
@@ -41,7 +41,6 @@ final class ShellFuzzTests: XCTestCase {
             for c in s.commands { XCTAssertTrue(c.words.count <= bytes.count + 1) }
         }
         XCTAssertGreaterThan(errors, 0)
-        XCTAssertLessThan(Date().timeIntervalSince(start), 20)
     }
 
     func testMutatedCorpusNeverCrashesTheEvaluator() throws {
@@ -52,7 +51,6 @@ final class ShellFuzzTests: XCTestCase {
             try Policy.load(path: PolicyShippedTests.policyPath($0))
         }
         var rng = Rng(state: 2)
-        let start = Date()
         for i in 0..<6_000 {
             var e = entries[rng.int(entries.count)]
             for _ in 0..<(1 + rng.int(4)) {
@@ -64,11 +62,14 @@ final class ShellFuzzTests: XCTestCase {
                 }
             }
             let line = String(decoding: e, as: UTF8.self)
-            let v = policies[i % 2].evaluate(
-                commandLine: line, cwd: "/home/agent/project", workspace: "/home/agent/project")
-            XCTAssertNotNil(v.action)
+            func judge() -> Verdict {
+                policies[i % 2].evaluate(commandLine: line, cwd: "/home/agent/project", workspace: "/home/agent/project")
+            }
+            let v = judge()
+            // Nothing of one judgment carries into the next, and an action is always explained.
+            XCTAssertEqual(judge(), v, line)
+            if v.action != .allow { XCTAssertTrue(v.rule != nil || v.description != nil, "\(line) → \(v)") }
         }
-        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
     }
 
     func testPathologicalInputsAreBounded() {
@@ -85,12 +86,12 @@ final class ShellFuzzTests: XCTestCase {
             String(repeating: "$((", count: 30_000),
             "cat <<EOF\n" + String(repeating: "$(ls)\n", count: 20_000) + "EOF",
         ]
-        let start = Date()
         for text in cases {
             let s = ShellScript.parse(text)
-            _ = s.commands.count
+            // An answer either way: an error, or commands (never more than the text has bytes).
+            XCTAssertTrue(s.error != nil || !s.commands.isEmpty, String(text.prefix(20)))
+            XCTAssertLessThanOrEqual(s.commands.count, text.utf8.count, String(text.prefix(20)))
         }
-        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
         // Deep wrapper nesting is bounded by the evaluator too.
         let line = String(repeating: "eval ", count: 200) + "rm -rf x"
         let v = PolicyEvaluationTests.policy.evaluate(commandLine: line, workspace: "/w")

@@ -311,13 +311,23 @@ final class EnforcementTests: XCTestCase {
         try "rm -rf \(v)\n".write(to: www.appendingPathComponent("install.sh"), atomically: true, encoding: .utf8)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: Guard.python)
-        let port = Int.random(in: 20000...40000)
-        server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "--directory", www.path, String(port)]
-        server.standardOutput = FileHandle.nullDevice
+        // Port 0: the kernel picks a free one, and the server's ready line says which.
+        server.arguments = ["-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", www.path, "0"]
+        let ready = Pipe()
+        server.standardOutput = ready
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer { server.terminate(); server.waitUntilExit() }
-        usleep(600_000)
+        var said = ""
+        while !said.contains(") ...") {
+            let chunk = ready.fileHandleForReading.availableData
+            if chunk.isEmpty { break }  // the server is gone
+            said += String(decoding: chunk, as: UTF8.self)
+        }
+        // "Serving HTTP on 127.0.0.1 port 43117 (http://127.0.0.1:43117/) ..."
+        let port = try XCTUnwrap(
+            said.split(separator: " ").firstIndex(of: "port").flatMap { i in Int(said.split(separator: " ")[i + 1]) },
+            "no ready line from the server: \(said)")
         try assertDenied("curl -fsS http://127.0.0.1:\(port)/install.sh | sh", v)
         // Hidden from the parser: the pipeline's sh still runs what curl fetched, and rm dies at its exec.
         let w = try victim()
@@ -382,7 +392,9 @@ final class EnforcementTests: XCTestCase {
 
     func testStopHoldsUntilTheGuardIsToldToResume() throws {
         let (bg, pid, target) = try guardWithStoppedTouch("stopme")
-        usleep(300_000)
+        // The kernel sent SIGSTOP before the record: the process is stopped once it takes the signal.
+        let deadline = Date().addingTimeInterval(20)
+        while Self.state(of: pid) != "T" && Date() < deadline { usleep(10_000) }
         XCTAssertEqual(Self.state(of: pid), "T", "held")
         XCTAssertFalse(exists(target))
         let r = try Guard.run(["resume", String(pid)])
@@ -441,15 +453,17 @@ final class EnforcementTests: XCTestCase {
 
     func testPidModeEnforcesOnARunningAgent() throws {
         let v = try victim()
+        let gate = try Guard.Gate(in: dir)
         let agent = Process()
         agent.executableURL = URL(fileURLWithPath: "/bin/bash")
-        agent.arguments = ["-c", "sleep 1.5; X=rm; $X -rf \(v); exit 0"]
+        agent.arguments = ["-c", "\(gate.wait); X=rm; $X -rf \(v); exit 0"]
         try agent.run()
         defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) }; agent.waitUntilExit() }
         let bg = try Guard.Background([
             "-p", String(agent.processIdentifier), "--policy", policyPath, "--format", "json",
         ])
         try bg.waitReady()
+        XCTAssertTrue(gate.open(), bg.stderr)
         XCTAssertEqual(bg.wait(), 3, bg.stderr)
         XCTAssertTrue(exists(v + "/file"))
     }
@@ -479,17 +493,23 @@ final class EnforcementTests: XCTestCase {
         let target = dir.appendingPathComponent("stopme-tty").path
         let driver = """
             import os, pty, subprocess, sys, time
-            agent = subprocess.Popen(["bash", "-c", "sleep 1.5; T=touch; $T \(target)"])
+            gate = sys.argv[3]
+            agent = subprocess.Popen(["bash", "-c", "read -r _ < " + gate + "; T=touch; $T \(target)"])
             pid, fd = pty.fork()
             if pid == 0:
                 os.execv(sys.argv[1], [sys.argv[1], "-p", str(agent.pid), "--policy", sys.argv[2]])
-            out, deadline, answered = b"", time.time() + 20, False
+            out, deadline, answered, released = b"", time.time() + 20, False, False
             while time.time() < deadline:
                 try:
                     chunk = os.read(fd, 4096)
                 except OSError:
                     break
                 out += chunk
+                if not released and b"guarding PID" in out:
+                    # Attached: let the agent go on (it waits in `read` on the FIFO).
+                    with open(gate, "w") as g:
+                        g.write("\\n")
+                    released = True
                 if not answered and b"[y/N]" in out:
                     os.write(fd, b"y\\n")
                     answered = True
@@ -498,7 +518,8 @@ final class EnforcementTests: XCTestCase {
             print(out.decode(errors="replace"))
             print("answered" if answered else "never asked", os.waitstatus_to_exitcode(status))
             """
-        let r = try Guard.exec(Guard.python, ["-c", driver, Guard.binary, policyPath], timeout: 40)
+        let gate = try Guard.Gate(in: dir)
+        let r = try Guard.exec(Guard.python, ["-c", driver, Guard.binary, policyPath, gate.path], timeout: 40)
         XCTAssertTrue(r.stdout.contains("answered 3"), r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("resumed by the operator"), r.stdout)
         XCTAssertTrue(exists(target), "answered y: it ran")

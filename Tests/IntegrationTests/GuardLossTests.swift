@@ -61,21 +61,27 @@ final class GuardLossTests: XCTestCase {
         FileManager.default.createFile(atPath: go, contents: nil)
         waitFor(ran)
         agent.waitUntilExit()
-        XCTAssertTrue(FileManager.default.fileExists(atPath: v + "/sub/file"), "the guard's loss let rm -rf run: \(v) lost")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: v + "/sub/file"), "the guard's loss let rm -rf run: \(v) lost")
         XCTAssertTrue(bg.stderr.contains("the guard was lost"), bg.stderr)
     }
 
     func testRunTreeIsKilledWhenTheGuardIsKilled() throws {
         let v = try victim()
         let ready = dir.appendingPathComponent("ready").path
+        let gate = try Guard.Gate(in: dir)
         let bg = try Guard.Background([
             "run", "--policy", policyPath, "--", "bash", "-c",
-            "touch \(ready); sleep 2; rm -r \(v); echo survived",
+            "echo $$ > \(ready).tmp; mv \(ready).tmp \(ready); \(gate.wait); rm -r \(v); echo survived",
         ])
         waitFor(ready)
+        let tree = try XCTUnwrap(
+            Int32(try String(contentsOfFile: ready, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(bg.process.processIdentifier, SIGKILL)
         bg.process.waitUntilExit()
-        usleep(2_500_000)
+        // The watchdog kills the tree: once it is gone, a go would find no one (else the command goes on).
+        XCTAssertTrue(Guard.waitGone(tree), "the tree outlived its guard")
+        gate.open(timeout: 0.5)
         XCTAssertTrue(FileManager.default.fileExists(atPath: v + "/sub/file"), "the tree outlived its guard: \(v) lost")
         XCTAssertFalse(bg.stdout.split(separator: "\n").contains("survived"), "the command ran on: \(bg.stdout)")
         XCTAssertTrue(bg.stderr.contains("killing the guarded command's tree"), bg.stderr)

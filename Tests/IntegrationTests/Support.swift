@@ -156,6 +156,51 @@ enum Guard {
         return dir
     }
 
+    /// A go signal for a guarded script: the script blocks in `read` on a FIFO (a shell builtin: no fork, no exec
+    /// for the guard to see) until the test opens it, so it acts when the test is ready, not after a sleep.
+    struct Gate {
+        let path: String
+
+        /// Makes the FIFO in dir.
+        init(in dir: URL, name: String = "go") throws {
+            path = dir.appendingPathComponent(name + ".fifo").path
+            guard mkfifo(path, 0o600) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+
+        /// The shell command that waits for the gate.
+        var wait: String { "read -r _ < \(path)" }
+
+        /// Lets the waiting script go on: once it has the FIFO open for reading (it is waiting), writes a line.
+        /// False if no reader came (the script died first).
+        @discardableResult
+        func open(timeout: TimeInterval = 20) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                // Non-blocking: ENXIO until the script opens its end.
+                let fd = Glibc.open(path, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 {
+                    _ = Glibc.write(fd, "\n", 1)
+                    close(fd)
+                    return true
+                }
+                usleep(10_000)
+            }
+            return false
+        }
+    }
+
+    /// Waits until a process is gone (or a zombie); false if it is still running after the timeout.
+    @discardableResult
+    static func waitGone(_ pid: Int32, timeout: TimeInterval = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            if stat.split(separator: ")").last?.split(separator: " ").first == "Z" { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
     /// A unique marker for one test's commands.
     static func marker(_ name: String = #function) -> String {
         "m\(UInt32.random(in: 0...UInt32.max))-" + name.filter { $0.isLetter }

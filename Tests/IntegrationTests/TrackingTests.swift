@@ -149,11 +149,13 @@ final class TrackingTests: XCTestCase {
 
     func testProcessOutsideTheTreeIsNotReported() throws {
         let m = Guard.marker()
+        let gate = try Guard.Gate(in: try Guard.tempDir())
         let bg = try Guard.Background([
-            "run", "--format", "json", "--", "bash", "-c", "sleep 1.5; /bin/true \(m)-inside",
+            "run", "--format", "json", "--", "bash", "-c", "\(gate.wait); /bin/true \(m)-inside",
         ])
         try bg.waitReady()
         try Guard.exec("/bin/true", ["\(m)-outside"])
+        XCTAssertTrue(gate.open(), bg.stderr)
         XCTAssertEqual(bg.wait(), 0, bg.stderr)
         let events = Guard.jsonLines(bg.stdout)
         XCTAssertEqual(Guard.execs(events, containing: "\(m)-inside").count, 1)
@@ -162,15 +164,20 @@ final class TrackingTests: XCTestCase {
 
     func testPidModeSeesAPreexistingChildThatExecsAfterAttach() throws {
         let m = Guard.marker()
-        // The agent: a bash whose subshell child exists before the guard attaches and execs 1.5 s later.
+        // The agent: a bash whose subshell child exists before the guard attaches and execs once let go.
+        let dir = try Guard.tempDir()
+        let gate = try Guard.Gate(in: dir)
+        let forked = dir.appendingPathComponent("forked").path
         let agent = Process()
         agent.executableURL = URL(fileURLWithPath: "/bin/bash")
-        agent.arguments = ["-c", "(sleep 1.5; exec /bin/true \(m)-late) & wait"]
+        agent.arguments = ["-c", "(: > \(forked); \(gate.wait); exec /bin/true \(m)-late) & wait"]
         try agent.run()
         defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) }; agent.waitUntilExit() }
-        usleep(200_000)
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: forked) && Date() < deadline { usleep(10_000) }
         let bg = try Guard.Background(["-p", String(agent.processIdentifier), "--format", "json"])
         try bg.waitReady()
+        XCTAssertTrue(gate.open(), bg.stderr)
         XCTAssertEqual(bg.wait(), 0, "exits 0 when the tree is gone: \(bg.stderr)")
         let e = try XCTUnwrap(Guard.execs(Guard.jsonLines(bg.stdout), containing: "\(m)-late").first, bg.stdout)
         XCTAssertEqual(e["root"] as? Int, Int(agent.processIdentifier))

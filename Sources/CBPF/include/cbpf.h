@@ -44,6 +44,8 @@ struct cg_config {
 	bool files_all;              /* --files: report every file call of the tree */
 	uint32_t ptrace_verdict;     /* enum cg_verdict for a tracked task attaching to an untracked process */
 	bool bash;                   /* load the readline probe (lines of interactive bash; -B: off) */
+	uint32_t tracked_max;        /* entries of the `tracked` map (0: the object's own); tests fill a small one */
+	uint32_t held_max;           /* entries of the `held` map (0: the object's own) */
 };
 
 /* Open, configure and load the programs (not yet attached). */
@@ -91,6 +93,8 @@ int cg_bpf_untrack(cg_bpf *bpf, uint32_t tgid);
 /* Tasks in the tracked map under root (0: any). Fills up to max tgids. */
 int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max);
 int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verdict);
+/* The task user space is continuing right now (0: none), for the watchdog should the guard be lost then. */
+void cg_bpf_set_resuming(cg_bpf *bpf, uint32_t tgid);
 /* Forget a held task; returns 0 if it was held (and drops held_count), -ENOENT otherwise. */
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid);
 /* Held tasks right now, with the monotonic time they were held. */
@@ -137,9 +141,10 @@ const char *cg_bpf_last_log(void);
  */
 pid_t cg_spawn_gated(const char *file, char *const argv[], const int *rulesets, int nrulesets, int *gate,
 		     int *report);
-/* Set in cg_gate_open's result when applying a Landlock ruleset failed (not the exec). */
+/* Set in the errno cg_gate_open returns (negated) when applying a Landlock ruleset failed (not the exec). */
 #define CG_SPAWN_LANDLOCK 0x10000
-/* Open the gate; returns 0 when the exec happened, or the child's exec errno. */
+/* Open the gate; returns 0 when the exec happened, or -errno: the child's exec errno, with CG_SPAWN_LANDLOCK
+ * when it is a Landlock call's, or -EPIPE when the child is gone before the gate opened. */
 int cg_gate_open(int gate, int report);
 
 /* Become a child subreaper: orphaned descendants are reparented to us. */

@@ -227,11 +227,11 @@ struct JSONParser {
                 i += 1
                 return String(decoding: out, as: UTF8.self)
             }
-            if c < 0x20 { return nil }
+            if c < ASCII.space { return nil }
             if c != UInt8(ascii: "\\") {
                 // Copy the run of plain bytes at once.
                 let start = i
-                while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+                while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= ASCII.space { i += 1 }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
                 continue
             }

@@ -128,7 +128,7 @@ public enum ClaudeCodeInit {
         let path = target.path
         let old = ClaudeSettingsImport.readFile(path)
         var settings = JSONValue.object([])
-        if let old, !old.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+        if let old, !old.allSatisfy({ [ASCII.space, ASCII.lf, ASCII.cr, ASCII.tab].contains($0) }) {
             guard let doc = JSONValue.parseDocument(old) else {
                 throw .notSettings(path: path, why: "is not valid JSON")
             }

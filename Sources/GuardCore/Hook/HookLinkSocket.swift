@@ -257,8 +257,10 @@ public enum HookLinkClient {
         guard trusted(directory, owner: owner, directory: true), let dir = opendir(directory) else { return 0 }
         var names: [String] = []
         while let e = readdir(dir) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            // In place: a dirent is only as long as its name, so a copy of the whole d_name array can read past
+            // the end of readdir's buffer.
+            let name = withUnsafeMutablePointer(to: &e.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
             }
             if isSocketName(name) { names.append(name) }
         }
