@@ -60,7 +60,7 @@ final class ReadmeFlagsTests: XCTestCase {
             "--recursive", "--force", "--rec", "--forc", "--signal", "--sig", "--max-lines", "--interactive",
             "--generate-completion-script", "--experimental-dump-help", "--allowedTools", "--mirror",
             "--force-with-lease", "--hard", "--upload-file", "--post-file", "--argv0", "--emulate", "--rcfile",
-            "--data-ascii", "--global", "--library-path", "--preload", "--foreground",
+            "--data-ascii", "--global", "--library-path", "--preload", "--foreground", "--norc", "--noediting",
         ]
         let unknown = words.filter {
             $0.hasPrefix("--") && $0.count > 2 && !longs.contains($0) && !others.contains($0)
