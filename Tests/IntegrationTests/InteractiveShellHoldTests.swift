@@ -112,8 +112,9 @@ final class InteractiveShellHoldTests: XCTestCase {
             "?jobs -l; echo jobs-listed\tKilled|jobs-listed",
         ]
         let violations = dir.appendingPathComponent("violations.jsonl").path
-        // -B: the exec holds alone, as this test pins them. With the readline probe too, a line typed after `fg`
-        // of a job stopped on SIGTTIN was seen held and never answered (a hang, noted on issue 17).
+        // -B: the exec holds alone, as this test pins them. With the readline probe the denied `rm -rf` line kills
+        // the whole shell before the line runs (issue 17: a line cannot run in part; BashLineTests covers it),
+        // so the shell would not be there to report `status-k`.
         let r = try Guard.run(
             ["run", "-q", "-B", "--policy", policy, "--violations", violations, "--", Guard.python, driver] + steps,
             timeout: 120)
