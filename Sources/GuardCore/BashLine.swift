@@ -76,10 +76,7 @@ extension EventJSON {
 extension TextFormatter {
     /// `BASH | line`, in the exec columns (claude_trace's BASH events).
     public func bashLine(_ e: BashLineEvent) -> String {
-        var s = ""
-        if options.time { s += pad(Self.clock(e.time), 9) }
-        if options.seconds { s += pad(Self.fixed3(Double(e.monotonicNs &- startNs) / 1e9), 9) }
-        if options.uid { s += pad(String(e.uid), 7) }
+        var s = prefix(time: e.time, mono: e.monotonicNs, uid: e.uid)
         s += pad(Self.printable(e.comm), 17) + pad(String(e.pid), 8) + pad(String(e.ppid), 8) + pad("-", 4)
         s += "BASH | " + Self.printable(e.line)
         if e.truncated { s += " ..." }

@@ -215,7 +215,8 @@ public struct TextFormatter: Sendable {
         return parts.joined(separator: " ")
     }
 
-    private func prefix(time: WallTime, mono: UInt64?, uid: UInt32?) -> String {
+    /// The optional leading columns of every line under the exec header: -T time, -t seconds, -U uid.
+    func prefix(time: WallTime, mono: UInt64?, uid: UInt32?) -> String {
         var s = ""
         if options.time { s += pad(Self.clock(time), 9) }
         if options.seconds {

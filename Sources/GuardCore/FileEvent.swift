@@ -123,10 +123,7 @@ extension EventJSON {
 extension TextFormatter {
     /// opensnoop's columns under the exec header: comm, pid, ppid, fd or -errno, then `FILE op path`.
     public func fileLine(_ e: FileEvent) -> String {
-        var s = ""
-        if options.time { s += pad(Self.clock(e.time), 9) }
-        if options.seconds { s += pad(Self.fixed3(Double(e.monotonicNs &- startNs) / 1e9), 9) }
-        if options.uid { s += pad(String(e.uid), 7) }
+        var s = prefix(time: e.time, mono: e.monotonicNs, uid: e.uid)
         s += pad(Self.printable(e.comm), 17) + pad(String(e.pid), 8) + pad(String(e.ppid), 8)
         s += pad(String(e.ret), 4)
         s += "FILE \(e.op.name) " + Self.printable(Array(e.fullPath.utf8))
