@@ -356,7 +356,9 @@ public final class BPFGuard {
         let head = cg_bash_offset_line()
         guard size >= head else { return nil }
         func field<T>(_ path: KeyPath<E, T>, _: T.Type) -> T {
-            data.load(fromByteOffset: MemoryLayout<E>.offset(of: path)!, as: T.self)
+            // Every key path here names a stored field of the C struct, which always has an offset.
+            guard let offset = MemoryLayout<E>.offset(of: path) else { preconditionFailure("\(path) is no field") }
+            return data.load(fromByteOffset: offset, as: T.self)
         }
         let hdr = field(\.hdr, cg_header.self)
         let flags = field(\.flags, UInt32.self)

@@ -135,7 +135,10 @@ enum OTLPHTTP {
     private static func write(_ fd: Int32, _ bytes: [UInt8], deadlineNs: Int64) -> Bool {
         var at = 0
         while at < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + at, $0.count - at, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes { b -> Int in
+                guard let base = b.baseAddress else { return 0 }
+                return send(fd, base + at, b.count - at, Int32(MSG_NOSIGNAL))
+            }
             if n > 0 {
                 at += n
             } else if n < 0 && (errno == EAGAIN || errno == EINTR) {

@@ -13,9 +13,10 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
 }
 
 func writeAll(_ fd: Int32, _ buf: UnsafeBufferPointer<UInt8>) {
+    guard let base = buf.baseAddress else { return }
     var off = 0
     while off < buf.count {
-        let n = write(fd, buf.baseAddress! + off, buf.count - off)
+        let n = write(fd, base + off, buf.count - off)
         if n <= 0 {
             if n < 0 && errno == EINTR { continue }
             return

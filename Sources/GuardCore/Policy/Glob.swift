@@ -235,13 +235,14 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         if n == 0 { return true }
         guard hay.count >= n, let base = hay.baseAddress else { return false }
         return needle.withUnsafeBufferPointer { nd -> Bool in
-            let first = Int32(nd[0])
+            guard let nb = nd.baseAddress else { return false }
+            let first = Int32(nb[0])
             let end = base + (hay.count - n + 1)
             var p = base
             while p < end {
                 guard let hit = memchr(p, first, end - p) else { return false }
                 let q = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self))
-                if n == 1 || memcmp(q + 1, nd.baseAddress! + 1, n - 1) == 0 { return true }
+                if n == 1 || memcmp(q + 1, nb + 1, n - 1) == 0 { return true }
                 p = q + 1
             }
             return false
@@ -290,9 +291,9 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if stars == 0 { return .literal(lits) }
-        if stars == 1 && tokens.count > 0 {
-            if starAtEnd, case .star = tokens.last!, true { return .prefix(lits) }
-            if starAtStart, case .star = tokens.first!, true { return .suffix(lits) }
+        if stars == 1 {
+            if starAtEnd, case .star? = tokens.last { return .prefix(lits) }
+            if starAtStart, case .star? = tokens.first { return .suffix(lits) }
         }
         return .general
     }

@@ -94,10 +94,11 @@ public struct Policy: Sendable {
     /// - Throws: `PolicyError` naming file:line:column and what to write instead; nothing is half-loaded.
     public static func load(yaml: String, file: String) throws(PolicyError) -> Policy {
         var loader = PolicyLoader(file: file)
-        let policy = loader.load(yaml)
-        if loader.errors.count == 1 { throw loader.errors[0] }
-        if !loader.errors.isEmpty { throw .several(loader.errors) }
-        return policy!
+        // The loader returns nil only after recording why.
+        guard let policy = loader.load(yaml), loader.errors.isEmpty else {
+            throw loader.errors.count == 1 ? loader.errors[0] : .several(loader.errors)
+        }
+        return policy
     }
 
     /// The text of `policies/default.yaml`, compiled into the binary.
@@ -150,7 +151,9 @@ public struct Policy: Sendable {
             }
         }
         // The index lists the generic rules under every name too: those were tried, by their globs, above.
-        for n in names { for i in index[n] ?? [] where rules[i].action >= .stop && !generic.contains(i) { return true } }
+        for n in names {
+            for i in index[n] ?? [] where rules[i].action >= .stop && !generic.contains(i) { return true }
+        }
         return false
     }
 
@@ -232,57 +235,8 @@ public struct Policy: Sendable {
     }
 }
 
-/// The compiled form of one `match:` object; a class so that evaluation passes it without copying its arrays.
-///
-/// Mutated only while a policy loads, immutable afterwards: reads skip the dynamic exclusivity check.
-final class CompiledMatch: @unchecked Sendable {
-    @exclusivity(unchecked) var commandNames: [String] = []
-    @exclusivity(unchecked) var commandPaths: [String] = []
-    @exclusivity(unchecked) var commandGlobs: [Glob] = []
-    @exclusivity(unchecked) var args: [Glob] = []
-    @exclusivity(unchecked) var flags: [FlagAlternatives] = []
-    @exclusivity(unchecked) var cmdline: [Glob] = []
-    @exclusivity(unchecked) var regexes: [Regex] = []
-    @exclusivity(unchecked) var under: [PathPattern] = []
-    @exclusivity(unchecked) var outside: [PathPattern] = []
-    @exclusivity(unchecked) var pipeline: [CompiledMatch] = []
-    @exclusivity(unchecked) var parent: [CompiledMatch] = []
-    @exclusivity(unchecked) var userNames: [String] = []
-    @exclusivity(unchecked) var uids: [UInt32] = []
-    @exclusivity(unchecked) var hasUser = false
-    @exclusivity(unchecked) var hasPaths = false
-    /// `hosts:` and `hosts_outside:` globs, lower case (`Hosts.swift` matches them).
-    @exclusivity(unchecked) var hosts: [Glob] = []
-    @exclusivity(unchecked) var hostsOutside: [Glob] = []
-    /// Set at load: only `cmdline`/`regex` and no `command` — tried on a script's whole text, so its commands
-    /// need not try it again.
-    @exclusivity(unchecked) var isTextOnly = false
-    /// `paths` must hold for every path operand (allow rules) rather than for one (alert, stop, kill rules).
-    @exclusivity(unchecked) var everyPath = false
-    /// `flags` also hold when written as a `--` prefix of their long name (`rm --rec`), as getopt_long reads them:
-    /// for alert, stop and kill rules. An allow rule needs its flags as written (a prefix the program reads as
-    /// another option must not earn an allow).
-    @exclusivity(unchecked) var abbreviatedFlags = false
-    /// Some `args` pattern has a `/`: it is also tried on words' resolved paths (set at load).
-    @exclusivity(unchecked) var argsNamePaths = false
-
-    init() {}
-
-    /// Sets what is known once the rule is loaded: `everyPath` (from its action) for this match,
-    /// `abbreviatedFlags` (from its action) and `argsNamePaths` (from its args) also for its pipeline stages and
-    /// parent match.
-    func judged(by action: Action) {
-        everyPath = action == .allow
-        prepare(acts: action != .allow)
-    }
-
-    private func prepare(acts: Bool) {
-        abbreviatedFlags = acts
-        argsNamePaths = args.contains { $0.namesPaths }
-        for m in pipeline { m.prepare(acts: acts) }
-        for m in parent { m.prepare(acts: acts) }
-    }
-
+/// A `match:` object's matching (its fields and why they skip the safety checks: CompiledMatch.swift).
+extension CompiledMatch {
     var hasCommand: Bool { !commandNames.isEmpty || !commandPaths.isEmpty || !commandGlobs.isEmpty }
 
     /// Whether `command:` names the program known by `names` (basenames, identities) at `path` (its real path,

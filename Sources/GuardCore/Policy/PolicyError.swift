@@ -143,7 +143,7 @@ public enum PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
                 prev = cur
             }
             let d = prev[b.count]
-            if d <= Swift.max(1, b.count / 3), best == nil || d < best!.1 { best = (c, d) }
+            if d <= Swift.max(1, b.count / 3), d < best?.1 ?? Int.max { best = (c, d) }
         }
         return best?.0
     }
