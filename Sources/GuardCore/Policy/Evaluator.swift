@@ -53,7 +53,8 @@ struct Evaluator {
             if !rule.match.hasCommand || commandMatches(rule.match, probeCtx, probe) { candidates.append(i) }
         }
         return NameInfo(
-            resolved: r, candidates: candidates, isWrapper: r.names.contains { Wrappers.wraps($0) }, cached: true)
+            resolved: r, candidates: candidates, isWrapper: r.names.contains { Wrappers.wraps($0) }, cached: true,
+            movesJudged: r.names.contains("mv") && policy.judgesMoves)
     }
     // MARK: - Commands
 
@@ -424,9 +425,11 @@ struct Evaluator {
                 downloads = true
                 if contexts.isEmpty { contexts = [ExecContext?](repeating: nil, count: s.commands.count) }
             }
-            if contexts.isEmpty, info.cached, info.candidates.isEmpty, !info.isWrapper, depth + 1 <= Evaluator.maxDepth
+            if contexts.isEmpty, info.cached, info.candidates.isEmpty, !info.isWrapper, !info.movesJudged,
+                depth + 1 <= Evaluator.maxDepth
             {
-                // No rule can match this name and nothing is wrapped: the default, without building a context.
+                // No rule can match this name, nothing is wrapped and it is no move judged as the delete it
+                // enables: the default, without building a context.
                 if policy.defaultAction != .allow { best.merge(defaultOutcome(argv)) }
                 continue
             }

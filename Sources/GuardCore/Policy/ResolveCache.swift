@@ -98,7 +98,11 @@ final class NameInfo: @unchecked Sendable {
     /// curl or wget: what it writes may be run later in the same text (`Evaluator.fileFeeds`).
     let isDownloader: Bool
 
-    init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool, cached: Bool) {
+    /// mv under a policy that judges moves (`movedDelete`): judged even when no rule names it.
+    let movesJudged: Bool
+
+    init(resolved: Paths.Resolved, candidates: [Int], isWrapper: Bool, cached: Bool, movesJudged: Bool = false) {
+        self.movesJudged = movesJudged
         self.resolved = resolved
         self.candidates = candidates
         self.isWrapper = isWrapper
