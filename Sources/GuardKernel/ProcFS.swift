@@ -110,13 +110,8 @@ public enum ProcFS {
         return out
     }
 
-    /// Process state letter (R, S, T, Z …) from /proc/PID/stat.
-    public static func state(of pid: Int32) -> Character? {
-        guard let stat = readBytes("/proc/\(pid)/stat", limit: 4096),
-            let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count
-        else { return nil }
-        return Character(Unicode.Scalar(stat[close + 2]))
-    }
+    /// Process state letter (R, S, T, Z …): the one reader of it is `stateAndSigchld`.
+    public static func state(of pid: Int32) -> Character? { stateAndSigchld(of: pid)?.state }
 
     /// A process's state letter and whether a SIGCHLD is pending for it (queued to it or to its main thread),
     /// from one read of /proc/PID/status: a parent that blocks SIGCHLD and reads it later (signalfd, sigwait)
