@@ -100,7 +100,8 @@ enum LintCheck {
         }
         // Hosts are read from the programs that name them (curl, wget, git, ssh, scp, rsync, pip, npm, ...).
         if m.hasHosts && m.hasCommand && m.commandGlobs.isEmpty
-            && !(m.commandNames + m.commandPaths.map(Paths.basename)).contains(where: { HostNames.entry([$0]) != nil })
+            && !(m.commandNames + m.commandPaths.map(Paths.basename)).contains(where: { HostNames.program([$0]) != nil }
+            )
         {
             return "hosts/hosts_outside: none of its commands names hosts in its arguments as claude-guard reads them"
         }

@@ -59,9 +59,14 @@ final class WorkspaceTests: XCTestCase {
         XCTAssertEqual(action("find /etc -name '*.bak' -delete"), .kill)
         XCTAssertEqual(action("find /tmp /etc -delete"), .kill)
         XCTAssertEqual(action("cd /tmp && find .. -delete"), .kill)
-        XCTAssertEqual(PathOperand.path("/tmp//", names: ["find"], argv: ["find", "/tmp//", "-delete"]), "/tmp/*")
-        XCTAssertEqual(PathOperand.path("/", names: ["find"], argv: ["find", "/", "-delete"]), "/*")
-        XCTAssertEqual(PathOperand.path("/tmp", names: ["find"], argv: ["find", "/tmp", "-print"]), "/tmp")
-        XCTAssertNil(PathOperand.path("https://x/y", names: ["wget"], argv: ["wget", "https://x/y"]))
+        func path(_ word: String, _ argv: [String]) -> String? {
+            let parsed = ParsedArgs(argv: argv, syntax: OptionSyntax.lookup(argv[0]), unknown: [])
+            return PathOperand.path(word, below: PathOperand.below(names: [argv[0]], parsed: parsed))
+        }
+        XCTAssertEqual(path("/tmp//", ["find", "/tmp//", "-delete"]), "/tmp/*")
+        XCTAssertEqual(path("/", ["find", "/", "-delete"]), "/*")
+        XCTAssertEqual(path("/tmp", ["find", "/tmp", "-print"]), "/tmp")
+        XCTAssertEqual(path("/tmp", ["rm", "/tmp", "-delete"]), "/tmp")
+        XCTAssertNil(path("https://x/y", ["wget", "https://x/y"]))
     }
 }

@@ -128,8 +128,9 @@ extension Evaluator {
                     unknownBase = true
                 }
             }
+            let below = PathOperand.below(names: names, parsed: parsed)
             for i in parsed.operands {
-                if let w = PathOperand.path(ctx.argv[i], names: names, argv: ctx.argv) { add(w) }
+                if let w = PathOperand.path(ctx.argv[i], below: below) { add(w) }
             }
             // A file standard input is redirected from is read as if named (`cat < FILE`).
             for f in ctx.inputFiles { add(f) }

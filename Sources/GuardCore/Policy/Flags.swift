@@ -77,8 +77,11 @@ struct ParsedArgs: Sendable {
             let second = u[u.index(after: u.startIndex)]
             if second == UInt8(ascii: "-") && !plus {
                 if u.count == 2 {
-                    endOfFlags = true
-                    optionsEnd = i + 1
+                    // find's expression goes on after `--` (which ends only its -H/-L/-P options).
+                    if !syntax.leadingOperandsOnly {
+                        endOfFlags = true
+                        optionsEnd = i + 1
+                    }
                     continue
                 }
                 let body = w.dropFirst(2)

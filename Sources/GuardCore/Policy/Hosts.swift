@@ -4,11 +4,11 @@ import Yams
 /// a rule lists.
 ///
 /// A command names a host by a URL (`https://github.com/x`, `git+ssh://git@host/r`, `ssh://host:22`) or a
-/// `[user@]host:path` target, in the places where the program reads one (`HostNames.table`): curl's and wget's
-/// operands (with or without a scheme), ssh's destination, scp/sftp/rsync remote paths, the repository of git's
-/// clone, fetch, pull, push, ls-remote, remote add and submodule add, pip's and npm's index and registry options
-/// and requirement URLs. Words whose value is unknown statically (`curl "$URL"`) name nothing here: the real exec
-/// is judged with its real arguments.
+/// `[user@]host:path` target, in the places where the program reads one (its registry entry's `Hosting`: see
+/// NetworkPrograms.swift): curl's and wget's operands (with or without a scheme), ssh's destination, scp/sftp/rsync
+/// remote paths, the repository of git's clone, fetch, pull, push, ls-remote, remote add and submodule add, pip's
+/// and npm's index and registry options and requirement URLs. Words whose value is unknown statically
+/// (`curl "$URL"`) name nothing here: the real exec is judged with its real arguments.
 enum HostNames {
     /// How a program names the hosts it talks to.
     enum Kind: Sendable {
@@ -24,71 +24,27 @@ enum HostNames {
         case packages
     }
 
-    /// The one table of programs that name hosts in their arguments, and options whose value is a host or a URL.
-    static let table: [String: (kind: Kind, hostOptions: [String])] = [
-        "curl": (.urls, ["-x", "--proxy", "--preproxy", "--url"]),
-        "wget": (.urls, []),
-        "aria2c": (.urls, []),
-        "http": (.urls, []),
-        "https": (.urls, []),
-        "ssh": (.destination, ["-J"]),
-        "mosh": (.destination, []),
-        "nc": (.destination, []),
-        "ncat": (.destination, []),
-        "telnet": (.destination, []),
-        "scp": (.remotePaths, ["-J"]),
-        "sftp": (.remotePaths, ["-J"]),
-        "rsync": (.remotePaths, []),
-        "git": (.git, []),
-        "pip": (.packages, ["-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host"]),
-        "pipx": (.packages, ["--index-url"]),
-        "uv": (.packages, ["-i", "--index-url", "--extra-index-url", "--index", "-f", "--find-links"]),
-        "npm": (.packages, ["--registry"]),
-        "npx": (.packages, ["--registry"]),
-        "pnpm": (.packages, ["--registry"]),
-        "yarn": (.packages, ["--registry"]),
-        "bun": (.packages, ["--registry"]),
-    ]
-
-    /// The table entry of a program known by any of `names` (`pip3.12` is `pip`).
-    static func entry(_ names: [String]) -> (kind: Kind, hostOptions: [String])? {
-        for n in names {
-            if let e = table[n] { return e }
-            var trimmed = Substring(n)
-            if let dot = trimmed.firstIndex(of: ".") { trimmed = trimmed[..<dot] }
-            while let last = trimmed.last, last.isNumber { trimmed = trimmed.dropLast() }
-            if trimmed.count != n.count, let e = table[String(trimmed)] { return e }
-        }
+    /// The registry entry of the first of `names` that names hosts (`pip3.12` is `pip`).
+    static func program(_ names: [String]) -> Program? {
+        for n in names { if let p = Programs.lookup(n), p.hosts != nil { return p } }
         return nil
     }
 
     /// The hosts (lower case) a command names; empty for a program that names none.
     static func named(argv: [String], names: [String], unknown: [Int]) -> [String] {
-        guard argv.count > 1, let (kind, hostOptions) = entry(names) else { return [] }
+        guard argv.count > 1, let program = program(names), let hosting = program.hosts else { return [] }
         var out: [String] = []
         func add(_ h: String?) { if let h, !h.isEmpty, !out.contains(h) { out.append(h) } }
         let known = { (i: Int) in unknown.isEmpty || !unknown.contains(i) }
+        let parsed = ParsedArgs(
+            argv: argv, syntax: program.syntax, unknown: unknown, recording: !hosting.options.isEmpty)
         // Options whose value is a host or URL: `-J host`, `-Jhost`, `--registry URL`, `--registry=URL`.
-        var i = 1
-        while i < argv.count {
-            let w = argv[i]
-            defer { i += 1 }
-            guard known(i), w.hasPrefix("-") else { continue }
-            for o in hostOptions {
-                var value: String?
-                if w == o, i + 1 < argv.count, known(i + 1) {
-                    value = argv[i + 1]
-                } else if o.hasPrefix("--"), w.hasPrefix(o + "=") {
-                    value = String(w.dropFirst(o.count + 1))
-                } else if !o.hasPrefix("--"), w.hasPrefix(o), w.count > o.count {
-                    value = String(w.dropFirst(o.count))
-                }
-                if let value { add(host(ofURL: value) ?? host(ofTarget: value, bare: true)) }
-            }
+        for o in parsed.options where hosting.options.contains(o.name) {
+            guard let v = o.valueIndex, known(v), let value = o.value else { continue }
+            add(host(ofURL: value) ?? host(ofTarget: value, bare: true))
         }
-        let parsed = ParsedArgs(argv: argv, syntax: OptionSyntax.lookup(names.first ?? ""), unknown: unknown)
         let operands = parsed.operands.filter(known).map { argv[$0] }
-        switch kind {
+        switch hosting.kind {
         case .urls:
             for w in operands { add(host(ofTarget: w, bare: true)) }
         case .destination:

@@ -51,44 +51,9 @@ extension Evaluator {
     }
 
     /// mv's `-t DIR` / `--target-directory=DIR` (any unambiguous prefix), and whether `-T` says DEST is no
-    /// directory to move into.
+    /// directory to move into, as the one argument walker reads mv's options.
     static func moveTarget(_ argv: [String]) -> (String?, Bool) {
-        var target: String?
-        var noTarget = false
-        var i = 1
-        while i < argv.count {
-            let w = argv[i]
-            i += 1
-            if w == "--" { break }
-            if w.hasPrefix("--") {
-                let name = w.dropFirst(2).prefix { $0 != "=" }
-                if name.count >= 3 && "target-directory".hasPrefix(name) {
-                    if let eq = w.firstIndex(of: "=") {
-                        target = String(w[w.index(after: eq)...])
-                    } else if i < argv.count {
-                        target = argv[i]
-                        i += 1
-                    }
-                } else if name.count >= 4 && "no-target-directory".hasPrefix(name) {
-                    noTarget = true
-                } else if name.count >= 2 && "suffix".hasPrefix(name) && !w.contains("=") {
-                    i += 1
-                }
-                continue
-            }
-            guard w.hasPrefix("-"), w.count > 1 else { continue }
-            var rest = w.dropFirst()
-            while let c = rest.first {
-                rest = rest.dropFirst()
-                if c == "T" { noTarget = true }
-                if c == "t" || c == "S" {
-                    let value = rest.isEmpty ? (i < argv.count ? argv[i] : nil) : String(rest)
-                    if rest.isEmpty { i += 1 }
-                    if c == "t" { target = value }
-                    break
-                }
-            }
-        }
-        return (target, noTarget)
+        let p = ParsedArgs(argv: argv, syntax: OptionSyntax.lookup("mv"), unknown: [], recording: true)
+        return (p.last(["t", "target-directory"])?.value, p.has(["T", "no-target-directory"]))
     }
 }

@@ -1,5 +1,5 @@
-/// The option syntax of the programs that neither wrap another, nor are shells or downloaders (those are in
-/// WrapperTable.swift and Programs.swift): which options take a value, so that `-n 5` is not read as a flag
+/// The option syntax of the programs that neither wrap another, nor are shells, downloaders or network clients
+/// (those are in WrapperTable.swift, Programs.swift and NetworkPrograms.swift): which options take a value, so that `-n 5` is not read as a flag
 /// bundle plus an operand and `-o FILE` is not taken for a path operand, and which options imply others.
 extension Programs {
     static let commands: [String: OptionSyntax] = [
@@ -15,15 +15,16 @@ extension Programs {
         "grep": OptionSyntax(
             short: "efmABCdD",
             long: ["regexp", "file", "max-count", "after-context", "before-context", "context", "include", "exclude"]),
-        "ssh": OptionSyntax(short: "bcDEeFIiJLlmOopQRSWw"),
-        "scp": OptionSyntax(short: "cFiJloPS"),
-        "rsync": OptionSyntax(
-            short: "eBfT", long: ["rsh", "exclude", "include", "filter", "rsync-path", "files-from"]),
         "kill": OptionSyntax(short: "sn"),
         "pkill": OptionSyntax(short: "gGPsStUu"),
         "mkfs": OptionSyntax(short: "tLbgGIjJNmoOrTUECM", long: ["type"]),
         "cp": OptionSyntax(short: "tS", long: ["target-directory", "suffix"]),
-        "mv": OptionSyntax(short: "tS", long: ["target-directory", "suffix"]),
+        // mv's whole long option table (coreutils 9.1), so that `--target` and `--no-t` read as mv reads them
+        // (`Evaluator.moveTarget`).
+        "mv": OptionSyntax(
+            short: "tS",
+            longs: "backup? force interactive no-clobber strip-trailing-slashes suffix= target-directory= "
+                + "no-target-directory update verbose context help version"),
         "ln": OptionSyntax(short: "tS", long: ["target-directory", "suffix"]),
         "install": OptionSyntax(short: "gmoStC", long: ["group", "mode", "owner", "suffix", "target-directory"]),
         "python": OptionSyntax(short: "cmWXQ"),
@@ -41,8 +42,6 @@ extension Programs {
         "docker": OptionSyntax(
             short: "eHlvpuwcmt",
             long: ["env", "volume", "publish", "user", "workdir", "name", "network", "entrypoint", "mount", "host"]),
-        "npm": OptionSyntax(short: "w", long: ["workspace", "prefix", "registry"]),
-        "pip": OptionSyntax(short: "rceit", long: ["requirement", "constraint", "editable", "index-url", "target"]),
         "systemctl": OptionSyntax(short: "HMtspn", long: ["host", "machine", "type", "signal", "property", "lines"]),
         "journalctl": OptionSyntax(short: "unpSUtDM", long: ["unit", "lines", "priority", "since", "until"]),
         "iptables": OptionSyntax(short: "ADIRNXPFLZjpsdoit", long: ["table", "jump", "protocol", "source"]),

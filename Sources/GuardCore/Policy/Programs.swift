@@ -1,17 +1,29 @@
 /// What one program is, written once: how it reads its options (`OptionSyntax`), and what it does beyond its own
-/// work: runs a command given in its arguments (`Wrapping`), is a shell, or downloads files (`Download`). Flag
-/// matching, wrapper unwrapping, host and path extraction and the display of events all read this one entry.
+/// work: runs a command given in its arguments (`Wrapping`), is a shell, downloads files (`Download`), names
+/// network hosts (`Hosting`), or acts below the directories it is given (`operandsBelow`). Flag matching, wrapper
+/// unwrapping, host and path extraction and the display of events all read this one entry, through the one
+/// argument walker (`ParsedArgs`).
 struct Program: Sendable {
     var syntax: OptionSyntax
     /// What it runs, when it runs a command given in its arguments (wrappers, shells, runners).
     var wraps: Wrapping?
     /// What it writes from the network, when it downloads (curl, wget).
     var download: Download?
+    /// Where it names the network hosts it talks to (`HostNames`).
+    var hosts: Hosting?
+    /// Options (named as `ParsedOption` names them) with which an operand stands for what lies below it, for
+    /// the `paths` key (`PathOperand`): `find DIR -delete` deletes below DIR.
+    var operandsBelow: [String] = []
 
-    init(_ syntax: OptionSyntax, wraps: Wrapping? = nil, download: Download? = nil) {
+    init(
+        _ syntax: OptionSyntax, wraps: Wrapping? = nil, download: Download? = nil, hosts: Hosting? = nil,
+        operandsBelow: [String] = []
+    ) {
         self.syntax = syntax
         self.wraps = wraps
         self.download = download
+        self.hosts = hosts
+        self.operandsBelow = operandsBelow
     }
 
     /// Whether it is a shell (`sh -c TEXT` runs TEXT; without `-c` it reads its script from standard input).
@@ -33,16 +45,13 @@ struct Download: Sendable {
 }
 
 /// The registry of programs (`Program`), by name: the commands of ProgramOptions.swift, the wrappers and shells
-/// of WrapperTable.swift, the downloaders here, and the runners (`Runners`) known by the shape of their names.
+/// of WrapperTable.swift, the network clients of NetworkPrograms.swift, the downloaders here, and the runners
+/// (`Runners`) known by the shape of their names.
 enum Programs {
     static let table: [String: Program] = {
         var t: [String: Program] = [:]
         for (name, syntax) in commands { t[name] = Program(syntax) }
-        for (name, program) in wrappers {
-            precondition(t[name] == nil, "\(name) is in two program tables")
-            t[name] = program
-        }
-        for (name, program) in downloaders {
+        for (name, program) in [wrappers, network, downloaders].joined() {
             precondition(t[name] == nil, "\(name) is in two program tables")
             t[name] = program
         }
@@ -76,11 +85,12 @@ enum Programs {
                     "header", "output", "upload-file", "user", "request", "url", "cookie", "cookie-jar", "referer",
                     "user-agent", "proxy", "max-time", "connect-timeout", "write-out", "config", "json", "retry",
                     "cert", "key", "cacert", "output-dir", "resolve", "connect-to", "dump-header", "range",
-                    "interface",
+                    "interface", "preproxy",
                 ],
                 // --data-ascii is curl's alias of -d.
                 implications: [Implication(trigger: .long("data-ascii"), implies: .named("d", "data"))]),
-            download: Download(output: ["o", "output"], remoteName: ["O", "remote-name", "remote-name-all"])),
+            download: Download(output: ["o", "output"], remoteName: ["O", "remote-name", "remote-name-all"]),
+            hosts: Hosting(.urls, options: ["x", "proxy", "preproxy", "url"])),
         "wget": Program(
             OptionSyntax(
                 short: "OoaPtTUeQlADRIXiBw",
@@ -89,6 +99,6 @@ enum Programs {
                     "user-agent", "execute", "post-data", "post-file", "body-data", "body-file", "method", "header",
                     "input-file", "base", "wait", "user", "password", "accept", "reject", "domains", "level",
                 ]),
-            download: Download(output: ["O", "output-document"], remoteNameByDefault: true)),
+            download: Download(output: ["O", "output-document"], remoteNameByDefault: true), hosts: Hosting(.urls)),
     ]
 }

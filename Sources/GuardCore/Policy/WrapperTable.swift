@@ -96,7 +96,9 @@ extension Programs {
                     defaultUser: "root")),
             // findutils
             "find": Program(
-                OptionSyntax(singleDashLong: true, leadingOperandsOnly: true), wraps: Wrapping(runs: .own(.find))),
+                OptionSyntax(singleDashLong: true, leadingOperandsOnly: true),
+                wraps: Wrapping(runs: .own(.find), commandOptions: ["exec", "execdir", "ok", "okdir"]),
+                operandsBelow: ["delete"]),
             "xargs": Program(
                 .wrapper(
                     short: "aEdILnPs", optional: "eil",
@@ -169,7 +171,7 @@ extension Programs {
                             trigger: .config(option: 0x63, key: "remote.*.mirror"),
                             values: ["true", "yes", "on", "1"], subcommand: "push", implies: .named("mirror")),
                     ]),
-                wraps: Wrapping(runs: .own(.git))),
+                wraps: Wrapping(runs: .own(.git)), hosts: Hosting(.git)),
         ]
         let strace = Program(
             .wrapper(

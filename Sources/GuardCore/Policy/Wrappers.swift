@@ -77,7 +77,7 @@ enum Wrappers {
         case .runner(let r): return Runners.unwrap(r, a)
         case .shell: return shell(program.syntax, a, stdin: stdin)
         case .own(.su): return su(program, a)
-        case .own(.find): return find(a)
+        case .own(.find): return find(program, a)
         case .own(.busybox): return busybox(names: names, a)
         case .own(.git): return gitAlias(a)
         case .own(.parallel): return parallel(program, a)
@@ -249,22 +249,22 @@ enum Wrappers {
         return [.exec(Payload.Exec(argv: inner, unknown: unknown))]
     }
 
-    /// find's `-exec CMD ;`, `-execdir`, `-ok`, `-okdir` (and `CMD {} +`): each runs CMD with `{}` standing for
-    /// each file found, at least the start points themselves.
-    private static func find(_ a: Args) -> [Payload] {
+    /// find's `-exec CMD ;`, `-execdir`, `-ok`, `-okdir` (its `commandOptions`; and `CMD {} +`): each runs CMD
+    /// with `{}` standing for each file found, at least the start points (its leading operands) themselves.
+    private static func find(_ program: Program, _ a: Args) -> [Payload] {
         let argv = a.argv
-        var i = 1
-        var starts: [String] = []
-        while i < argv.count, !argv[i].hasPrefix("-"), argv[i] != "(", argv[i] != "!" {
-            if !a.isUnknown(i) { starts.append(argv[i]) }
-            i += 1
-        }
+        let p = ParsedArgs(argv: argv, syntax: program.syntax, unknown: a.unknown)
+        var starts = p.operands.map { argv[$0] }
         if starts.isEmpty { starts = ["."] }
+        let commands = program.wraps?.commandOptions ?? []
         var out: [Payload] = []
+        var i = (p.operands.last ?? 0) + 1
         while i < argv.count {
             let w = argv[i]
             i += 1
-            guard w == "-exec" || w == "-execdir" || w == "-ok" || w == "-okdir" else { continue }
+            guard w.hasPrefix("-"), commands.contains(where: { w.utf8.dropFirst().elementsEqual($0.utf8) }) else {
+                continue
+            }
             var inner: [String] = []
             var unknown: [Int] = []
             while i < argv.count, argv[i] != ";", argv[i] != "+" || inner.last != "{}" {

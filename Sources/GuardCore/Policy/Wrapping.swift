@@ -38,6 +38,8 @@ struct Wrapping: Sendable {
     var asText: [String] = []
     /// Options after which its operands are a program and its arguments (`watch -x CMD`).
     var asOperands: [String] = []
+    /// Options followed by a command, up to `;` (or `{} +`), run once per file found (`find -exec CMD {} ;`).
+    var commandOptions: [String] = []
     /// Options whose value is the payload's working directory (`env -C DIR`, `sudo -D DIR`, `unshare -w DIR`).
     var chdir: [String] = []
     /// Options whose value is the user the payload runs as (`sudo -u NAME`, `setpriv --reuid UID`).
