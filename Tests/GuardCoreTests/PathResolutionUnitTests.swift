@@ -72,6 +72,10 @@ final class PathResolutionUnitTests: XCTestCase {
         XCTAssertEqual(verdict("mv victim/sub scratch/renamed"), .kill)
         XCTAssertEqual(verdict("mv -t scratch victim"), .kill)
         XCTAssertEqual(verdict("mv --target-directory=scratch -- victim"), .kill)
+        // mv's options as mv reads them (getopt_long: an unambiguous prefix; -T: DEST is the new name).
+        XCTAssertEqual(verdict("mv --targ scratch victim"), .kill)
+        XCTAssertEqual(verdict("mv -vt scratch victim"), .kill)
+        XCTAssertEqual(verdict("mv --no-t victim scratch/new"), .kill)
         XCTAssertEqual(verdict("mv -f victim scratch/"), .kill)
         // Moves the policy's deletes judge alike are what they were.
         XCTAssertEqual(verdict("mv scratch/sub scratch/sub2"), .allow)

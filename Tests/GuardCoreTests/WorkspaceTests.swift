@@ -59,6 +59,7 @@ final class WorkspaceTests: XCTestCase {
         XCTAssertEqual(action("find /etc -name '*.bak' -delete"), .kill)
         XCTAssertEqual(action("find /tmp /etc -delete"), .kill)
         XCTAssertEqual(action("cd /tmp && find .. -delete"), .kill)
+        XCTAssertEqual(action("find -- / -delete"), .kill)  // `--` ends only find's -H/-L/-P options
         func path(_ word: String, _ argv: [String]) -> String? {
             let parsed = ParsedArgs(argv: argv, syntax: OptionSyntax.lookup(argv[0]), unknown: [])
             return PathOperand.path(word, below: PathOperand.below(names: [argv[0]], parsed: parsed))
