@@ -1,4 +1,5 @@
 import Foundation
+import GuardKernel
 #if canImport(FoundationXML)
     import FoundationXML
 #endif
@@ -7,47 +8,32 @@ import XCTest
 /// A denied command never runs — not one instruction — however it is spelled or launched; allowed ones do.
 /// Every case has a victim directory that must survive a denied command and be gone after an allowed one.
 final class EnforcementTests: XCTestCase {
-    static let policy = """
-        version: 1
-        name: enforcement-test
-        mode: enforce
-        default: allow
-        settings:
-          hold_timeout_ms: 1500
-          on_timeout: kill
-        rules:
-          - id: rm-recursive-force
-            description: recursive forced delete
-            match:
-              command: rm
-              flags: [r|R|recursive, f|force]
-            action: kill
-            severity: critical
-          - id: download-and-run
-            match:
-              pipeline:
-                - { command: [curl, wget] }
-                - { command: [sh, bash, dash] }
-            action: kill
-          - id: git-reset-hard
-            match: { command: git, args: [reset], flags: [hard] }
-            action: kill
-          - id: stop-marked-touch
-            match: { command: touch, args: ["*stopme*"] }
-            action: stop
-          - id: alert-marked-echo
-            match: { command: echo, args: ["alertme"] }
-            action: alert
-        """
+    static let policy = Guard.testPolicy(
+        "enforcement-test",
+        rules: Guard.rmRecursiveForce + """
+
+              - id: download-and-run
+                match:
+                  pipeline:
+                    - { command: [curl, wget] }
+                    - { command: [sh, bash, dash] }
+                action: kill
+              - id: git-reset-hard
+                match: { command: git, args: [reset], flags: [hard] }
+                action: kill
+              - id: stop-marked-touch
+                match: { command: touch, args: ["*stopme*"] }
+                action: stop
+              - id: alert-marked-echo
+                match: { command: echo, args: ["alertme"] }
+                action: alert
+            """)
 
     var dir: URL!
     var policyPath: String!
 
     override func setUpWithError() throws {
-        try Guard.requireRoot()
-        dir = try Guard.tempDir()
-        policyPath = dir.appendingPathComponent("policy.yaml").path
-        try Self.policy.write(toFile: policyPath, atomically: true, encoding: .utf8)
+        (dir, policyPath) = try Guard.policyDir(Self.policy)
     }
 
     override func tearDownWithError() throws {
@@ -298,7 +284,7 @@ final class EnforcementTests: XCTestCase {
 
     func testDaemonizedDescendantIsKilledLater() throws {
         let v = try victim()
-        let r = try guarded("X=rm; ( (sleep 0.3; $X -rf \(v)) & ); exit 0", ["--keep-descendants"])
+        let r = try guarded("X=rm; " + Guard.orphaned("$X -rf \(v)"), ["--keep-descendants"])
         XCTAssertTrue(exists(v + "/file"), r.stdout)
         XCTAssertEqual(r.status, 3)
     }
@@ -393,9 +379,7 @@ final class EnforcementTests: XCTestCase {
     func testStopHoldsUntilTheGuardIsToldToResume() throws {
         let (bg, pid, target) = try guardWithStoppedTouch("stopme")
         // The kernel sent SIGSTOP before the record: the process is stopped once it takes the signal.
-        let deadline = Date().addingTimeInterval(20)
-        while Self.state(of: pid) != "T" && Date() < deadline { usleep(10_000) }
-        XCTAssertEqual(Self.state(of: pid), "T", "held")
+        XCTAssertTrue(Guard.waitUntil(timeout: 20) { ProcFS.state(of: pid) == "T" }, "held")
         XCTAssertFalse(exists(target))
         let r = try Guard.run(["resume", String(pid)])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -435,9 +419,7 @@ final class EnforcementTests: XCTestCase {
         let (bg, pid, target) = try guardWithStoppedTouch("stopme-watchdog")
         kill(bg.process.processIdentifier, SIGKILL)
         bg.process.waitUntilExit()
-        let deadline = Date().addingTimeInterval(1.5)
-        while Date() < deadline && Self.state(of: pid) != nil && Self.state(of: pid) != "Z" { usleep(20_000) }
-        XCTAssertTrue(Self.state(of: pid) == nil || Self.state(of: pid) == "Z", "held process resolved within a second")
+        XCTAssertTrue(Guard.waitGone(pid), "the held process was resolved without its guard")
         XCTAssertFalse(exists(target), "on_timeout kill: it never ran")
         // Reap the orphan if it was ours (it was reparented to the guard's parent: this test process? no: init).
     }
@@ -447,7 +429,7 @@ final class EnforcementTests: XCTestCase {
         kill(bg.process.processIdentifier, SIGTERM)
         bg.process.waitUntilExit()
         XCTAssertNotEqual(bg.process.terminationStatus, 0)
-        XCTAssertNotEqual(Self.state(of: pid), "T")
+        XCTAssertNotEqual(ProcFS.state(of: pid), "T")
         XCTAssertFalse(exists(target))
     }
 
@@ -556,13 +538,6 @@ final class EnforcementTests: XCTestCase {
         throw XCTSkip("no violation")
     }
 
-    static func state(of pid: Int32) -> Character? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        return stat[stat.index(close, offsetBy: 2)]
-    }
-
     /// Descendants of pid in state T (stopped).
     static func stoppedDescendants(of root: Int32) -> [Int32] {
         var children: [Int32: [Int32]] = [:]
@@ -577,7 +552,7 @@ final class EnforcementTests: XCTestCase {
         var out: [Int32] = []
         var queue = children[root] ?? []
         while let pid = queue.popLast() {
-            if state(of: pid) == "T" { out.append(pid) }
+            if ProcFS.state(of: pid) == "T" { out.append(pid) }
             queue += children[pid] ?? []
         }
         return out

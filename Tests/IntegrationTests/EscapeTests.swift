@@ -31,8 +31,11 @@ final class EscapeTests: XCTestCase {
         let hop = "f() { [ -e \(go) ] && echo pwned > \(victim)/file; (sleep 0.005; f) & }; f; wait"
         let r = try Guard.run(["run", "--grace", "0.2", "--", "bash", "-c", "bash -c '\(hop)' </dev/null >/dev/null 2>&1 & exit 0"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // Every hopping process carries `go` in its argv: none may be left once run has returned.
+        let left = Guard.waitUntil { Guard.processes(containing: go).isEmpty }
+        for pid in Guard.processes(containing: go) { kill(pid, SIGKILL) }
+        XCTAssertTrue(left, "a descendant outlived run")
         FileManager.default.createFile(atPath: go, contents: nil)
-        usleep(500_000)
         XCTAssertEqual(
             try String(contentsOfFile: victim + "/file", encoding: .utf8), "precious",
             "a descendant outlived run and wrote the victim")
@@ -88,8 +91,9 @@ extension EscapeTests {
         let bg = try Guard.Background(["-p", String(agentPid), "--session", "--duration", "5"])
         try bg.waitReady()
         FileManager.default.createFile(atPath: go, contents: nil)
-        let until = Date().addingTimeInterval(3)
-        while !FileManager.default.fileExists(atPath: done) && Date() < until { usleep(20_000) }
+        // Until the daemon (the one process whose argv holds `go`) is killed, or has run its rm and written `done`.
+        XCTAssertTrue(
+            Guard.waitUntil { FileManager.default.fileExists(atPath: done) || Guard.processes(containing: go).isEmpty })
         kill(agentPid, SIGKILL)
         bg.stop()
         XCTAssertTrue(FileManager.default.fileExists(atPath: victim + "/sub"), "the daemon's rm -rf ran: \(bg.stdout)")

@@ -6,24 +6,14 @@ import XCTest
 /// Red-team classes of issue 12 (points 1, 2, 5, 9) and issue 14 point 7 on the real kernel: each way to get
 /// `rm -rf VICTIM` run past the guard must leave the victim intact, and everyday commands must raise nothing.
 final class EvasionTests: XCTestCase {
-    static let policy = """
-        version: 1
-        name: evasion-test
-        mode: enforce
-        default: allow
-        settings:
-          hold_timeout_ms: 1500
-          on_timeout: kill
-          unparsable: alert
-        rules:
-          - id: rm-recursive-force
-            match: { command: rm, flags: [r|R|recursive, f|force] }
-            action: kill
-            severity: critical
-          - id: git-clean-force
-            match: { command: git, args: [clean], flags: [f|force] }
-            action: kill
-        """
+    static let policy = Guard.testPolicy(
+        "evasion-test", settings: "  unparsable: alert",
+        rules: Guard.rmRecursiveForce + """
+
+              - id: git-clean-force
+                match: { command: git, args: [clean], flags: [f|force] }
+                action: kill
+            """)
 
     static let loader = "/lib64/ld-linux-x86-64.so.2"
 
@@ -31,22 +21,14 @@ final class EvasionTests: XCTestCase {
     var policyPath: String!
 
     override func setUpWithError() throws {
-        try Guard.requireRoot()
-        dir = try Guard.tempDir()
-        policyPath = dir.appendingPathComponent("policy.yaml").path
-        try Self.policy.write(toFile: policyPath, atomically: true, encoding: .utf8)
+        (dir, policyPath) = try Guard.policyDir(Self.policy)
     }
 
     override func tearDownWithError() throws {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
-    func victim() throws -> String {
-        let v = dir.appendingPathComponent("victim-" + UUID().uuidString.prefix(8))
-        try FileManager.default.createDirectory(at: v, withIntermediateDirectories: true)
-        try "precious".write(to: v.appendingPathComponent("file"), atomically: true, encoding: .utf8)
-        return v.path
-    }
+    func victim() throws -> String { try Guard.victim(in: dir) }
 
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 

@@ -4,28 +4,13 @@ import XCTest
 /// Losing the guard fails closed (SPEC §2, §6): a SIGKILLed guard leaves its kernel programs attached through
 /// the watchdog, what would have been held gets on_timeout (kill) in the kernel, and a `run` tree is killed.
 final class GuardLossTests: XCTestCase {
-    static let policy = """
-        version: 1
-        name: guard-loss-test
-        mode: enforce
-        default: allow
-        settings:
-          hold_timeout_ms: 1500
-          on_timeout: kill
-        rules:
-          - id: rm-recursive-force
-            match: { command: rm, flags: [r|R|recursive, f|force] }
-            action: kill
-        """
+    static let policy = Guard.testPolicy("guard-loss-test", rules: Guard.rmRecursiveForce)
 
     var dir: URL!
     var policyPath: String!
 
     override func setUpWithError() throws {
-        try Guard.requireRoot()
-        dir = try Guard.tempDir()
-        policyPath = dir.appendingPathComponent("policy.yaml").path
-        try Self.policy.write(toFile: policyPath, atomically: true, encoding: .utf8)
+        (dir, policyPath) = try Guard.policyDir(Self.policy)
     }
 
     override func tearDownWithError() throws {

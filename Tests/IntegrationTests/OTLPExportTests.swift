@@ -5,32 +5,14 @@ import XCTest
 /// (PyPI's opentelemetry-proto, Tests/Fixtures/otlp/receiver.py), with the documented attributes; a collector
 /// that is down never stops enforcement, and what it missed is counted and, once it is back, told.
 final class OTLPExportTests: XCTestCase {
-    static let policy = """
-        version: 1
-        name: otlp-test
-        mode: enforce
-        default: allow
-        settings:
-          hold_timeout_ms: 1500
-          on_timeout: kill
-        rules:
-          - id: rm-recursive-force
-            match:
-              command: rm
-              flags: [r|R|recursive, f|force]
-            action: kill
-            severity: critical
-        """
+    static let policy = Guard.testPolicy("otlp-test", rules: Guard.rmRecursiveForce)
 
     var dir: URL!
     var policyPath: String!
     var victim: String!
 
     override func setUpWithError() throws {
-        try Guard.requireRoot()
-        dir = try Guard.tempDir()
-        policyPath = dir.appendingPathComponent("policy.yaml").path
-        try Self.policy.write(toFile: policyPath, atomically: true, encoding: .utf8)
+        (dir, policyPath) = try Guard.policyDir(Self.policy)
         victim = dir.appendingPathComponent("victim").path
         try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
         try "precious".write(toFile: victim + "/file", atomically: true, encoding: .utf8)

@@ -7,23 +7,14 @@ import XCTest
 /// move into scratch; paths are judged as the kernel resolves them for the process, and deletes that really
 /// are inside scratch still run.
 final class PathResolutionTests: XCTestCase {
-    static let policy = """
-        version: 1
-        name: paths-test
-        mode: enforce
-        default: allow
-        settings:
-          hold_timeout_ms: 1500
-          on_timeout: kill
-        rules:
-          - id: scratch-deletes
-            match: { command: rm, paths: { under: ['${workspace}/scratch'] } }
-            action: allow
-          - id: rm-recursive-force
-            match: { command: rm, flags: [r|R|recursive, f|force] }
-            action: kill
-            severity: critical
-        """
+    static let policy = Guard.testPolicy(
+        "paths-test",
+        rules: """
+              - id: scratch-deletes
+                match: { command: rm, paths: { under: ['${workspace}/scratch'] } }
+                action: allow
+
+            """ + Guard.rmRecursiveForce)
 
     var dir: URL!
     var scratch = ""
@@ -32,12 +23,9 @@ final class PathResolutionTests: XCTestCase {
     var mounts: [String] = []
 
     override func setUpWithError() throws {
-        try Guard.requireRoot()
-        dir = try Guard.tempDir()
+        (dir, policyPath) = try Guard.policyDir(Self.policy)
         scratch = dir.appendingPathComponent("scratch").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        policyPath = dir.appendingPathComponent("policy.yaml").path
-        try Self.policy.write(toFile: policyPath, atomically: true, encoding: .utf8)
     }
 
     override func tearDownWithError() throws {

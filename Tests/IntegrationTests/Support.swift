@@ -201,8 +201,81 @@ enum Guard {
         return false
     }
 
+    /// Waits until `condition` holds, polling; false if it still does not after the timeout (a generous deadline:
+    /// the condition is a real signal, never a guess at how long something takes).
+    static func waitUntil(timeout: TimeInterval = 10, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if Date() >= deadline { return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// The processes whose argv holds `text` (a zombie has none).
+    static func processes(containing text: String) -> [Int32] {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
+        return pids.filter { pid in
+            guard let argv = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: argv, as: UTF8.self).contains(text)
+        }
+    }
+
+    /// bash text that runs `command` in a daemon: a grandchild of the script, once its parent subshell has exited
+    /// (it is reparented) and the script has exited too, as read from /proc (the script then ends: `exit 0`).
+    static func orphaned(_ command: String) -> String {
+        "( q=$BASHPID; ( while { read -r _ _ _ p _ < /proc/$BASHPID/stat && [ \"$p\" = \"$q\" ]; }"
+            + " || { read -r _ _ s _ < /proc/$$/stat && [ \"$s\" != Z ]; } 2>/dev/null; do sleep 0.01; done; "
+            + command + " ) & ); exit 0"
+    }
+
     /// A unique marker for one test's commands.
     static func marker(_ name: String = #function) -> String {
         "m\(UInt32.random(in: 0...UInt32.max))-" + name.filter { $0.isLetter }
+    }
+}
+
+/// The policies the integration tests write: one preamble and the rule most of their victims face.
+extension Guard {
+    /// A test policy named `name`: enforce, allow what no rule names, and kill a held exec that gets no verdict in
+    /// 1.5 s; `settings` are more lines under `settings:` and `rules` the lines under `rules:` (each indented two
+    /// spaces, as written in the file).
+    static func testPolicy(_ name: String, settings: String = "", rules: String) -> String {
+        """
+        version: 1
+        name: \(name)
+        mode: enforce
+        default: allow
+        settings:
+          hold_timeout_ms: 1500
+          on_timeout: kill
+        \(settings.isEmpty ? "" : settings + "\n")rules:
+        \(rules)
+        """
+    }
+
+    /// `rm -rf` in any spelling of -r and -f, killed (critical).
+    static let rmRecursiveForce = """
+          - id: rm-recursive-force
+            match: { command: rm, flags: [r|R|recursive, f|force] }
+            action: kill
+            severity: critical
+        """
+
+    /// A victim directory in `dir` holding `file` ("precious"): it must survive what a test denies.
+    static func victim(in dir: URL) throws -> String {
+        let v = dir.appendingPathComponent("victim-" + UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(at: v, withIntermediateDirectories: true)
+        try "precious".write(to: v.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        return v.path
+    }
+
+    /// A fresh temporary directory for one test, holding `policy` as policy.yaml; skips unless root.
+    static func policyDir(_ policy: String) throws -> (dir: URL, policyPath: String) {
+        try requireRoot()
+        let dir = try tempDir()
+        let path = dir.appendingPathComponent("policy.yaml").path
+        try policy.write(toFile: path, atomically: true, encoding: .utf8)
+        return (dir, path)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GuardKernel
 import XCTest
 
 /// Issue 12, class 3 on the real kernel: an argv rewritten between the guard's check and the program reading
@@ -7,23 +8,9 @@ import XCTest
 /// tree is killed before the call returns to it. The victim must survive, and ordinary use must raise nothing.
 final class TracerPreloadTests: XCTestCase {
     static func policy(ptrace: String = "kill") -> String {
-        """
-        version: 1
-        name: rewrite-test
-        mode: enforce
-        default: allow
-        settings:
-          hold_timeout_ms: 1500
-          on_timeout: kill
-          preload: kill
-          traced_exec: kill
-          ptrace: \(ptrace)
-        rules:
-          - id: rm-recursive-force
-            match: { command: rm, flags: [r|R|recursive, f|force] }
-            action: kill
-            severity: critical
-        """
+        Guard.testPolicy(
+            "rewrite-test", settings: "  preload: kill\n  traced_exec: kill\n  ptrace: \(ptrace)",
+            rules: Guard.rmRecursiveForce)
     }
 
     /// A preload library whose constructor turns `-vv` into `-rf` in the argv rm is about to parse.
@@ -133,21 +120,14 @@ final class TracerPreloadTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/cc") else {
             throw XCTSkip("/usr/bin/cc is not installed: the fixtures cannot be built")
         }
-        dir = try Guard.tempDir()
-        policyPath = dir.appendingPathComponent("policy.yaml").path
-        try Self.policy().write(toFile: policyPath, atomically: true, encoding: .utf8)
+        (dir, policyPath) = try Guard.policyDir(Self.policy())
     }
 
     override func tearDownWithError() throws {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
-    func victim() throws -> String {
-        let v = dir.appendingPathComponent("victim-" + UUID().uuidString.prefix(8))
-        try FileManager.default.createDirectory(at: v, withIntermediateDirectories: true)
-        try "precious".write(to: v.appendingPathComponent("file"), atomically: true, encoding: .utf8)
-        return v.path
-    }
+    func victim() throws -> String { try Guard.victim(in: dir) }
 
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
@@ -282,13 +262,6 @@ final class TracerPreloadTests: XCTestCase {
         return pid
     }
 
-    func state(_ pid: Int32) -> Character? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        return stat[stat.index(close, offsetBy: 2)]
-    }
-
     func testAttachingToAProcessOutsideTheTreeKillsTheTracer() throws {
         let reach = try compile(Self.reachSource, as: "reach")
         for how in ["attach", "seize", "write"] {
@@ -304,8 +277,8 @@ final class TracerPreloadTests: XCTestCase {
                 }, "\(how): \(r.stdout)")
             // The outsider lives on, detached, and is not left stopped by PTRACE_ATTACH's SIGSTOP.
             XCTAssertEqual(kill(sleeper, 0), 0, "\(how): the outsider died")
-            XCTAssertNotEqual(state(sleeper), "T", "\(how): the outsider was left stopped")
-            XCTAssertNotEqual(state(sleeper), "t", "\(how): the outsider is still traced")
+            XCTAssertNotEqual(ProcFS.state(of: sleeper), "T", "\(how): the outsider was left stopped")
+            XCTAssertNotEqual(ProcFS.state(of: sleeper), "t", "\(how): the outsider is still traced")
             let tracerPid = try XCTUnwrap(
                 try String(contentsOfFile: "/proc/\(sleeper)/status", encoding: .utf8).split(separator: "\n")
                     .first { $0.hasPrefix("TracerPid:") })

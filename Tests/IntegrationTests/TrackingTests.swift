@@ -47,10 +47,10 @@ final class TrackingTests: XCTestCase {
 
     func testDoubleForkedDaemonThatExecsLaterStaysTracked() throws {
         let m = Guard.marker()
-        // The grandchild is orphaned (its parent exits at once) and execs 300 ms later.
+        // The grandchild is orphaned (its parent exits at once) and execs once it is, and the command has exited.
         let r = try Guard.run([
             "run", "--keep-descendants", "--format", "json", "--", "bash", "-c",
-            "( ( sleep 0.3; exec /bin/true \(m)-daemon ) & ); exit 0",
+            Guard.orphaned("exec /bin/true \(m)-daemon"),
         ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let e = try XCTUnwrap(Guard.execs(Guard.jsonLines(r.stdout), containing: "\(m)-daemon").first, r.stdout)
@@ -61,7 +61,7 @@ final class TrackingTests: XCTestCase {
         let m = Guard.marker()
         let r = try Guard.run([
             "run", "--keep-descendants", "--format", "json", "--", "bash", "-c",
-            "setsid sh -c 'sleep 0.2; exec /bin/true \(m)-setsid' & nohup /bin/true \(m)-nohup >/dev/null 2>&1 & wait",
+            "setsid sh -c 'exec /bin/true \(m)-setsid' & nohup /bin/true \(m)-nohup >/dev/null 2>&1 & wait",
         ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let events = Guard.jsonLines(r.stdout)
