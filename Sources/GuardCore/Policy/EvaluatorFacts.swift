@@ -132,6 +132,7 @@ extension Evaluator {
             for i in parsed.operands {
                 if let w = PathOperand.path(ctx.argv[i], below: below) { add(w) }
             }
+            for f in PathOperand.optionFiles(names: names, argv: ctx.argv, unknown: ctx.unknownWords) { add(f) }
             // A file standard input is redirected from is read as if named (`cat < FILE`).
             for f in ctx.inputFiles { add(f) }
             for i in ctx.unknownWords {

@@ -10,6 +10,33 @@ enum PathOperand {
         return false
     }
 
+    /// The files the options of a command known by `names` name (its program's `files`): what it uploads or
+    /// reads, judged by `paths` as its operands are (`curl -T ~/.ssh/id_rsa URL` names `~/.ssh/id_rsa`).
+    static func optionFiles(names: [String], argv: [String], unknown: [Int]) -> [String] {
+        guard let program = names.lazy.compactMap(Programs.lookup).first(where: { $0.files != nil }),
+            let files = program.files
+        else { return [] }
+        var out: [String] = []
+        let p = ParsedArgs(argv: argv, syntax: program.syntax, unknown: unknown, recording: true)
+        for o in p.options {
+            guard let v = o.valueIndex, !unknown.contains(v), let whole = o.value else { continue }
+            var value = Substring(whole)
+            if files.at.contains(o.name) {
+                if value.hasPrefix("@") {
+                    value = value.dropFirst()
+                } else if let r = value.range(of: "=@") ?? value.range(of: "=<") {
+                    value = value[r.upperBound...].prefix { $0 != ";" }
+                } else {
+                    continue
+                }
+            } else if !files.file.contains(o.name) {
+                continue
+            }
+            if !value.isEmpty && value != "-" && value != "." { out.append(String(value)) }
+        }
+        return out
+    }
+
     /// The path `paths` judges for operand `word`, or nil when the word is no path; `below`: the command acts
     /// below its operands (`PathOperand.below`).
     ///

@@ -14,16 +14,19 @@ struct Program: Sendable {
     /// Options (named as `ParsedOption` names them) with which an operand stands for what lies below it, for
     /// the `paths` key (`PathOperand`): `find DIR -delete` deletes below DIR.
     var operandsBelow: [String] = []
+    /// The files it reads or sends that its options name (`curl -T FILE`), judged by `paths` as operands are.
+    var files: FileOptions?
 
     init(
         _ syntax: OptionSyntax, wraps: Wrapping? = nil, download: Download? = nil, hosts: Hosting? = nil,
-        operandsBelow: [String] = []
+        operandsBelow: [String] = [], files: FileOptions? = nil
     ) {
         self.syntax = syntax
         self.wraps = wraps
         self.download = download
         self.hosts = hosts
         self.operandsBelow = operandsBelow
+        self.files = files
     }
 
     /// Whether it is a shell (`sh -c TEXT` runs TEXT; without `-c` it reads its script from standard input).
@@ -31,6 +34,16 @@ struct Program: Sendable {
         if case .shell? = wraps?.runs { return true }
         return false
     }
+}
+
+/// The options whose value names a file the program reads or uploads (`PathOperand.optionFiles`), named as
+/// `ParsedOption` names them.
+struct FileOptions: Sendable {
+    /// The value is the file (`curl -T FILE`, `wget --post-file FILE`).
+    var file: [String] = []
+    /// The value names the file after a leading `@` (`curl -d @FILE`), or after `=@` / `=<` (`curl -F f=@FILE`):
+    /// a value without one is data, not a file.
+    var at: [String] = []
 }
 
 /// The files a downloader writes (`Evaluator.downloadedFiles`).
@@ -90,7 +103,10 @@ enum Programs {
                 // --data-ascii is curl's alias of -d.
                 implications: [Implication(trigger: .long("data-ascii"), implies: .named("d", "data"))]),
             download: Download(output: ["o", "output"], remoteName: ["O", "remote-name", "remote-name-all"]),
-            hosts: Hosting(.urls, options: ["x", "proxy", "preproxy", "url"])),
+            hosts: Hosting(.urls, options: ["x", "proxy", "preproxy", "url"]),
+            files: FileOptions(
+                file: ["T", "upload-file"],
+                at: ["d", "data", "data-binary", "data-ascii", "data-urlencode", "F", "form", "json"])),
         "wget": Program(
             OptionSyntax(
                 short: "OoaPtTUeQlADRIXiBw",
@@ -99,6 +115,7 @@ enum Programs {
                     "user-agent", "execute", "post-data", "post-file", "body-data", "body-file", "method", "header",
                     "input-file", "base", "wait", "user", "password", "accept", "reject", "domains", "level",
                 ]),
-            download: Download(output: ["O", "output-document"], remoteNameByDefault: true), hosts: Hosting(.urls)),
+            download: Download(output: ["O", "output-document"], remoteNameByDefault: true), hosts: Hosting(.urls),
+            files: FileOptions(file: ["post-file", "body-file"])),
     ]
 }
