@@ -31,17 +31,21 @@ final class DaemonGuard {
     init(spec: DaemonConfig.Guard, bit: Int, bpf: BPFGuard, union: VerdictUnion) throws {
         self.spec = spec
         self.bit = bit
-        do {
-            policy = try PolicyLocator.load(spec.policy)
-        } catch {
-            // The guard's `policy:` line first: which guard of the config brought the broken policy in.
-            let why = error.description.hasSuffix(".") ? String(error.description.dropLast()) : error.description
-            throw PolicyError.invalidValue(spec.policyAt, key: "policy", message: "the policy does not load:\n\(why)")
-        }
+        policy = try Self.loadPolicy(spec)
         audit = (spec.mode ?? policy.mode) == .audit
         slot = audit ? nil : union.slot()
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: nil, bpf: bpf, verdicts: slot)
         argv = try spec.argv.map { try SearchRegex($0) }
+    }
+
+    /// A guard's policy, loaded; a policy that does not load is named by the guard's `policy:` line first.
+    static func loadPolicy(_ spec: DaemonConfig.Guard) throws(PolicyError) -> Policy {
+        do {
+            return try PolicyLocator.load(spec.policy)
+        } catch {
+            let why = error.description.hasSuffix(".") ? String(error.description.dropLast()) : error.description
+            throw PolicyError.invalidValue(spec.policyAt, key: "policy", message: "the policy does not load:\n\(why)")
+        }
     }
 
     var describe: String {
@@ -110,6 +114,19 @@ public final class Daemon {
         bpf.onEvent = { [unowned self] event in self.handle(event) }
         for g in guards { say(.info, g.describe) }
         adoptRunning()
+    }
+
+    /// `daemon --check`: reads the config and every policy it names as the daemon would, without loading
+    /// anything into the kernel; returns a line per guard.
+    ///
+    /// - Throws: `PolicyError` (file:line:column).
+    public static func check(configPath: String) throws(PolicyError) -> [String] {
+        let config = try DaemonConfig.load(file: configPath, cgroupRoot: DaemonConfig.cgroupRoot())
+        return try config.guards.map { (g) throws(PolicyError) -> String in
+            let p = try DaemonGuard.loadPolicy(g)
+            let mode = (g.mode ?? p.mode) == .audit ? "audit" : "enforce"
+            return "guard \(g.name): policy \(p.name) (\(PolicyLocator.source(of: p))), \(mode) mode"
+        }
     }
 
     /// Loads every guard's policy; the first error stops it (nothing half-loaded is used).

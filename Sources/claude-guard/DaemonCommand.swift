@@ -17,6 +17,9 @@ struct DaemonCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The daemon's YAML config: the guards.", valueName: "FILE"))
     var config: String
 
+    @Flag(help: "Only check the config and the policies it names (no root needed): exit 0, or 2 with file:line:column.")
+    var check = false
+
     @Option(
         name: [.customShort("o"), .customLong("output")],
         help: ArgumentHelp("Write every record as JSON Lines to FILE (appended) instead of stdout.", valueName: "FILE"))
@@ -52,6 +55,15 @@ struct DaemonCommand: ParsableCommand {
     }
 
     func run() throws {
+        if check {
+            do {
+                for line in try Daemon.check(configPath: config) { print(line) }
+                return
+            } catch {
+                Stderr.write("claude-guard: error: \(error.description)\n")
+                throw ExitCode(2)
+            }
+        }
         try runGuarded {
             var o = DaemonOptions(configPath: config)
             o.outputPath = output
