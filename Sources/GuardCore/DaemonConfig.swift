@@ -89,7 +89,8 @@ public struct DaemonConfig: Sendable {
                 l.errors.append(.invalidValue(l.loc(v), key: "version", message: "this claude-guard reads version 1"))
             }
         } else {
-            l.errors.append(.missingKey(l.loc(root), key: "version", context: "the daemon config", example: "version: 1"))
+            l.errors.append(
+                .missingKey(l.loc(root), key: "version", context: "the daemon config", example: "version: 1"))
         }
         let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
         if let g = entries["guards"], let items = l.sequence(g, key: "guards", example: "guards: [ ... ]") {
@@ -134,7 +135,11 @@ public struct DaemonConfig: Sendable {
             g.policyAt = l.loc(n)
         }
         if let n = e["mode"], let s = l.string(n, key: "mode", example: "mode: enforce") {
-            if let mode = PolicyMode(rawValue: s) { g.mode = mode } else { l.errors.append(.unknownMode(l.loc(n), found: s)) }
+            if let mode = PolicyMode(rawValue: s) {
+                g.mode = mode
+            } else {
+                l.errors.append(.unknownMode(l.loc(n), found: s))
+            }
         }
         if let n = e["match"], let mm = l.mapping(n, key: "match", example: "match: { comm: claude }") {
             let c = l.pairs(mm, context: "a guard's match", allowed: matchKeys)
@@ -144,7 +149,8 @@ public struct DaemonConfig: Sendable {
                         l.errors.append(
                             .invalidValue(
                                 l.loc(at), key: "comm",
-                                message: "'\(s)' is not a process name the kernel keeps (1 to \(commMax) bytes; it keeps the first \(commMax) of a longer name)"
+                                message:
+                                    "'\(s)' is not a process name the kernel keeps (1 to \(commMax) bytes; it keeps the first \(commMax) of a longer name)"
                             ))
                     }
                     g.comms.append(s)
@@ -170,14 +176,17 @@ public struct DaemonConfig: Sendable {
                     }
                 }
             }
-            if let v = c["cgroup"], let list = l.strings(v, key: "cgroup", example: "cgroup: user.slice/user-1000.slice") {
+            if let v = c["cgroup"],
+                let list = l.strings(v, key: "cgroup", example: "cgroup: user.slice/user-1000.slice")
+            {
                 for (s, at) in list {
                     // Under the v2 hierarchy: a full path, or one relative to where it is mounted.
                     let full = s.hasPrefix(cgroupRoot) ? s : cgroupRoot + "/" + s.drop { $0 == "/" }
                     if access(full + "/cgroup.procs", F_OK) != 0 {
                         l.errors.append(
                             .invalidValue(
-                                l.loc(at), key: "cgroup", message: "\(full) is not a cgroup v2 directory (no cgroup.procs)"))
+                                l.loc(at), key: "cgroup",
+                                message: "\(full) is not a cgroup v2 directory (no cgroup.procs)"))
                     }
                     g.cgroups.append((full, l.loc(at)))
                 }
@@ -194,10 +203,12 @@ public struct DaemonConfig: Sendable {
                 l.errors.append(
                     .invalidValue(
                         l.loc(n), key: "match",
-                        message: "give at least one of comm, exe, user or cgroup (argv alone would look at every process)"))
+                        message:
+                            "give at least one of comm, exe, user or cgroup (argv alone would look at every process)"))
             }
         } else if e["match"] == nil {
-            l.errors.append(.missingKey(l.loc(node), key: "match", context: "a guard", example: "match: { comm: claude }"))
+            l.errors.append(
+                .missingKey(l.loc(node), key: "match", context: "a guard", example: "match: { comm: claude }"))
         }
         return l.errors.count == before ? g : nil
     }

@@ -236,7 +236,9 @@ public final class Daemon {
         }
         trees[root] = GuardedTree(entry: entry, workspace: workspace)
         watch.setAudited(root: root, entry.audit)
-        say(.notice, "guarding pid \(root) (\(comm)) and its descendants: \(entry.describe), workspace \(workspace ?? "(none)")")
+        say(
+            .notice,
+            "guarding pid \(root) (\(comm)) and its descendants: \(entry.describe), workspace \(workspace ?? "(none)")")
         log(guardName: entry.spec.name) {
             $0.beginObject()
             $0.field("type", "guarded")
@@ -272,7 +274,9 @@ public final class Daemon {
             let allow = s.entry.policy.onTimeout == .allow
             s.entry.enforcer.decideStopped(pid, allow: allow)
             stopped[pid] = nil
-            say(.warning, "pid \(pid) stopped by a verdict, no one decided: \(allow ? "resumed" : "killed") (on_timeout)")
+            say(
+                .warning,
+                "pid \(pid) stopped by a verdict, no one decided: \(allow ? "resumed" : "killed") (on_timeout)")
         }
         if nowNs - lastSweepNs > 1_000_000_000 {
             lastSweepNs = nowNs
@@ -312,7 +316,10 @@ public final class Daemon {
                 trees[root]?.entry = same
                 watch.setAudited(root: root, same.audit)
             } else {
-                say(.warning, "pid \(root): guard \(tree.entry.spec.name) is no longer in the config: its policy guards this tree until it exits")
+                say(
+                    .warning,
+                    "pid \(root): guard \(tree.entry.spec.name) is no longer in the config: its policy guards this tree until it exits"
+                )
             }
         }
         guards = next

@@ -104,7 +104,10 @@ struct RunningProcess {
         self.comm = comm.hasSuffix("\n") ? String(comm.dropLast()) : comm
         // The real UID, as the kernel side reads it (bpf_get_current_uid_gid).
         let uidLine = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
-        guard let uid = uidLine?.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap({ UInt32($0) })
+        guard
+            let uid = uidLine?.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap({
+                UInt32($0)
+            })
         else { return nil }
         self.uid = uid
         let argv = (ProcFS.readBytes("/proc/\(pid)/cmdline") ?? []).split(separator: 0).map {
@@ -112,7 +115,9 @@ struct RunningProcess {
         }
         commandLine = argv.joined(separator: " ")
         var ids = [ProgramIdentity.identity(of: "/proc/\(pid)/exe")].compactMap { $0 }
-        if argv.count > 1, argv[1].hasPrefix("/"), let script = ProgramIdentity.identity(of: argv[1]) { ids.append(script) }
+        if argv.count > 1, argv[1].hasPrefix("/"), let script = ProgramIdentity.identity(of: argv[1]) {
+            ids.append(script)
+        }
         identities = ids
         cgroup = ProcFS.read("/proc/\(pid)/cgroup")?.split(separator: "\n").first { $0.hasPrefix("0::") }
             .map { cgroupRoot + String($0.dropFirst(3)) }

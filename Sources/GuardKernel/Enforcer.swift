@@ -71,7 +71,8 @@ public final class Enforcer {
         guard !audit else { return }
         for t in programs.targets where programmed.insert(t.identity).inserted {
             let identities = programs.targets.filter { $0.identity == t.identity }.map(\.name)
-            try self.verdicts.setVerdict(t.identity, Self.kernel(policy.programVerdict(path: t.path, identities: identities)))
+            let verdict = policy.programVerdict(path: t.path, identities: identities)
+            try self.verdicts.setVerdict(t.identity, Self.kernel(verdict))
         }
         try Self.makeRequestDirectory(requestDir)
     }

@@ -6,7 +6,8 @@ import GuardKernel
 struct DaemonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daemon",
-        abstract: "Guard every process that matches a guard of the config (name, executable, user, cgroup), each with its policy.",
+        abstract:
+            "Guard every process that matches a guard of the config (name, executable, user, cgroup), each with its policy.",
         discussion: """
             Runs until SIGTERM; SIGHUP reloads the config and the policies (one that does not validate keeps the
             old one and the log says why). Under systemd (Type=notify) it reports readiness and logs to the

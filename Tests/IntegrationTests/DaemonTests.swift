@@ -88,7 +88,9 @@ final class DaemonTests: XCTestCase {
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { p in for (i, b) in notifyPath.utf8.enumerated() { p[i] = b } }
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(notify, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(notify, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         XCTAssertEqual(bound, 0, "bind \(notifyPath)")
 
@@ -162,7 +164,8 @@ final class DaemonTests: XCTestCase {
         let v3 = try victim("v3")
         try "rm -rf \(v3)\n".write(toFile: script, atomically: true, encoding: .utf8)
         _ = try Guard.exec(agent, [script, marker])
-        XCTAssertTrue(FileManager.default.fileExists(atPath: v3 + "/file"), "the old policy stopped enforcing: \(log())")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: v3 + "/file"), "the old policy stopped enforcing: \(log())")
 
         // 5. A changed valid policy (any rm is killed, -r or not): the tree guarded since before takes it.
         try Self.policy("daemon-v2", flags: false).write(toFile: policyPath, atomically: true, encoding: .utf8)
@@ -170,7 +173,8 @@ final class DaemonTests: XCTestCase {
         waitFor("the reload") { log().contains("reloaded: guard test-agent: policy daemon-v2") }
         XCTAssertTrue(gate.open(), "the long-lived agent died: \(log())")
         waitFor("the long-lived agent to go on") { FileManager.default.fileExists(atPath: done) }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: v2 + "/file"), "the new policy missed the old tree: \(log())")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: v2 + "/file"), "the new policy missed the old tree: \(log())")
 
         // 6. SIGTERM: a clean exit, STOPPING=1, nothing left stopped.
         kill(daemon.processIdentifier, SIGTERM)
@@ -186,13 +190,15 @@ final class DaemonTests: XCTestCase {
             messages.append(String(decoding: buf[0..<n], as: UTF8.self))
         }
         let states = messages.map { $0.split(separator: "\n").first.map(String.init) ?? "" }
-        XCTAssertEqual(states, ["READY=1", "RELOADING=1", "READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], "\(messages)")
+        XCTAssertEqual(
+            states, ["READY=1", "RELOADING=1", "READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], "\(messages)")
 
         let events = Guard.jsonLines(try String(contentsOfFile: out, encoding: .utf8))
         let kills = events.filter { ($0["enforced"] as? String) == "killed" }
         func killed(_ target: String, policy: String) -> Bool {
             kills.contains {
-                ($0["argv"] as? [String] ?? []).contains { $0.hasPrefix(target) } && ($0["guard"] as? String) == "test-agent"
+                ($0["argv"] as? [String] ?? []).contains { $0.hasPrefix(target) }
+                    && ($0["guard"] as? String) == "test-agent"
                     && ($0["policy"] as? String) == policy && ($0["rule"] as? String) == policy + "-rm"
             }
         }
