@@ -196,7 +196,10 @@ public struct DaemonConfig: Sendable {
                     _ = try SearchRegex(s)
                     g.argv = s
                 } catch {
-                    l.errors.append(.badRegex(l.loc(v), pattern: s, reason: "\(error)"))
+                    l.errors.append(
+                        .invalidValue(
+                            l.loc(v), key: "argv",
+                            message: "'\(s)' is not a regular expression (escape a special character with '\\')"))
                 }
             }
             if g.comms.isEmpty && g.exes.isEmpty && g.uids.isEmpty && g.cgroups.isEmpty && l.errors.count == before {

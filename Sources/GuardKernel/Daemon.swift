@@ -112,8 +112,21 @@ public final class Daemon {
         guards = try Self.load(config, bpf: bpf, union: union)
         try watch.program(guards)
         bpf.onEvent = { [unowned self] event in self.handle(event) }
-        for g in guards { say(.info, g.describe) }
+        announce(guards, "")
         adoptRunning()
+    }
+
+    /// One line per guard; a policy's file rules are named as not applied (see the type's comment).
+    private func announce(_ list: [DaemonGuard], _ prefix: String) {
+        for g in list {
+            say(.info, prefix + g.describe)
+            if !g.policy.fileRules.isEmpty {
+                say(
+                    .warning,
+                    "guard \(g.spec.name): the \(g.policy.fileRules.count) file rule(s) of policy \(g.policy.name) are not applied in daemon mode (its exec rules are); use run or -p for them"
+                )
+            }
+        }
     }
 
     /// `daemon --check`: reads the config and every policy it names as the daemon would, without loading
@@ -326,7 +339,7 @@ public final class Daemon {
         do { try union.keep(liveSlots(next)) } catch { say(.error, "\(error)") }
         // The old enforcers' goodbye removed the directory `claude-guard resume|kill` write to.
         try? Enforcer.makeRequestDirectory(HeldRequests.directory(ofGuard: getpid()))
-        for g in guards { say(.info, "reloaded: \(g.describe)") }
+        announce(guards, "reloaded: ")
         adoptRunning()
     }
 
