@@ -94,6 +94,20 @@ final class DaemonTests: XCTestCase {
         }
         XCTAssertEqual(bound, 0, "bind \(notifyPath)")
 
+        // An agent already running when the daemon starts (found in /proc), waiting on a gate.
+        let early = try Guard.Gate(in: dir, name: "early")
+        let v0 = try victim("v0")
+        let earlyPid = path("early.pid"), earlyDone = path("early.done")
+        try
+            "echo $$ > \(earlyPid).tmp; mv \(earlyPid).tmp \(earlyPid)\n\(early.wait)\nrm -rf \(v0)\necho done > \(earlyDone)\n"
+            .write(toFile: path("early.sh"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(system("setsid -f \(agent) \(path("early.sh")) \(marker) </dev/null >/dev/null 2>&1"), 0)
+        waitFor("the early agent") { FileManager.default.fileExists(atPath: earlyPid) }
+        let earlyAgent = try XCTUnwrap(
+            Int32(try String(contentsOfFile: earlyPid, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        )
+        addTeardownBlock { kill(earlyAgent, SIGKILL) }
+
         let out = path("out.jsonl"), err = path("err.log")
         FileManager.default.createFile(atPath: err, contents: nil)
         let daemon = Process()
@@ -118,6 +132,13 @@ final class DaemonTests: XCTestCase {
         func log() -> String { (try? String(contentsOfFile: err, encoding: .utf8)) ?? "" }
         waitFor("the daemon to be ready") { log().contains("ready:") || !daemon.isRunning }
         XCTAssertTrue(log().contains("<6>claude-guard: ready:"), "journal priority prefix: \(log())")
+
+        // 0. The agent that ran before the daemon is guarded too: its rm -rf is killed.
+        XCTAssertTrue(log().contains("guarding pid \(earlyAgent) "), log())
+        XCTAssertTrue(early.open(), "the early agent died: \(log())")
+        waitFor("the early agent to go on") { FileManager.default.fileExists(atPath: earlyDone) }
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: v0 + "/file"), "the running agent was not adopted: \(log())")
 
         // 1. A matching agent started after the daemon: its rm -rf is killed, the victim survives.
         let v1 = try victim("v1")
@@ -203,6 +224,7 @@ final class DaemonTests: XCTestCase {
             }
         }
         XCTAssertTrue(killed(v1, policy: "daemon-v1"), "violation with guard and policy: \(kills)")
+        XCTAssertTrue(killed(v0, policy: "daemon-v1"), "\(kills)")
         XCTAssertTrue(killed(v3, policy: "daemon-v1"), "\(kills)")
         XCTAssertTrue(killed(v2 + "/file", policy: "daemon-v2"), "\(kills)")
         XCTAssertFalse(
