@@ -42,7 +42,7 @@ $(OUT):
 	mkdir -p $@
 
 # Compile, strip (bpftool gen object drops DWARF: ~650 KB -> ~35 KB) and make the skeleton.
-$(BPF_OBJ): bpf/claude_guard.bpf.c bpf/claude_guard_files.bpf.h bpf/claude_guard_syscalls.bpf.h bpf/claude_guard_rewrite.bpf.h bpf/claude_guard_bash.bpf.h bpf/claude_guard.h bpf/vmlinux.h | $(OUT)
+$(BPF_OBJ): bpf/claude_guard.bpf.c bpf/claude_guard_files.bpf.h bpf/claude_guard_syscalls.bpf.h bpf/claude_guard_rewrite.bpf.h bpf/claude_guard_bash.bpf.h bpf/claude_guard_watch.bpf.h bpf/claude_guard.h bpf/vmlinux.h | $(OUT)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -c bpf/claude_guard.bpf.c -o $(OUT)/claude_guard.tmp.bpf.o
 	$(BPFTOOL) gen object $@ $(OUT)/claude_guard.tmp.bpf.o
 
@@ -114,9 +114,13 @@ test-integration: build $(NODE_DIR) $(OTLP_PY)
 # make install PREFIX=/usr/local [DESTDIR=...] [CONFIG=release]: the binary, the shipped policies (where --policy
 # NAME finds them: PREFIX/share/claude-guard/policies), completions for bash, zsh and fish and a man page, both
 # generated from the argument parser: the completions by the binary itself (--generate-completion-script), the
-# man page by swift-argument-parser's generate-manual plugin (built from the package's checkout, no network).
+# man page by swift-argument-parser's generate-manual plugin (built from the package's checkout, no network). The
+# daemon's systemd unit goes to PREFIX/lib/systemd/system (systemd reads /usr/local/lib/systemd/system too), its
+# example config to SYSCONFDIR/claude-guard/daemon.yaml.
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+SYSCONFDIR ?= /etc
+UNITDIR    := $(DESTDIR)$(PREFIX)/lib/systemd/system
 MAN        := .build/claude-guard.1
 BASHCOMP   := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHCOMP    := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
@@ -130,7 +134,13 @@ man: build
 
 install: build man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/claude-guard/policies \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(BASHCOMP) $(ZSHCOMP) $(FISHCOMP)
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(BASHCOMP) $(ZSHCOMP) $(FISHCOMP) $(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/claude-guard
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/claude-guard.service \
+		> $(UNITDIR)/claude-guard.service
+	chmod 644 $(UNITDIR)/claude-guard.service
+	@# An edited config stays: only a missing one is installed.
+	test -e $(DESTDIR)$(SYSCONFDIR)/claude-guard/daemon.yaml || \
+		install -m 644 systemd/daemon.yaml $(DESTDIR)$(SYSCONFDIR)/claude-guard/daemon.yaml
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/claude-guard
 	install -m 644 policies/*.yaml policies/README.md $(DESTDIR)$(PREFIX)/share/claude-guard/policies/
 	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/claude-guard.1
@@ -139,6 +149,14 @@ install: build man
 	$(BIN) --generate-completion-script fish > $(FISHCOMP)/claude-guard.fish
 
 uninstall:
+	rm -f $(UNITDIR)/claude-guard.service
+	@# The example config goes if unchanged; an edited one is kept (and said so).
+	if cmp -s systemd/daemon.yaml $(DESTDIR)$(SYSCONFDIR)/claude-guard/daemon.yaml; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/claude-guard/daemon.yaml; \
+		rmdir $(DESTDIR)$(SYSCONFDIR)/claude-guard 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/claude-guard/daemon.yaml ]; then \
+		echo "uninstall: kept $(DESTDIR)$(SYSCONFDIR)/claude-guard/daemon.yaml (edited)"; \
+	fi
 	rm -f $(DESTDIR)$(PREFIX)/bin/claude-guard $(DESTDIR)$(PREFIX)/share/man/man1/claude-guard.1 \
 		$(BASHCOMP)/claude-guard $(ZSHCOMP)/_claude-guard $(FISHCOMP)/claude-guard.fish
 	rm -rf $(DESTDIR)$(PREFIX)/share/claude-guard

@@ -259,6 +259,9 @@ static __always_inline void file_key(struct inode *inode, struct cg_file_key *ke
 /* Loader environment at exec, ptrace by tracked tasks. */
 #include "claude_guard_rewrite.bpf.h"
 
+/* Daemon mode: untracked tasks that match a guard become new roots. */
+#include "claude_guard_watch.bpf.h"
+
 /**
  * Fork: a child of a tracked process is tracked, under the same root. With no room in `tracked` the child
  * would run unguarded: it is counted and, when enforcing, marked to die at its first system call (this
@@ -281,7 +284,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	if (bpf_map_update_elem(&tracked, &ctgid, t, BPF_ANY) == 0)
 		return 0;
 	count(CG_STAT_UNTRACKED);
-	if (!enforce)
+	if (!enforce || watch_audits(t->root))
 		return 0;
 	d = bpf_task_storage_get(&doomed, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (d && !*d) {
@@ -304,9 +307,20 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	struct dentry *dentry;
 	__u64 argv_len, start, end;
 	__u64 size;
+	int adopted = 0;
 
-	/* Early exit: processes outside the guarded trees cost one lookup. */
+	/* Early exit: processes outside the guarded trees cost one lookup (and the watch list, in a daemon). */
 	t = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!t && watch_on) {
+		struct file *x = bpf_core_field_exists(bprm->executable) ? BPF_CORE_READ(bprm, executable) : NULL;
+		struct inode *fi = BPF_CORE_READ(bprm, file, f_inode);
+		struct inode *xi = x ? BPF_CORE_READ(x, f_inode) : fi;
+
+		adopted = watch_adopt(tgid, BPF_CORE_READ(fi, i_sb, s_dev), BPF_CORE_READ(fi, i_ino),
+				      BPF_CORE_READ(xi, i_sb, s_dev), BPF_CORE_READ(xi, i_ino));
+		if (adopted)
+			t = bpf_map_lookup_elem(&tracked, &tgid);
+	}
 	if (!t)
 		return 0;
 	count(CG_STAT_EXECS);
@@ -380,8 +394,13 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	/* Verdict by the executed file's identity (device, inode), never by name. */
 	__u32 *v = bpf_map_lookup_elem(&verdicts, &key);
 	verdict = v ? *v : default_verdict;
+	if (adopted == 2)
+		verdict = CG_VERDICT_HOLD;
 	if (orphaned && verdict == CG_VERDICT_HOLD)
 		verdict = unreported_verdict;
+	/* A daemon's audited tree: reported, never signalled. */
+	if (verdict != CG_VERDICT_PASS && watch_audits(t->root))
+		verdict = CG_VERDICT_PASS;
 	size = CG_EXEC_HEAD_SIZE + argv_len;
 
 	if (enforce && verdict == CG_VERDICT_HOLD) {

@@ -147,6 +147,27 @@ enum cg_exec_flags {
 	CG_FLAG_LOADER_ENV_TRUNCATED = 1 << 10, /* loader_env or the environment scan was cut short */
 };
 
+/* Daemon watch list (claude_guard_watch.bpf.h): guards are bits of a u64, so at most this many. */
+#define CG_WATCH_GUARDS 64
+/* Kinds of criteria a guard may give (index of `watch_any`). */
+enum cg_watch_kind {
+	CG_WATCH_COMM = 0,
+	CG_WATCH_EXE = 1,
+	CG_WATCH_UID = 2,
+	CG_WATCH_CGROUP = 3,
+	CG_WATCH_KINDS = 4,
+};
+/* cgroup levels looked at above a task's own (a guard's cgroup covers those below it). */
+#define CG_WATCH_CGROUP_DEPTH 16
+
+/* The watch list's guards, as bits (value of the one-entry `watch_conf` map). */
+struct cg_watch_conf {
+	unsigned long long guards;               /* guards in the list (0: empty, nothing is looked up) */
+	unsigned long long any[CG_WATCH_KINDS];  /* guards that give no criterion of this kind */
+	unsigned long long confirm;              /* guards user space confirms (an argv pattern) */
+	unsigned long long audit;                /* guards in audit mode */
+};
+
 /* What a tracked task did to another process's memory (a ptrace record's op). */
 enum cg_ptrace_op {
 	CG_PT_ATTACH = 1,   /* ptrace(PTRACE_ATTACH) */

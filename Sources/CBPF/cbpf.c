@@ -120,6 +120,7 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	bpf_program__set_autoload(bpf->skel->progs.bash_readline_return, cfg->bash);
 	bpf->skel->rodata->files_on = cfg->files;
 	bpf->skel->rodata->files_all = cfg->files_all;
+	bpf->skel->rodata->watch_on = cfg->watch;
 	/* Smaller maps for the tests that fill them; 0 keeps the object's sizes. */
 	err = cfg->tracked_max ? bpf_map__set_max_entries(bpf->skel->maps.tracked, cfg->tracked_max) : 0;
 	if (!err && cfg->held_max)

@@ -43,6 +43,8 @@ public struct KernelConfig: Sendable {
     /// Entries of the kernel's `tracked` and `held` maps; 0 keeps the object's sizes (65536 and 8192).
     public var trackedMax: UInt32 = KernelConfig.testMapSize("CLAUDE_GUARD_TEST_TRACKED_MAX")
     public var heldMax: UInt32 = KernelConfig.testMapSize("CLAUDE_GUARD_TEST_HELD_MAX")
+    /// Daemon mode: untracked tasks that match the watch list (`WatchList`) become new roots at exec.
+    public var watch = false
 
     /// A map size the tests set to fill a map on purpose (debug builds only; 0 in a release build).
     static func testMapSize(_ variable: String) -> UInt32 {
@@ -94,7 +96,7 @@ public final class BPFGuard {
                 enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
                 unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf, files: config.files,
                 files_all: config.filesAll, ptrace_verdict: config.ptraceVerdict.rawValue, bash: config.bash,
-                tracked_max: config.trackedMax, held_max: config.heldMax)
+                tracked_max: config.trackedMax, held_max: config.heldMax, watch: config.watch)
             return cg_bpf_load(&cfg, &handle)
         }
         guard err == 0, let handle else {
@@ -136,6 +138,9 @@ public final class BPFGuard {
         }
         cg_bpf_destroy(bpf)
     }
+
+    /// The loaded object, for the daemon's watch list (`WatchList`).
+    var handle: OpaquePointer { bpf }
 
     /// Adds a process to the tracked set under root; `landlocked`: the cg_access bits Landlock refuses there.
     public func track(_ pid: Int32, root: Int32, landlocked: UInt32 = 0) throws(GuardError) {

@@ -15,6 +15,9 @@ public final class Enforcer {
     /// `${workspace}`: the guarded root's working directory, or --workspace.
     public var workspace: String?
     private unowned let bpf: BPFGuard
+    /// Where the verdicts this policy teaches the kernel go: the kernel's map, or (daemon) the union of every
+    /// loaded policy's (`VerdictUnion`).
+    private let verdicts: KernelVerdicts
     private let programs: ProgramIdentity
     /// Judges every exec with one evaluator kept between execs (parse buffers and name cache reused).
     private let judge: ExecJudge
@@ -52,11 +55,14 @@ public final class Enforcer {
     /// Seeds the kernel with the verdicts of every program the policy names (all PATH hits, so links too).
     ///
     /// - Throws: `GuardError` when the kernel map cannot be written.
-    public init(policy: Policy, audit: Bool, workspace: String?, bpf: BPFGuard) throws {
+    public init(
+        policy: Policy, audit: Bool, workspace: String?, bpf: BPFGuard, verdicts: KernelVerdicts? = nil
+    ) throws {
         self.policy = policy
         self.audit = audit
         self.workspace = workspace
         self.bpf = bpf
+        self.verdicts = verdicts ?? bpf
         requestDir = HeldRequests.directory(ofGuard: getpid())
         judge = ExecJudge(policy: policy)
         programs = ProgramIdentity(
@@ -65,7 +71,8 @@ public final class Enforcer {
         guard !audit else { return }
         for t in programs.targets where programmed.insert(t.identity).inserted {
             let identities = programs.targets.filter { $0.identity == t.identity }.map(\.name)
-            try bpf.setVerdict(t.identity, Self.kernel(policy.programVerdict(path: t.path, identities: identities)))
+            let verdict = policy.programVerdict(path: t.path, identities: identities)
+            try self.verdicts.setVerdict(t.identity, Self.kernel(verdict))
         }
         try Self.makeRequestDirectory(requestDir)
     }
@@ -138,7 +145,7 @@ public final class Enforcer {
             // Learn this file's verdict: the next exec of it needs no round trip unless its arguments matter. If the
             // kernel cannot learn it, later execs of the file are held and judged here: slower, as safe.
             do {
-                try bpf.setVerdict(e.file, Self.kernel(policy.programVerdict(path: path, identities: identities)))
+                try verdicts.setVerdict(e.file, Self.kernel(policy.programVerdict(path: path, identities: identities)))
             } catch {
                 if !verdictMapFailed {
                     warnings.append("\(error) Programs new to the kernel are held and judged here: slower, as safe.")
@@ -216,7 +223,7 @@ public final class Enforcer {
                 else { continue }
                 let path = realPath(local) ?? local
                 let verdict = policy.programVerdict(path: path, identities: programs.names(ofPath: local))
-                try? bpf.setVerdict(identity, Self.kernel(verdict))
+                try? verdicts.setVerdict(identity, Self.kernel(verdict))
             }
         }
     }

@@ -25,6 +25,7 @@ struct ClaudeGuard: ParsableCommand {
               claude-guard lint policies/strict.yaml            # validate a policy
 
               claude-guard policy show strict                   # the effective policy, defaults filled in
+              sudo claude-guard daemon --config /etc/claude-guard/daemon.yaml   # every matching agent (systemd)
 
             Exit codes: 0 ok; 3 violations recorded (run, -p); run: the command's status otherwise
             (128+signal when killed); check: 1 when the policy would act; test, lint: 1 failures or
@@ -35,7 +36,7 @@ struct ClaudeGuard: ParsableCommand {
         version: BuildInfo.text,
         subcommands: [
             Watch.self, Run.self, Check.self, Test.self, Lint.self, PolicyCommand.self, Resume.self, KillHeld.self,
-            Hook.self, Import.self, Init.self, VersionCommand.self,
+            Hook.self, Import.self, Init.self, VersionCommand.self, DaemonCommand.self,
         ],
         defaultSubcommand: Watch.self
     )

@@ -46,6 +46,7 @@ struct cg_config {
 	bool bash;                   /* load the readline probe (lines of interactive bash; -B: off) */
 	uint32_t tracked_max;        /* entries of the `tracked` map (0: the object's own); tests fill a small one */
 	uint32_t held_max;           /* entries of the `held` map (0: the object's own) */
+	bool watch;                  /* daemon: untracked tasks matching the watch list become roots */
 };
 
 /* Open, configure and load the programs (not yet attached). */
@@ -128,6 +129,24 @@ void cg_detach_in_background(void);
 void cg_watchdog_release(int alive);
 /* Resolve every held task now (kill, or resume), as the watchdog would. Returns how many. */
 int cg_bpf_release_all(cg_bpf *bpf, bool kill_held);
+
+/*
+ * Daemon mode (cwatch.c): the watch list. kind is enum cg_watch_kind; key is a NUL-padded comm[16], a struct
+ * cg_ident, a u32 uid or a u64 cgroup id. watch_put sets a key's guard bits, watch_drop forgets a key.
+ */
+int cg_watch_put(cg_bpf *bpf, uint32_t kind, const void *key, uint64_t bits);
+int cg_watch_drop(cg_bpf *bpf, uint32_t kind, const void *key);
+/* Every key of a kind (up to max, each key_size bytes into keys); returns how many. */
+int cg_watch_keys(cg_bpf *bpf, uint32_t kind, void *keys, int max);
+int cg_watch_set_conf(cg_bpf *bpf, const struct cg_watch_conf *conf);
+/* The guard bits the kernel matched for a new root (and forgets them): 0, or -ENOENT. */
+int cg_watch_adopted(cg_bpf *bpf, uint32_t root, uint64_t *bits);
+/* Mark (or unmark) a root as audited: the kernel signals nothing in its tree. */
+int cg_watch_set_audit_root(cg_bpf *bpf, uint32_t root, bool audit);
+/* SIGHUP asks the daemon to reload (replaces the stop handler's SIGHUP); the request is taken (and cleared) by
+ * cg_reload_requested. */
+void cg_install_reload_handler(void);
+int cg_reload_requested(void);
 
 /* Last lines libbpf printed at warning level (the verifier log on a failed load). */
 const char *cg_bpf_last_log(void);
