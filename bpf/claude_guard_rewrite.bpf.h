@@ -141,12 +141,12 @@ static __always_inline bool execed_since_fork(struct task_struct *task)
  * Judged by `settings.ptrace` (ptrace_verdict): a process outside every guarded tree, and a tracked process that
  * has exec'd since its fork — its argv was judged at that exec, and a write into it now rewrites what was judged
  * (a racing rewrite of a held `rm -vv V` into `rm -rf V`). A tracer following a child from before its exec
- * (strace -f, gdb ./prog) is no violation: that exec is judged as traced (settings.traced_exec). When the call
- * is process_vm_writev into a tracked process and the verdict kills, the target dies too: the write happens
- * before the writer's SIGKILL is delivered, and the target has SIGKILL pending before a byte is written.
+ * (strace -f, gdb ./prog) is no violation: that exec is judged as traced (settings.traced_exec). When the write
+ * lands whatever the writer's fate (`landed`: process_vm_writev, io_uring) into a tracked process and the verdict
+ * kills, the target dies too (at process_vm_writev's entry it has SIGKILL pending before a byte is written).
  */
 static __always_inline void judge_reach(struct cg_ptrace_event *e, struct task_struct *task, struct cg_tracked *t,
-					__u32 tgid)
+					__u32 tgid, bool landed)
 {
 	struct cg_tracked adopt = { .root = t->root, .landlocked = 0 }; /* Landlock binds the tree's own processes */
 
@@ -174,7 +174,7 @@ static __always_inline void judge_reach(struct cg_ptrace_event *e, struct task_s
 			bpf_send_signal(SIGKILL);
 			e->flags |= CG_PTF_KILLED;
 			count(CG_STAT_KILLED);
-			if (e->op == CG_PT_VM_WRITE && (e->flags & CG_PTF_TRACKED) && task) {
+			if (landed && (e->flags & CG_PTF_TRACKED) && task) {
 				if (bpf_send_signal_task) {
 					if (bpf_send_signal_task(task, SIGKILL, PIDTYPE_TGID, 0) == 0)
 						e->flags |= CG_PTF_TARGET_KILLED;
@@ -267,21 +267,22 @@ static __always_inline void enter_ptrace(struct pt_regs *regs, long id)
 	reach_record(&e, t, tgid, op, target);
 	if (bpf_task_from_vpid && bpf_task_release) {
 		task = bpf_task_from_vpid(target);
-		judge_reach(&e, task, t, tgid);
+		judge_reach(&e, task, t, tgid, op == CG_PT_VM_WRITE);
 		if (task)
 			bpf_task_release(task);
 	} else {
 		e.target_tgid = target > 0 ? target : 0;
-		judge_reach(&e, NULL, t, tgid);
+		judge_reach(&e, NULL, t, tgid, op == CG_PT_VM_WRITE);
 	}
 }
 
 /**
- * A tracked task's open of a file for writing returned (exit_file, with file rules): if the file is another
- * process's /proc/PID/mem (or /proc/PID/task/TID/mem), it is judged as a process_vm_writev into that process
- * (judge_reach), before one byte is written: the kill is delivered as the open returns.
+ * A tracked task's open of a file for writing returned (exit_file, with file rules), or an io_uring request of it
+ * on such a file completed (`landed`): if the file is another process's /proc/PID/mem (or
+ * /proc/PID/task/TID/mem), it is judged as a write into that process (judge_reach). A syscall open is judged
+ * before one byte is written: the kill is delivered as the open returns.
  */
-static __always_inline void proc_mem_open(struct file *f, struct cg_tracked *t, __u32 tgid)
+static __always_inline void proc_mem_open(struct file *f, struct cg_tracked *t, __u32 tgid, bool landed)
 {
 	struct cg_ptrace_event e = {};
 	struct task_struct *task;
@@ -303,12 +304,12 @@ static __always_inline void proc_mem_open(struct file *f, struct cg_tracked *t, 
 	reach_record(&e, t, tgid, CG_PT_PROC_MEM, nr);
 	if (bpf_task_from_pid && bpf_task_release) {
 		task = bpf_task_from_pid(nr);
-		judge_reach(&e, task, t, tgid);
+		judge_reach(&e, task, t, tgid, landed);
 		if (task)
 			bpf_task_release(task);
 	} else {
 		e.target_tgid = nr;
-		judge_reach(&e, NULL, t, tgid);
+		judge_reach(&e, NULL, t, tgid, landed);
 	}
 }
 

@@ -128,18 +128,21 @@ final class TracerPreloadTests: XCTestCase {
 
     /// `sibling MODE VICTIM`: forks a child that execs `rm -vv VICTIM` (judged harmless) and, right after that
     /// exec, rewrites `-vv` into `-rf` in the child's memory — MODE vm: process_vm_writev, mem: /proc/PID/mem,
-    /// attach/seize: ptrace and PTRACE_POKEDATA. Writer and child share one CPU, the writer SCHED_FIFO, so the new
+    /// uring: /proc/PID/mem opened through io_uring (no open syscall), attach/seize: ptrace and PTRACE_POKEDATA. Writer and child share one CPU, the writer SCHED_FIFO, so the new
     /// image runs (almost) nothing before the writer is done; prints `wrote N` if the write call returned to it.
     static let siblingSource = """
         #define _GNU_SOURCE
         #include <fcntl.h>
+        #include <linux/io_uring.h>
         #include <sched.h>
         #include <signal.h>
         #include <stdio.h>
         #include <stdlib.h>
         #include <string.h>
+        #include <sys/mman.h>
         #include <sys/prctl.h>
         #include <sys/ptrace.h>
+        #include <sys/syscall.h>
         #include <sys/uio.h>
         #include <sys/wait.h>
         #include <time.h>
@@ -165,6 +168,31 @@ final class TracerPreloadTests: XCTestCase {
             *start = strtoul(p, &p, 10);
             *end = strtoul(p + 1, NULL, 10);
             return 0;
+        }
+
+        /* open(path, O_RDWR) as an io_uring request (IORING_OP_OPENAT): the new descriptor, or -1. */
+        static int uring_open(const char *path)
+        {
+            struct io_uring_params p;
+            memset(&p, 0, sizeof(p));
+            int ring = syscall(__NR_io_uring_setup, 4, &p);
+            if (ring < 0) return -1;
+            char *sq = mmap(0, p.sq_off.array + p.sq_entries * sizeof(unsigned), PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+            char *cq = mmap(0, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe), PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+            struct io_uring_sqe *sqe = mmap(0, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+            memset(sqe, 0, sizeof(*sqe));
+            sqe->opcode = IORING_OP_OPENAT;
+            sqe->fd = AT_FDCWD;
+            sqe->addr = (unsigned long)path;
+            sqe->open_flags = O_RDWR;
+            unsigned *tail = (unsigned *)(sq + p.sq_off.tail);
+            ((unsigned *)(sq + p.sq_off.array))[*tail & *(unsigned *)(sq + p.sq_off.ring_mask)] = 0;
+            __atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+            if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, 0, 0) != 1) return -1;
+            return ((struct io_uring_cqe *)(cq + p.cq_off.cqes))[0].res;
         }
 
         int main(int argc, char **argv)
@@ -196,7 +224,7 @@ final class TracerPreloadTests: XCTestCase {
             char buf[4096];
             struct iovec l = { buf, e - s }, r = { (void *)s, e - s };
             long rc = -1;
-            if (!strcmp(mode, "vm") || !strcmp(mode, "mem")) {
+            if (!strcmp(mode, "vm") || !strcmp(mode, "mem") || !strcmp(mode, "uring")) {
                 process_vm_readv(c, &l, 1, &r, 1, 0);
                 for (unsigned long i = 0; i + 3 <= e - s; i++)
                     if (!memcmp(buf + i, "-vv", 3)) { memcpy(buf + i, "-rf", 3); break; }
@@ -205,7 +233,7 @@ final class TracerPreloadTests: XCTestCase {
                 } else {
                     char path[64];
                     snprintf(path, sizeof(path), "/proc/%d/mem", c);
-                    int fd = open(path, O_RDWR);
+                    int fd = strcmp(mode, "uring") ? open(path, O_RDWR) : uring_open(path);
                     rc = pwrite(fd, buf, e - s, s);
                 }
             } else {
@@ -376,16 +404,19 @@ final class TracerPreloadTests: XCTestCase {
         var rewritten = false
         for _ in 0..<5 where !rewritten {
             let control = try victim()
-            try Guard.exec(sibling, ["mem", control])
+            try Guard.exec(sibling, ["uring", control])
             rewritten = !exists(control)
         }
         XCTAssertTrue(rewritten, "the sibling fixture no longer rewrites argv: the test proves nothing")
 
-        // A file rule on an unrelated path turns on the file programs (they see the /proc/PID/mem open).
+        // A file rule on an unrelated path turns on the file programs (they see the /proc/PID/mem opens).
         let filesPolicy = dir.appendingPathComponent("files.yaml").path
         try Self.policy(files: true).write(toFile: filesPolicy, atomically: true, encoding: .utf8)
-        let ops = ["vm": "process_vm_writev", "mem": "/proc/PID/mem", "attach": "PTRACE_ATTACH", "seize": "PTRACE_SEIZE"]
-        for mode in ["vm", "mem", "attach", "seize"] {
+        let ops = [
+            "vm": "process_vm_writev", "mem": "/proc/PID/mem", "uring": "/proc/PID/mem", "attach": "PTRACE_ATTACH",
+            "seize": "PTRACE_SEIZE",
+        ]
+        for mode in ["vm", "mem", "uring", "attach", "seize"] {
             let v = try victim()
             let r = try guarded([sibling, mode, v], policy: filesPolicy)
             assertCaught(r, v, rule: "settings.ptrace", "sibling \(mode)")
@@ -394,8 +425,8 @@ final class TracerPreloadTests: XCTestCase {
             XCTAssertEqual(record?["op"] as? String, ops[mode], "\(mode): \(r.stdout)")
             XCTAssertEqual(record?["target_comm"] as? String, "rm", "\(mode): \(r.stdout)")
             XCTAssertEqual(record?["target_execed"] as? Bool, true, "\(mode): \(r.stdout)")
-            if mode == "vm" {
-                // The write lands before the writer's kill is delivered: the written process dies too.
+            if mode == "vm" || mode == "uring" {
+                // The request runs before the writer's kill is delivered: the written process dies too.
                 XCTAssertEqual(record?["target_killed"] as? Bool, true, "vm: \(r.stdout)")
             }
         }
