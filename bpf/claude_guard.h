@@ -173,6 +173,7 @@ enum cg_ptrace_op {
 	CG_PT_ATTACH = 1,   /* ptrace(PTRACE_ATTACH) */
 	CG_PT_SEIZE = 2,    /* ptrace(PTRACE_SEIZE) */
 	CG_PT_VM_WRITE = 3, /* process_vm_writev */
+	CG_PT_PROC_MEM = 4, /* /proc/PID/mem opened for writing (seen with file rules, at the open's return) */
 };
 
 /* Flags of a ptrace record. */
@@ -183,6 +184,8 @@ enum cg_ptrace_flags {
 	CG_PTF_HELD = 1 << 3,      /* SIGSTOP sent to the tracer at the call's entry: user space decides */
 	CG_PTF_NO_TARGET = 1 << 4, /* no such process (the call fails with ESRCH) */
 	CG_PTF_TARGET_STOPPED = 1 << 5, /* the target was stopped (job control) before the call */
+	CG_PTF_EXECED = 1 << 6,    /* the tracked target has exec'd since its fork: its argv was judged already */
+	CG_PTF_TARGET_KILLED = 1 << 7, /* SIGKILL sent to the target too (its memory is written as the call returns) */
 };
 
 /* Indexes of the per-CPU counters in the `stats` map. */
@@ -288,7 +291,8 @@ struct cg_file_event {
 	char name2[CG_FSTR_MAX];
 };
 
-/* A ptrace(PTRACE_ATTACH|PTRACE_SEIZE) or process_vm_writev of a tracked task, at the call's entry. */
+/* A ptrace(PTRACE_ATTACH|PTRACE_SEIZE) or process_vm_writev of a tracked task, at the call's entry, or its open of
+ * another process's /proc/PID/mem for writing, at the open's return. */
 struct cg_ptrace_event {
 	struct cg_header hdr;         /* pid: the tracer's tgid */
 	unsigned int ppid;

@@ -439,6 +439,8 @@ static __always_inline int exit_file(long ret)
 		if ((a.flags & O_PATH) || !f)
 			return 0;
 		access = acc == O_WRONLY ? CG_ACC_WRITE : acc == O_RDWR ? CG_ACC_READ | CG_ACC_WRITE : CG_ACC_READ;
+		if (access & CG_ACC_WRITE)
+			proc_mem_open(f, t, tgid, false); /* another process's /proc/PID/mem: a write into it */
 		d = BPF_CORE_READ(f, f_path.dentry);
 		m = BPF_CORE_READ(f, f_path.mnt);
 		__u32 ifmt = BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;

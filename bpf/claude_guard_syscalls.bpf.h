@@ -110,4 +110,39 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	return exit_file(ret);
 }
 
+#define IORING_OP_OPENAT 18
+#define IORING_OP_OPENAT2 28
+#define FMODE_WRITE 0x2
+
+/**
+ * An io_uring request of a tracked task completed (with file rules; loaded where the kernel has io_uring). Its
+ * opens and writes make no syscall the programs above see, so another process's /proc/PID/mem is judged here:
+ * an open of it for writing (a plain descriptor: the new one), or any request on it open for writing (a write
+ * through a registered or direct descriptor). The request ran already, so the written process is killed too
+ * (proc_mem_open, `landed`). Completions run in the ring owner's threads (its io workers included).
+ */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(handle_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	struct io_kiocb *r = req;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cg_tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
+	struct file *f;
+	__u8 op;
+
+	if (!t)
+		return 0;
+	op = BPF_CORE_READ(r, opcode);
+	if (op == IORING_OP_OPENAT || op == IORING_OP_OPENAT2) {
+		int fd = BPF_CORE_READ(cqe, res);
+
+		f = fd >= 0 ? fd_file((struct task_struct *)bpf_get_current_task(), fd) : NULL;
+	} else {
+		f = BPF_CORE_READ(r, file);
+	}
+	if (f && (BPF_CORE_READ(f, f_mode) & FMODE_WRITE))
+		proc_mem_open(f, t, tgid, true);
+	return 0;
+}
+
 #endif /* CLAUDE_GUARD_SYSCALLS_BPF_H */

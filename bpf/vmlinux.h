@@ -58,7 +58,7 @@ struct qstr {
 	const unsigned char *name;
 };
 struct hlist_bl_node { struct hlist_bl_node *next, **pprev; };
-struct super_block { dev_t s_dev; };
+struct super_block { dev_t s_dev; unsigned long s_magic; };
 struct timespec64 { s64 tv_sec; long tv_nsec; };
 struct inode {
 	unsigned short i_mode;
@@ -102,8 +102,17 @@ struct task_struct {
 	struct signal_struct *signal;
 	int exit_code;
 	u64 start_time;
+	u64 parent_exec_id;
+	u64 self_exec_id;
 	char comm[16];
 };
+enum pid_type { PIDTYPE_PID = 0, PIDTYPE_TGID = 1 };
+struct upid { int nr; };
+struct pid { struct upid numbers[1]; };
+struct proc_inode { struct pid *pid; struct inode vfs_inode; };
+struct io_ring_ctx;
+struct io_kiocb { struct file *file; u8 opcode; };
+struct io_uring_cqe { u64 user_data; s32 res; u32 flags; };
 struct vm_area_struct { unsigned long vm_flags; struct file *vm_file; };
 struct linux_binprm { struct file *file; struct file *executable; const char *filename; };
 struct trace_entry { unsigned short type; unsigned char flags; unsigned char preempt_count; int pid; };

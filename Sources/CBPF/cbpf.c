@@ -116,6 +116,9 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	/* sys_enter: the resume guard, file calls, and ptrace by tracked tasks (seen in audit mode too). */
 	bpf->skel->rodata->ptrace_verdict = cfg->ptrace_verdict;
 	bpf_program__set_autoload(bpf->skel->progs.handle_sys_exit, cfg->files);
+	/* io_uring's opens and writes of /proc/PID/mem, with file rules, where the kernel has io_uring. */
+	bpf_program__set_autoload(bpf->skel->progs.handle_uring_complete,
+				  cfg->files && libbpf_find_vmlinux_btf_id("io_uring_complete", BPF_TRACE_RAW_TP) > 0);
 	/* The readline probe loads unless -B; it is attached per bash file (cbash.c). */
 	bpf_program__set_autoload(bpf->skel->progs.bash_readline_return, cfg->bash);
 	bpf->skel->rodata->files_on = cfg->files;

@@ -67,6 +67,8 @@ public enum EventJSON {
         if e.targetProcess != 0 { w.field("target_pid", e.targetProcess) } else { w.fieldNull("target_pid") }
         w.field("target_comm", bytes: e.targetComm)
         w.field("target_tracked", e.targetTracked)
+        if e.targetTracked { w.field("target_execed", e.targetExeced) }
+        if e.targetKilled { w.field("target_killed", true) }
         w.field("adopted", e.adopted)
         w.field("root", e.root)
         if let v = violation { violationFields(v, into: &w) }

@@ -1,14 +1,17 @@
 /// A guarded process reaching into another process's memory: ptrace(PTRACE_ATTACH|PTRACE_SEIZE) or
-/// process_vm_writev, seen at the call's entry (issue 12, class 3).
+/// process_vm_writev, seen at the call's entry, or an open of /proc/PID/mem for writing, seen as it returns
+/// (issue 12, class 3).
 ///
 /// A tracer can rewrite what the guard judged (argv at an exec stop, code, data), so a tracked tracer makes its
-/// tracee tracked, and reaching a process outside the guarded trees is judged by `settings.ptrace`.
+/// tracee tracked, and reaching a process outside the guarded trees, or a tracked one whose exec was judged
+/// already, is judged by `settings.ptrace`.
 public struct PtraceEvent: Sendable, Equatable {
     /// What the call was.
     public enum Op: String, Sendable {
         case attach = "PTRACE_ATTACH"
         case seize = "PTRACE_SEIZE"
         case vmWrite = "process_vm_writev"
+        case procMem = "/proc/PID/mem"
     }
 
     public var op: Op
@@ -26,6 +29,10 @@ public struct PtraceEvent: Sendable, Equatable {
     public var targetComm: [UInt8]
     /// The target was in a guarded tree already.
     public var targetTracked: Bool
+    /// The tracked target has exec'd since its fork: its argv was judged already, and a write now rewrites it.
+    public var targetExeced: Bool
+    /// The kernel killed the target too (a process_vm_writev into a tracked process: the write lands).
+    public var targetKilled: Bool
     /// The target was outside, and is tracked now under the tracer's root.
     public var adopted: Bool
     /// The target was stopped (job control) before the call.
@@ -39,7 +46,8 @@ public struct PtraceEvent: Sendable, Equatable {
 
     public init(
         op: Op, pid: Int32, ppid: Int32, uid: UInt32 = 0, root: Int32 = 0, comm: [UInt8] = [], target: Int32,
-        targetProcess: Int32, targetComm: [UInt8] = [], targetTracked: Bool = false, adopted: Bool = false,
+        targetProcess: Int32, targetComm: [UInt8] = [], targetTracked: Bool = false, targetExeced: Bool = false,
+        targetKilled: Bool = false, adopted: Bool = false,
         targetWasStopped: Bool = false, killedInKernel: Bool = false, held: Bool = false, monotonicNs: UInt64 = 0,
         time: WallTime = WallTime(seconds: 0, micros: 0)
     ) {
@@ -53,6 +61,8 @@ public struct PtraceEvent: Sendable, Equatable {
         self.targetProcess = targetProcess
         self.targetComm = targetComm
         self.targetTracked = targetTracked
+        self.targetExeced = targetExeced
+        self.targetKilled = targetKilled
         self.adopted = adopted
         self.targetWasStopped = targetWasStopped
         self.killedInKernel = killedInKernel
@@ -61,8 +71,12 @@ public struct PtraceEvent: Sendable, Equatable {
         self.time = time
     }
 
-    /// Whether this reached a process outside every guarded tree (what `settings.ptrace` judges).
+    /// Whether this reached a process outside every guarded tree.
     public var reachesOutside: Bool { !targetTracked && targetProcess != 0 }
+
+    /// Whether `settings.ptrace` judges it: a process outside every guarded tree, or a tracked one whose exec was
+    /// judged already (a tracer following a child from before its exec is no violation by itself).
+    public var judged: Bool { reachesOutside || (targetTracked && targetExeced) }
 
     /// The call as a command-line-like text, for `matched` and the text output.
     public var description: String {

@@ -300,6 +300,7 @@ public final class BPFGuard {
                 case UInt32(CG_PT_ATTACH.rawValue): .attach
                 case UInt32(CG_PT_SEIZE.rawValue): .seize
                 case UInt32(CG_PT_VM_WRITE.rawValue): .vmWrite
+                case UInt32(CG_PT_PROC_MEM.rawValue): .procMem
                 default: nil
                 }
             guard let op else { return }
@@ -312,7 +313,8 @@ public final class BPFGuard {
                         comm: Self.cString(data + cg_ptrace_offset_comm(), max: Int(CG_COMM_LEN)), target: p.target,
                         targetProcess: Int32(bitPattern: p.target_tgid),
                         targetComm: Self.cString(data + cg_ptrace_offset_target_comm(), max: Int(CG_COMM_LEN)),
-                        targetTracked: has(CG_PTF_TRACKED), adopted: has(CG_PTF_ADOPTED),
+                        targetTracked: has(CG_PTF_TRACKED), targetExeced: has(CG_PTF_EXECED),
+                        targetKilled: has(CG_PTF_TARGET_KILLED), adopted: has(CG_PTF_ADOPTED),
                         targetWasStopped: has(CG_PTF_TARGET_STOPPED), killedInKernel: has(CG_PTF_KILLED),
                         held: has(CG_PTF_HELD), monotonicNs: p.hdr.ktime_ns,
                         time: wallTime(monotonicNs: p.hdr.ktime_ns))))

@@ -283,11 +283,12 @@ public final class Enforcer {
 
     private func resume(_ pid: Int32) { bpf.resume(pid) }
 
-    /// Judges a guarded process's ptrace or process_vm_writev of another process (`settings.ptrace`) and acts
-    /// on it; returns the violation it is, if any. Only a process outside every guarded tree is judged: the
-    /// tree's own processes are guarded whoever traces them (their traced execs by `settings.traced_exec`).
+    /// Judges a guarded process's ptrace, process_vm_writev or /proc/PID/mem write of another process
+    /// (`settings.ptrace`) and acts on it; returns the violation it is, if any. Judged are a process outside every
+    /// guarded tree and a tracked one that has exec'd since its fork (its argv was judged: a write now rewrites
+    /// it); a tracer following its child from before its exec is not (its traced execs are `settings.traced_exec`).
     public func handle(_ p: PtraceEvent) -> Violation? {
-        guard p.reachesOutside, policy.ptrace != .allow else {
+        guard p.judged, policy.ptrace != .allow else {
             if p.held { resume(p.pid) }
             return nil
         }
@@ -318,7 +319,9 @@ public final class Enforcer {
             rule: "settings.ptrace", action: policy.ptrace.rawValue, enforced: enforced,
             severity: Severity.high.rawValue,
             policy: policy.name, matched: p.description,
-            description: "a guarded process reached into a process outside the guarded trees (settings.ptrace)")
+            description: p.reachesOutside
+                ? "a guarded process reached into a process outside the guarded trees (settings.ptrace)"
+                : "a guarded process wrote (or attached to) another guarded process after its exec was judged (settings.ptrace)")
     }
 
     /// Undoes PTRACE_ATTACH's own SIGSTOP to a tracee whose tracer was killed before it ran again.

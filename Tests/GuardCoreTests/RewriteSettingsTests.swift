@@ -89,4 +89,17 @@ final class RewriteSettingsTests: XCTestCase {
         XCTAssertEqual(outside(["libc.so.6"], libraryPath: "/tmp/libs"), ["libc.so.6"])
         XCTAssertEqual(outside(["libc.so.6"], libraryPath: "/usr/lib:"), ["libc.so.6"], "an empty entry is the cwd")
     }
+
+    /// What `settings.ptrace` judges: a process outside the trees, or one of the tree whose exec was judged already;
+    /// a tracer following its child from before the exec (strace -f) is not, nor a call on no process.
+    func testPtraceJudgesOutsidersAndJudgedProcessesOfTheTree() {
+        func event(tracked: Bool, execed: Bool, target: Int32 = 42) -> PtraceEvent {
+            PtraceEvent(op: .vmWrite, pid: 7, ppid: 1, target: target, targetProcess: target, targetTracked: tracked,
+                targetExeced: execed)
+        }
+        XCTAssertTrue(event(tracked: false, execed: false).judged, "outside the trees")
+        XCTAssertTrue(event(tracked: true, execed: true).judged, "a process of the tree after its exec was judged")
+        XCTAssertFalse(event(tracked: true, execed: false).judged, "a child of the tree before its exec")
+        XCTAssertFalse(event(tracked: false, execed: false, target: 0).judged, "no such process")
+    }
 }

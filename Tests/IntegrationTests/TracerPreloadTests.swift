@@ -5,12 +5,16 @@ import XCTest
 /// Issue 12, class 3 on the real kernel: an argv rewritten between the guard's check and the program reading
 /// it. A preload library's constructor and a tracer at the exec stop turn the judged `rm -vv VICTIM` into
 /// `rm -rf VICTIM` (each first shown to work unguarded); a guarded process attaching to a process outside the
-/// tree is killed before the call returns to it. The victim must survive, and ordinary use must raise nothing.
+/// tree, or writing a process of the tree after its exec was judged, is killed before the call returns to it.
+/// The victim must survive, and ordinary use must raise nothing.
 final class TracerPreloadTests: XCTestCase {
-    static func policy(ptrace: String = "kill") -> String {
+    static func policy(ptrace: String = "kill", files: Bool = false) -> String {
         Guard.testPolicy(
             "rewrite-test", settings: "  preload: kill\n  traced_exec: kill\n  ptrace: \(ptrace)",
             rules: Guard.rmRecursiveForce)
+            + (files
+                ? "\nfiles:\n  - { id: unrelated, paths: { under: ['/nonexistent-cg-rt/*'] }, access: [write], action: deny }\n"
+                : "")
     }
 
     /// A preload library whose constructor turns `-vv` into `-rf` in the argv rm is about to parse.
@@ -108,6 +112,135 @@ final class TracerPreloadTests: XCTestCase {
             fprintf(stderr, "reached %ld\\n", r);
             if (strcmp(argv[2], "attach") == 0 && r == 0) waitpid(pid, NULL, __WALL);
             if (strcmp(argv[2], "write") != 0 && r == 0) ptrace(PTRACE_DETACH, pid, 0, 0);
+            return 0;
+        }
+        """
+
+    /// `sibling MODE VICTIM`: forks a child that execs `rm -vv VICTIM` (judged harmless) and, right after that
+    /// exec, rewrites `-vv` into `-rf` in the child's memory — MODE vm: process_vm_writev, mem: /proc/PID/mem,
+    /// uring: /proc/PID/mem opened through io_uring (no open syscall), attach/seize: ptrace and PTRACE_POKEDATA. Writer and child share one CPU, the writer SCHED_FIFO, so the new
+    /// image runs (almost) nothing before the writer is done; prints `wrote N` if the write call returned to it.
+    static let siblingSource = """
+        #define _GNU_SOURCE
+        #include <fcntl.h>
+        #include <linux/io_uring.h>
+        #include <sched.h>
+        #include <signal.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/mman.h>
+        #include <sys/prctl.h>
+        #include <sys/ptrace.h>
+        #include <sys/syscall.h>
+        #include <sys/uio.h>
+        #include <sys/wait.h>
+        #include <time.h>
+        #include <unistd.h>
+
+        /* The child's name and argv (arg_start, arg_end: fields 48, 49 of /proc/PID/stat). */
+        static int argv_area(pid_t pid, unsigned long *start, unsigned long *end, char *comm)
+        {
+            char path[64], buf[4096];
+            snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+            int fd = open(path, O_RDONLY);
+            if (fd < 0) return -1;
+            int n = read(fd, buf, sizeof(buf) - 1);
+            close(fd);
+            if (n <= 0) return -1;
+            buf[n] = 0;
+            char *o = strchr(buf, '('), *c = strrchr(buf, ')');
+            if (!o || !c || c - o > 60) return -1;
+            memcpy(comm, o + 1, c - o - 1);
+            comm[c - o - 1] = 0;
+            char *p = c + 2;
+            for (int i = 3; i < 48; i++) { p = strchr(p, ' '); if (!p) return -1; p++; }
+            *start = strtoul(p, &p, 10);
+            *end = strtoul(p + 1, NULL, 10);
+            return 0;
+        }
+
+        /* open(path, O_RDWR) as an io_uring request (IORING_OP_OPENAT): the new descriptor, or -1. */
+        static int uring_open(const char *path)
+        {
+            struct io_uring_params p;
+            memset(&p, 0, sizeof(p));
+            int ring = syscall(__NR_io_uring_setup, 4, &p);
+            if (ring < 0) return -1;
+            char *sq = mmap(0, p.sq_off.array + p.sq_entries * sizeof(unsigned), PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+            char *cq = mmap(0, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe), PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+            struct io_uring_sqe *sqe = mmap(0, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+            memset(sqe, 0, sizeof(*sqe));
+            sqe->opcode = IORING_OP_OPENAT;
+            sqe->fd = AT_FDCWD;
+            sqe->addr = (unsigned long)path;
+            sqe->open_flags = O_RDWR;
+            unsigned *tail = (unsigned *)(sq + p.sq_off.tail);
+            ((unsigned *)(sq + p.sq_off.array))[*tail & *(unsigned *)(sq + p.sq_off.ring_mask)] = 0;
+            __atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+            if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, 0, 0) != 1) return -1;
+            return ((struct io_uring_cqe *)(cq + p.cq_off.cqes))[0].res;
+        }
+
+        int main(int argc, char **argv)
+        {
+            const char *mode = argv[1];
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(sched_getcpu(), &one);
+            sched_setaffinity(0, sizeof(one), &one);
+            int p[2];
+            pipe2(p, O_CLOEXEC);
+            pid_t c = fork();
+            if (c == 0) { close(p[0]); execl("/bin/rm", "rm", "-vv", argv[2], (char *)0); _exit(127); }
+            close(p[1]);
+            struct sched_param sp = { .sched_priority = 1 };
+            sched_setscheduler(0, SCHED_FIFO, &sp);
+            char x;
+            read(p[0], &x, 1); /* EOF: the exec closed the descriptors */
+            unsigned long s = 0, e = 0;
+            char comm[64];
+            prctl(PR_SET_TIMERSLACK, 1);
+            struct timespec slice = { 0, 20000 };
+            for (int i = 0; i < 100000; i++) { /* the exec sets up argv after that: short slices for it */
+                if (argv_area(c, &s, &e, comm) < 0) break;
+                if (!strcmp(comm, "rm") && s) break;
+                nanosleep(&slice, NULL);
+            }
+            if (!s || e - s > 4000) return 9;
+            char buf[4096];
+            struct iovec l = { buf, e - s }, r = { (void *)s, e - s };
+            long rc = -1;
+            if (!strcmp(mode, "vm") || !strcmp(mode, "mem") || !strcmp(mode, "uring")) {
+                process_vm_readv(c, &l, 1, &r, 1, 0);
+                for (unsigned long i = 0; i + 3 <= e - s; i++)
+                    if (!memcmp(buf + i, "-vv", 3)) { memcpy(buf + i, "-rf", 3); break; }
+                if (!strcmp(mode, "vm")) {
+                    rc = process_vm_writev(c, &l, 1, &r, 1, 0);
+                } else {
+                    char path[64];
+                    snprintf(path, sizeof(path), "/proc/%d/mem", c);
+                    int fd = strcmp(mode, "uring") ? open(path, O_RDWR) : uring_open(path);
+                    rc = pwrite(fd, buf, e - s, s);
+                }
+            } else {
+                rc = ptrace(!strcmp(mode, "seize") ? PTRACE_SEIZE : PTRACE_ATTACH, c, 0, 0);
+                if (!strcmp(mode, "seize")) ptrace(PTRACE_INTERRUPT, c, 0, 0);
+                int st;
+                waitpid(c, &st, __WALL);
+                for (unsigned long a = s; a + 3 <= e; a++) {
+                    long w = ptrace(PTRACE_PEEKDATA, c, a, 0);
+                    if (!memcmp(&w, "-vv", 3)) { memcpy(&w, "-rf", 3); ptrace(PTRACE_POKEDATA, c, a, w); break; }
+                }
+                ptrace(PTRACE_DETACH, c, 0, 0);
+                kill(c, SIGCONT);
+            }
+            fprintf(stderr, "wrote %ld\\n", rc);
+            int st;
+            waitpid(c, &st, 0);
             return 0;
         }
         """
@@ -243,6 +376,43 @@ final class TracerPreloadTests: XCTestCase {
         let r = try guarded(["/usr/bin/strace", "-f", "-o", "/dev/null", "/bin/true"])
         XCTAssertEqual(r.status, 0, "\(r.stdout)\n\(r.stderr)")
         XCTAssertEqual(violations(r).count, 0, r.stdout)
+    }
+
+    // MARK: - Writes into the tree's own processes after their exec was judged
+
+    func testRewritingAJudgedSiblingsArgvKillsTheWriter() throws {
+        let sibling = try compile(Self.siblingSource, as: "sibling")
+        // The attack works unguarded: the judged `rm -vv V` runs as `rm -rf V` (a race the fixture nearly always
+        // wins; a few tries so that the control proves the fixture, not the race).
+        var rewritten = false
+        for _ in 0..<5 where !rewritten {
+            let control = try victim()
+            try Guard.exec(sibling, ["uring", control])
+            rewritten = !exists(control)
+        }
+        XCTAssertTrue(rewritten, "the sibling fixture no longer rewrites argv: the test proves nothing")
+
+        // A file rule on an unrelated path turns on the file programs (they see the /proc/PID/mem opens).
+        let filesPolicy = dir.appendingPathComponent("files.yaml").path
+        try Self.policy(files: true).write(toFile: filesPolicy, atomically: true, encoding: .utf8)
+        let ops = [
+            "vm": "process_vm_writev", "mem": "/proc/PID/mem", "uring": "/proc/PID/mem", "attach": "PTRACE_ATTACH",
+            "seize": "PTRACE_SEIZE",
+        ]
+        for mode in ["vm", "mem", "uring", "attach", "seize"] {
+            let v = try victim()
+            let r = try guarded([sibling, mode, v], policy: filesPolicy)
+            assertCaught(r, v, rule: "settings.ptrace", "sibling \(mode)")
+            XCTAssertFalse(r.stderr.contains("wrote "), "\(mode): the write returned to the writer: \(r.stderr)")
+            let record = Guard.jsonLines(r.stdout).first { $0["type"] as? String == "ptrace" && $0["rule"] != nil }
+            XCTAssertEqual(record?["op"] as? String, ops[mode], "\(mode): \(r.stdout)")
+            XCTAssertEqual(record?["target_comm"] as? String, "rm", "\(mode): \(r.stdout)")
+            XCTAssertEqual(record?["target_execed"] as? Bool, true, "\(mode): \(r.stdout)")
+            if mode == "vm" || mode == "uring" {
+                // The request runs before the writer's kill is delivered: the written process dies too.
+                XCTAssertEqual(record?["target_killed"] as? Bool, true, "vm: \(r.stdout)")
+            }
+        }
     }
 
     // MARK: - ptrace of a process outside the tree
