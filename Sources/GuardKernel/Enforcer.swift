@@ -215,7 +215,9 @@ public final class Enforcer {
             for c in ShellScript.parse(payload).commands {
                 guard let name = c.argv.first, c.unknown.first != 0, !name.isEmpty,
                     let local = Self.processProgram(name, pid: pid, cwd: cwd),
-                    let (identity, _) = ProgramIdentity.fileInfo(local), programmed.insert(identity).inserted
+                    let (identity, _) = ProgramIdentity.fileInfo(local),
+                    !(bpf.tracesJobShells && Self.shellNames.contains(String(local.split(separator: "/").last ?? ""))),
+                    programmed.insert(identity).inserted
                 else { continue }
                 let path = realPath(local) ?? local
                 let verdict = policy.programVerdict(path: path, identities: programs.names(ofPath: local))
