@@ -112,6 +112,7 @@ final class InteractiveShellHoldTests: XCTestCase {
             match: { command: rm, flags: [r|R|recursive, f|force] }
             action: kill
           # Named by an acting rule, so every exec of them is held (and allowed: the argument is never given).
+          # Traced by the guard's own tracer at that exec: not a traced_exec risk (kill by default).
           - id: held-never-matches
             match: { command: [cat, head], args: ['never-given-xyz'] }
             action: kill
