@@ -8,8 +8,9 @@
  * the tracer may continue it with the signal suppressed. So this companion PTRACE_SEIZEs each interactive shell
  * of the tree (its children are attached by the kernel at fork), parks the tracees the kernel holds (the
  * `held` map names them), and lets each go without its SIGSTOP once the guard's verdict allows it: detached,
- * unless it is a job-control shell itself. Every other stop is passed on as it came: a signal is re-injected
- * (Ctrl-Z's SIGTSTP then group-stops the job as usual), a group stop is left to SIGCONT (PTRACE_LISTEN).
+ * unless it is a job-control shell itself; a tracee whose exec is not held is detached at that exec. Every
+ * other stop is passed on as it came: a signal is re-injected (Ctrl-Z's SIGTSTP then group-stops the job as
+ * usual), a group stop is left to SIGCONT (PTRACE_LISTEN).
  *
  * A separate process, not a thread of the guard: a thread group that traces its own children hides their
  * group stops from itself and its waitpid(-1) reaps (the guard is a subreaper) would take the ptrace stops.
@@ -32,7 +33,7 @@
 #include <unistd.h>
 #include "cbpf.h"
 
-#define JC_BASE (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE)
+#define JC_BASE (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
 #define JC_MAX 4096
 
 enum { JC_SEIZE = 1, JC_RESUME = 2 };
@@ -116,6 +117,18 @@ static void stopped(cg_bpf *bpf, pid_t pid, int st)
 	t = find(pid, true);
 	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
 		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	if (ev == PTRACE_EVENT_EXEC) {
+		/* After the kernel's verdict: a held exec stops next (SIGSTOP) and is let go by its verdict; any other
+		 * runs untraced from here (its forks cost no stop, a debugger it is may trace its own children). */
+		if (cg_bpf_is_held(bpf, (uint32_t)pid)) {
+			ptrace(PTRACE_CONT, pid, 0, 0);
+		} else {
+			ptrace(PTRACE_DETACH, pid, 0, 0);
+			if (t)
+				t->pid = 0;
+		}
 		return;
 	}
 	if (ev == PTRACE_EVENT_STOP) {
