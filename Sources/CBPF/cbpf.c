@@ -346,7 +346,7 @@ static int tracked_sweep(cg_bpf *bpf, uint32_t root, bool kill_them)
  * pipe, Foundation's process monitor) must not be held open by the watchdog. Raw syscalls only: this runs
  * between fork and _exit of a process that may have had other threads.
  */
-static void keep_only_bpf_fds(int keep, bool keep_stderr)
+void keep_only_bpf_fds(int keep, bool keep_stderr)
 {
 	char buf[4096], link[64], target[64];
 	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -496,6 +496,13 @@ int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid)
 	/* Whoever deletes an entry drops the count (the kernel does the same). */
 	__atomic_fetch_sub(&bpf->skel->bss->held_count, 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+bool cg_bpf_is_held(cg_bpf *bpf, uint32_t tgid)
+{
+	struct cg_held h;
+
+	return bpf_map_lookup_elem(bpf_map__fd(bpf->skel->maps.held), &tgid, &h) == 0;
 }
 
 int cg_bpf_held(cg_bpf *bpf, uint32_t *tgids, uint64_t *since_ns, int max)

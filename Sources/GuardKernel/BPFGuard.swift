@@ -132,6 +132,10 @@ public final class BPFGuard {
     }
 
     deinit {
+        if let j = jobTracer {
+            close(j.sock)  // the tracer leaves; a tracee still parked is killed by the kernel (EXITKILL)
+            waitpid(j.pid, nil, 0)
+        }
         if let w = watchdog {
             cg_watchdog_release(w.fd)  // a goodbye: the watchdog leaves without acting
             waitpid(w.pid, nil, 0)
@@ -184,7 +188,52 @@ public final class BPFGuard {
 
     /// Resolves every held process now: SIGKILL, or resume. Returns how many.
     @discardableResult
-    public func releaseAll(kill: Bool) -> Int { Int(cg_bpf_release_all(bpf, kill)) }
+    public func releaseAll(kill: Bool) -> Int {
+        // A tracee of the job-control tracer ignores SIGCONT while parked: it is let go by the tracer.
+        let traced = kill || jobTracer == nil ? 0 : held().filter { resumeTraced($0.pid) }.count
+        return traced + Int(cg_bpf_release_all(bpf, kill))
+    }
+
+    /// Starts the job-control tracer (jobtrace.c): holds in interactive shells it seizes are ptrace stops the
+    /// shell never sees (issue 12, class 8).
+    public func startJobTracer() throws(GuardError) {
+        var sock: Int32 = -1
+        let pid = try syscall("start the job-control tracer") { cg_jc_start(bpf, &sock) }
+        jobTracer = (pid, sock)
+    }
+
+    private var jobTracer: (pid: Int32, sock: Int32)?
+    /// Whether the job-control tracer runs (enforce mode).
+    public var tracesJobShells: Bool { jobTracer != nil }
+    /// Shells of the tree the job-control tracer keeps traced when it lets them go after a hold.
+    private var jobShells: Set<Int32> = []
+
+    /// Has the job-control tracer trace an interactive shell (held at its exec, or already its tracee); returns
+    /// the errno when it cannot (EPERM: someone else traces it), nil when it does.
+    public func traceJobShell(_ pid: Int32) -> Int32? {
+        guard let j = jobTracer else { return ENOSYS }
+        let err = cg_jc_seize(j.sock, pid)
+        if err != 0 { return -err }
+        jobShells.insert(pid)
+        return nil
+    }
+
+    /// Whether a process is traced by the job-control tracer (its execs are not "traced" ones, class 3: the
+    /// tracer writes nothing into them). Read while the process is held, so the tracer cannot change.
+    public func tracedByJobTracer(_ pid: Int32) -> Bool {
+        guard let j = jobTracer, let status = ProcFS.read("/proc/\(pid)/status") else { return false }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("TracerPid:") }
+        return line.flatMap { Int32(String($0.dropFirst(10).filter { $0 != " " && $0 != "\t" })) } == j.pid
+    }
+
+    /// A traced process exec'd something that is not a job-control shell: it is detached once let go.
+    public func forgetJobShell(_ pid: Int32) { jobShells.remove(pid) }
+
+    /// Lets a held tracee of the job-control tracer go (without its SIGSTOP); false if it is not one.
+    private func resumeTraced(_ pid: Int32) -> Bool {
+        guard let j = jobTracer else { return false }
+        return cg_jc_resume(j.sock, pid, jobShells.contains(pid)) == 0
+    }
 
     private var watchdog: (pid: Int32, fd: Int32)?
 
@@ -204,6 +253,8 @@ public final class BPFGuard {
     /// between (its parent settles, up to 20 ms) the process is in no map: the watchdog is told, so a guard lost
     /// then does not leave it stopped for ever.
     public func resume(_ pid: Int32) {
+        // A tracee of the job-control tracer: it forgets the hold and continues it; nobody else saw it stop.
+        if resumeTraced(pid) { return }
         cg_bpf_set_resuming(bpf, UInt32(bitPattern: pid))
         unhold(pid)
         beforeResume?(pid)

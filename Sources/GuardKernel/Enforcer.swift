@@ -14,7 +14,7 @@ public final class Enforcer {
     public let audit: Bool
     /// `${workspace}`: the guarded root's working directory, or --workspace.
     public var workspace: String?
-    private unowned let bpf: BPFGuard
+    unowned let bpf: BPFGuard
     /// Where the verdicts this policy teaches the kernel go: the kernel's map, or (daemon) the union of every
     /// loaded policy's (`VerdictUnion`).
     private let verdicts: KernelVerdicts
@@ -141,7 +141,10 @@ public final class Enforcer {
         {
             verdict = risk
         }
-        if !audit && !e.killedInKernel && programmed.insert(e.file).inserted && e.file.inode != 0 {
+        if e.held && !audit && verdict.action <= .alert { traceJobShell(e, names: names, argv: argv) }
+        // A shell's execs stay held while the job-control tracer runs: an interactive one is seized at its exec.
+        let shell = bpf.tracesJobShells && names.contains { Self.shellNames.contains($0) }
+        if !audit && !e.killedInKernel && !shell && programmed.insert(e.file).inserted && e.file.inode != 0 {
             // Learn this file's verdict: the next exec of it needs no round trip unless its arguments matter. If the
             // kernel cannot learn it, later execs of the file are held and judged here: slower, as safe.
             do {
@@ -219,7 +222,9 @@ public final class Enforcer {
             for c in ShellScript.parse(payload).commands {
                 guard let name = c.argv.first, c.unknown.first != 0, !name.isEmpty,
                     let local = Self.processProgram(name, pid: pid, cwd: cwd),
-                    let (identity, _) = ProgramIdentity.fileInfo(local), programmed.insert(identity).inserted
+                    let (identity, _) = ProgramIdentity.fileInfo(local),
+                    !(bpf.tracesJobShells && Self.shellNames.contains(String(local.split(separator: "/").last ?? ""))),
+                    programmed.insert(identity).inserted
                 else { continue }
                 let path = realPath(local) ?? local
                 let verdict = policy.programVerdict(path: path, identities: programs.names(ofPath: local))
@@ -282,6 +287,33 @@ public final class Enforcer {
     }
 
     private func resume(_ pid: Int32) { bpf.resume(pid) }
+
+    /// Shells with job control the job-control tracer can seize.
+    static let shellNames: Set<String> = ["bash", "sh", "dash", "zsh", "ksh", "mksh"]
+    /// EPERM from a seize (the shell is traced by someone else) was said.
+    private var untraceableSaid = false
+
+    /// An allowed held exec: an interactive shell reading a terminal is traced by the job-control tracer before
+    /// it runs (a hold in its tree is then a ptrace stop it never sees, issue 12 class 8); anything else a
+    /// tracee exec'd is detached once let go. The guard's own child is left alone: its ptrace stops would
+    /// reach the guard's waitpid.
+    private func traceJobShell(_ e: ExecEvent, names: [String], argv: [String]) {
+        guard bpf.tracesJobShells else { return }
+        let tty = realPath("/proc/\(e.pid)/fd/0").map { $0.hasPrefix("/dev/pts/") || $0.hasPrefix("/dev/tty") }
+        guard names.contains(where: { Self.shellNames.contains($0) }), BashProbe.interactive(argv), tty == true,
+            e.ppid != getpid()
+        else {
+            bpf.forgetJobShell(e.pid)
+            return
+        }
+        guard let err = bpf.traceJobShell(e.pid) else { return }
+        if !untraceableSaid {
+            untraceableSaid = true
+            warnings.append(
+                "pid \(e.pid) (an interactive shell) cannot be traced by the guard (\(String(cString: strerror(err)))"
+                    + ", traced by someone else?): a command held in it shows as Stopped there")
+        }
+    }
 
     /// Judges a guarded process's ptrace, process_vm_writev or /proc/PID/mem write of another process
     /// (`settings.ptrace`) and acts on it; returns the violation it is, if any. Judged are a process outside every

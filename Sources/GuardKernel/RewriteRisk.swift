@@ -11,10 +11,12 @@ import GuardCore
 extension Enforcer {
     /// The verdict an exec's rewrite risk asks for (the stronger of the two settings that apply), or nil.
     func rewriteRisk(_ e: ExecEvent, commandLine: String, path: String, identities: [String]) -> Verdict? {
-        guard e.traced || !e.loaderEnv.isEmpty || e.loaderEnvCut else { return nil }
+        // The guard's own job-control tracer only continues its tracees (jobtrace.c).
+        let traced = e.traced && !(e.held && bpf.tracedByJobTracer(e.pid))
+        guard traced || !e.loaderEnv.isEmpty || e.loaderEnvCut else { return nil }
         guard policy.programVerdict(path: path, identities: identities) != .pass else { return nil }
         var risk: Verdict?
-        if e.traced && policy.tracedExec != .allow {
+        if traced && policy.tracedExec != .allow {
             risk = Verdict(
                 action: policy.tracedExec, rule: "settings.traced_exec", severity: .high, matched: commandLine,
                 description: "exec while traced: the tracer can rewrite the argv the guard judged")

@@ -157,7 +157,10 @@ public final class GuardSession {
         } catch {
             if !options.quiet { FileHandleStderr.write("claude-guard: warning: bash lines are not seen: \(error)\n") }
         }
-        if !audit { try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow) }
+        if !audit {
+            try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow)
+            try guardBPF.startJobTracer()
+        }
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: options.workspace, bpf: guardBPF)
         stops = StoppedProcesses(enforcer: enforcer, prompt: options.prompt, noTerminal: options.noTerminal)
         if let dir = options.cgroupFilter { cgroupIDs = CgroupIDs.under(dir) }

@@ -98,6 +98,22 @@ int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verd
 void cg_bpf_set_resuming(cg_bpf *bpf, uint32_t tgid);
 /* Forget a held task; returns 0 if it was held (and drops held_count), -ENOENT otherwise. */
 int cg_bpf_unhold(cg_bpf *bpf, uint32_t tgid);
+/* Whether a task is held right now. */
+bool cg_bpf_is_held(cg_bpf *bpf, uint32_t tgid);
+/* In a forked companion: close every inherited descriptor but keep, stderr (if asked) and the BPF objects. */
+void keep_only_bpf_fds(int keep, bool keep_stderr);
+
+/*
+ * The job-control tracer (jobtrace.c): a forked companion that PTRACE_SEIZEs interactive shells of the tree so
+ * a hold of theirs or of their children is a ptrace stop, which the shell never sees (issue 12, class 8).
+ * cg_jc_start returns the companion's pid (its socket in *sock) or -errno; the others 0 or -errno.
+ */
+pid_t cg_jc_start(cg_bpf *bpf, int *sock);
+/* Seize a shell (-EPERM: traced by someone else already). */
+int cg_jc_seize(int sock, pid_t pid);
+/* Let a held tracee run (after its verdict): forgets the hold, continues it without the hold's SIGSTOP, keeps
+ * it traced if keep (a job-control shell), else detaches it. -ESRCH: not a tracee of the companion. */
+int cg_jc_resume(int sock, pid_t pid, bool keep);
 /* Held tasks right now, with the monotonic time they were held. */
 int cg_bpf_held(cg_bpf *bpf, uint32_t *tgids, uint64_t *since_ns, int max);
 /* Sums each of the first n u64 counters of a per-CPU array map over the CPUs. */
