@@ -77,6 +77,17 @@ def main():
                  (f"{b}: enforce, default policy", path, [], "git status")]
     res = {r[0] + r[3]: [] for r in rows}
     log = os.path.join(repo, "guard.jsonl")
+    # The guard's start-up and exit CPU (`run -- true`), taken off its rows' CPU per exec.
+    startup = {}
+    for name, binary, opts, prog in rows:
+        if binary and binary != "execsnoop":
+            cpus = []
+            for _ in range(3):
+                before = bench.children_cpu()
+                subprocess.run([binary, "run", "--quiet", "-o", "/dev/null", *opts, "--", "true"], cwd=repo,
+                               capture_output=True)
+                cpus.append(bench.children_cpu() - before)
+            startup[name + prog] = statistics.median(cpus)
     for rnd in range(a.rounds):
         order = rows if rnd % 2 == 0 else list(reversed(rows))
         for name, binary, opts, prog in order:
@@ -109,7 +120,8 @@ def main():
             kernel_ns[name + prog] = [guard_run(binary, opts, argv, log, repo, kernel=True)[2] for _ in range(2)]
 
     print(f"{a.rounds} interleaved rounds × {a.execs} execs per row; medians over rounds (spread of the "
-          "per-round medians in brackets).\n")
+          "per-round medians in brackets). Tool CPU: the guard's start-up and exit (`run -- true`: " +
+          ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in startup.items()) + ") taken off.\n")
     print("| row | program | median µs (spread) | added median µs | tool CPU µs/exec | exec→verdict median µs "
           "| held per run | handle_exec ns |")
     print("|---|---|---|---|---|---|---|---|")
@@ -118,7 +130,8 @@ def main():
         base = res["no tool" + prog]
         meds = [r[0]["median_us"] for r in rs]
         added = statistics.median(m - b[0]["median_us"] for m, b in zip(meds, base))
-        cpu = statistics.median((r[0]["cpu_s"] - b[0]["cpu_s"] + r[3]) / a.execs * 1e6 for r, b in zip(rs, base)) \
+        su = startup.get(name + prog, 0.0)
+        cpu = statistics.median((r[0]["cpu_s"] - su - b[0]["cpu_s"] + r[3]) / a.execs * 1e6 for r, b in zip(rs, base)) \
             if binary else 0.0
         verdict = [r[1].get("hold_decision_median_us") for r in rs if r[1].get("hold_decision_median_us")]
         held = [r[1].get("held", 0) for r in rs if r[1]]
