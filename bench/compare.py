@@ -7,7 +7,7 @@ name by its arguments). Per row: execbench's median exec (fork→exit→reaped) 
 for guarded rows the guard's own exec-to-verdict median and its held count; with kernel.bpf_stats_enabled, the
 kernel's handle_exec run time per exec (read inside the guarded tree, so from that guard's programs).
 
-Usage: bench/compare.py BEFORE AFTER [--rounds R] [--execs N]
+Usage: bench/compare.py BEFORE AFTER [--rounds R] [--execs N] [--only audit]
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, tempfile
 
@@ -57,6 +57,7 @@ def main():
     ap.add_argument("after")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--execs", type=int, default=1000)
+    ap.add_argument("--only", help="guarded rows whose name contains this (e.g. audit), with no tool and execsnoop")
     a = ap.parse_args()
     eb = os.path.join(bench.OUT, "execbench")
     os.makedirs(bench.OUT, exist_ok=True)
@@ -75,6 +76,9 @@ def main():
         rows += [(f"{b}: audit", path, ["--audit", "--policy", hold], "true"),
                  (f"{b}: enforce, hold+decide", path, ["--policy", hold], "true"),
                  (f"{b}: enforce, default policy", path, [], "git status")]
+    if a.only:
+        rows = [r for r in rows if not r[1] or r[1] == "execsnoop" or a.only in r[0]]
+        rows = [r for r in rows if r[1] or any(x[3] == r[3] for x in rows if x[1])]
     res = {r[0] + r[3]: [] for r in rows}
     log = os.path.join(repo, "guard.jsonl")
     # The guard's start-up and exit CPU (`run -- true`), taken off its rows' CPU per exec.
