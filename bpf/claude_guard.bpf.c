@@ -258,6 +258,7 @@ static __always_inline void file_key(struct inode *inode, struct cg_file_key *ke
 
 /* Loader environment at exec, ptrace by tracked tasks. */
 #include "claude_guard_rewrite.bpf.h"
+#include "claude_guard_words.bpf.h"
 
 /* Daemon mode: untracked tasks that match a guard become new roots. */
 #include "claude_guard_watch.bpf.h"
@@ -394,6 +395,13 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	/* Verdict by the executed file's identity (device, inode), never by name. */
 	__u32 *v = bpf_map_lookup_elem(&verdicts, &key);
 	verdict = v ? *v : default_verdict;
+	/* Held only for words its argv lacks: passes here, unless what could rewrite that argv is at work. A learned
+	 * verdict only (one the files program forgot for a rewritten file is held whatever the words). */
+	if (v && verdict == CG_VERDICT_HOLD &&
+	    !(flags & (CG_FLAG_ARGV_TRUNCATED | CG_FLAG_FILENAME_TRUNCATED | CG_FLAG_TRACED | CG_FLAG_LOADER_ENV |
+		       CG_FLAG_LOADER_ENV_TRUNCATED)) &&
+	    words_pass(&key, e, argv_len))
+		verdict = CG_VERDICT_PASS;
 	if (adopted == 2)
 		verdict = CG_VERDICT_HOLD;
 	if (orphaned && verdict == CG_VERDICT_HOLD)

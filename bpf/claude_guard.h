@@ -217,6 +217,22 @@ struct cg_file_key {
 	unsigned int pad;
 };
 
+/* Value of the `hold_words` map (key: the file's cg_file_key): when an exec of a file whose verdict is
+ * CG_VERDICT_HOLD may pass in the kernel. Every rule able to stop or kill the program needs one of `word` as an
+ * argv word (after argv[0]): an argv with none of them, exec'd by one of the names the rules were compiled for,
+ * cannot be acted on, so it runs without a hold. Words and names are kept as 64-bit FNV-1a hashes (cg_fnv1a):
+ * a collision only holds an exec that needed none. */
+#define CG_HOLD_WORDS_MAX 16
+#define CG_HOLD_NAMES_MAX 8
+#define CG_FNV_BASIS 0xcbf29ce484222325ULL
+#define CG_FNV_PRIME 0x100000001b3ULL
+struct cg_hold_words {
+	unsigned int words;                           /* used entries of word */
+	unsigned int names;                           /* used entries of name */
+	unsigned long long word[CG_HOLD_WORDS_MAX];   /* an argv word that may make a rule act */
+	unsigned long long name[CG_HOLD_NAMES_MAX];   /* a basename the file may be exec'd by (its path's, its identities) */
+};
+
 /* Value of the `held` map (key: tgid). */
 struct cg_held {
 	unsigned long long since_ns; /* bpf_ktime_get_ns() when held */

@@ -300,6 +300,11 @@ int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verd
 	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.verdicts), key, &verdict, BPF_ANY) ? -errno : 0;
 }
 
+int cg_bpf_set_hold_words(cg_bpf *bpf, const struct cg_file_key *key, const struct cg_hold_words *words)
+{
+	return bpf_map_update_elem(bpf_map__fd(bpf->skel->maps.hold_words), key, words, BPF_ANY) ? -errno : 0;
+}
+
 /* Async-signal-safe: only syscalls, so the forked watchdog may call it. */
 int cg_bpf_release_all(cg_bpf *bpf, bool kill_held)
 {

@@ -53,6 +53,49 @@ extension Policy {
     }
 }
 
+extension Policy {
+    /// What lets an exec of a held program pass in the kernel: `words`, one of which is an argv word (after argv[0])
+    /// of every exec a rule could stop or kill, and `names`, the basenames it must be exec'd by for that to hold
+    /// (a link named `rm` to it meets rm's rules); nil when every exec of it must be held.
+    ///
+    /// Sound by construction: each rule able to stop or kill the program (by any of its names, real path or
+    /// globs; a rule naming no command counts) must have a literal `args` word, which the evaluator matches only
+    /// against an equal argv word (no glob, no `/`, so no path form of the word). The words are then needed for
+    /// any such rule to match; an allow rule before them only lets more through. A wrapper's payload, a move judged
+    /// as a delete and a default that stops keep every hold; git wraps only with `-c` in its argv, so `-c` is a
+    /// word. What could rewrite the argv (a tracer, a preload, an argv or name the kernel cut) keeps the hold in
+    /// the kernel.
+    public func holdWords(path: String, identities: [String] = []) -> (words: [String], names: [String])? {
+        guard programVerdict(path: path, identities: identities) == .hold, defaultAction < .stop else { return nil }
+        let real = Paths.realPath(path) ?? path
+        var names = [Paths.basename(path)]
+        for n in [Paths.basename(real)] + identities where !names.contains(n) { names.append(n) }
+        var words: [String] = []
+        for n in names where Wrappers.wraps(n) || ProgramRunners.isRunner(n) {
+            guard n == "git" else { return nil }
+            words.append("-c")
+        }
+        if names.contains("mv") && judgesMoves { return nil }
+        for rule in rules where rule.action >= .stop {
+            let m = rule.match
+            // Judged on a shell's text (and its pipeline's commands), never at one program's exec.
+            guard m.pipeline.isEmpty else { continue }
+            let byName =
+                !m.hasCommand
+                || m.commandMatches(names: names, path: path, filename: real)
+            guard byName else { continue }
+            let literal = m.args.lazy.compactMap { g -> String? in
+                guard !g.namesPaths, case .literal(let bytes) = g.shape else { return nil }
+                let word = String(decoding: bytes, as: UTF8.self)
+                return Array(word.utf8) == bytes ? word : nil
+            }.first
+            guard let literal, !literal.isEmpty else { return nil }
+            if !words.contains(literal) { words.append(literal) }
+        }
+        return (words, names)
+    }
+}
+
 /// Programs that run another program without exec'ing it (the dynamic loader, valgrind, qemu-user: `Runners`),
 /// for the live guard to know by identity: it holds their execs, and knows their renamed copies by content.
 public enum ProgramRunners {

@@ -179,6 +179,31 @@ public final class BPFGuard {
         try syscall("set a kernel verdict") { cg_bpf_set_verdict(bpf, &key, verdict.rawValue) }
     }
 
+    /// Lets execs of a held file whose argv has none of `words` (after argv[0]), exec'd by one of `names`, pass in
+    /// the kernel (`Policy.holdWords`). Too many words or names set nothing: every exec stays held.
+    public func setHoldWords(_ file: FileIdentity, words: [String], names: [String]) throws(GuardError) {
+        guard words.count <= Int(CG_HOLD_WORDS_MAX), names.count <= Int(CG_HOLD_NAMES_MAX) else { return }
+        var key = cg_file_key(
+            dev: file.device, ino: file.inode, ctime_sec: file.ctimeSec, ctime_nsec: file.ctimeNsec, pad: 0)
+        var v = cg_hold_words()
+        v.words = UInt32(words.count)
+        v.names = UInt32(names.count)
+        withUnsafeMutableBytes(of: &v.word) { b in
+            for (i, w) in words.enumerated() { b.storeBytes(of: Self.fnv1a(w), toByteOffset: i * 8, as: UInt64.self) }
+        }
+        withUnsafeMutableBytes(of: &v.name) { b in
+            for (i, n) in names.enumerated() { b.storeBytes(of: Self.fnv1a(n), toByteOffset: i * 8, as: UInt64.self) }
+        }
+        try syscall("set a program's hold words") { cg_bpf_set_hold_words(bpf, &key, &v) }
+    }
+
+    /// 64-bit FNV-1a of a word's bytes, as the kernel hashes argv words (claude_guard_words.bpf.h).
+    static func fnv1a(_ s: String) -> UInt64 {
+        var h = CG_FNV_BASIS
+        for c in s.utf8 { h = (h ^ UInt64(c)) &* CG_FNV_PRIME }
+        return h
+    }
+
     /// Starts the watchdog that resolves held processes if this process dies (even by SIGKILL).
     public func startWatchdog(killHeld: Bool) throws(GuardError) {
         var alive: Int32 = -1

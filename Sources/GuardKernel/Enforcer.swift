@@ -71,13 +71,23 @@ public final class Enforcer {
         guard !audit else { return }
         for t in programs.targets where programmed.insert(t.identity).inserted {
             let identities = programs.targets.filter { $0.identity == t.identity }.map(\.name)
-            let verdict = policy.programVerdict(path: t.path, identities: identities)
-            try self.verdicts.setVerdict(t.identity, Self.kernel(verdict))
+            try teach(t.identity, path: t.path, identities: identities)
         }
         try Self.makeRequestDirectory(requestDir)
     }
 
     deinit { removeRequestDir() }
+
+    /// Sets the kernel verdict of a file (and, for one held, the argv words without which it passes there).
+    private func teach(_ file: FileIdentity, path: String, identities: [String]) throws(GuardError) {
+        let verdict = policy.programVerdict(path: path, identities: identities)
+        // Hold words are one policy's: the daemon's union of policies (`verdicts` is not the kernel's map) keeps
+        // every hold of a held program, safe and slower.
+        if verdict == .hold, verdicts === bpf, let w = policy.holdWords(path: path, identities: identities) {
+            try bpf.setHoldWords(file, words: w.words, names: w.names)
+        }
+        try verdicts.setVerdict(file, Self.kernel(verdict))
+    }
 
     static func kernel(_ v: ProgramVerdict) -> KernelVerdict {
         switch v {
@@ -148,7 +158,7 @@ public final class Enforcer {
             // Learn this file's verdict: the next exec of it needs no round trip unless its arguments matter. If the
             // kernel cannot learn it, later execs of the file are held and judged here: slower, as safe.
             do {
-                try verdicts.setVerdict(e.file, Self.kernel(policy.programVerdict(path: path, identities: identities)))
+                try teach(e.file, path: path, identities: identities)
             } catch {
                 if !verdictMapFailed {
                     warnings.append("\(error) Programs new to the kernel are held and judged here: slower, as safe.")
@@ -227,8 +237,7 @@ public final class Enforcer {
                     programmed.insert(identity).inserted
                 else { continue }
                 let path = realPath(local) ?? local
-                let verdict = policy.programVerdict(path: path, identities: programs.names(ofPath: local))
-                try? verdicts.setVerdict(identity, Self.kernel(verdict))
+                try? teach(identity, path: path, identities: programs.names(ofPath: local))
             }
         }
     }

@@ -97,14 +97,19 @@ public final class ProgramIdentity {
         if let names = byIdentity[identity] { return names }
         if let cached = cache[identity] { return cached }
         var found: [String] = []
-        if let (_, size) = Self.fileInfo(exe), size > 0 {
+        var itself = exe.hasPrefix("/proc/")
+        if let (id, size) = Self.fileInfo(exe), size > 0 {
+            // A path whose file still has the executed file's identity (device, inode, ctime) is that file.
+            itself = itself || id == identity
             for i in bySize[size] ?? [] where !found.contains(targets[i].name) {
                 if Self.sameContent(exe, targets[i].path, size) { found.append(targets[i].name) }
             }
             if found.isEmpty { found = sameProgram(exe) }
         }
-        // Only the file itself (/proc/PID/exe) answers for this identity; a path may have been replaced since.
-        if identity.inode != 0 && exe.hasPrefix("/proc/") { cache[identity] = found }
+        // Only the file itself answers for this identity; a path may have been replaced since. (An exec read after
+        // its short-lived process is gone, as most are in audit mode, comes with its path: without this cache each
+        // such exec re-read its ELF headers.)
+        if identity.inode != 0 && itself { cache[identity] = found }
         return found
     }
 

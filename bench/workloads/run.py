@@ -9,7 +9,9 @@ programs around `run -- true`) is measured on its own and subtracted, so the rat
 the work; the raw ratio, start-up included, is shown beside it. Held execs (stopped at exec for a user-space
 verdict) are reported per workload from the guard's --report.
 
-Usage: bench/workloads/run.py BINARY [--rounds R] [--scale S]
+With --before OLD, OLD's audit and enforcing rows run in the same rounds (a change's before/after figures).
+
+Usage: bench/workloads/run.py BINARY [--rounds R] [--scale S] [--before OLD] [--only WORKLOAD-PREFIX]
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -135,6 +137,8 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--scale", type=int, default=1, help="multiplies every workload's size")
+    ap.add_argument("--before", help="an earlier build whose guard rows run in the same rounds")
+    ap.add_argument("--only", help="run only the workloads whose name starts with this")
     args = ap.parse_args()
     guard = os.path.abspath(args.binary)
     root = tempfile.mkdtemp(prefix="cg-workload-")
@@ -142,12 +146,17 @@ def main():
     report = os.path.join(root, "report.json")
     execsnoop = shutil.which("execsnoop") or ("/usr/sbin/execsnoop" if os.path.exists("/usr/sbin/execsnoop") else None)
 
-    def cg(*extra):
-        return lambda argv: [guard, "run", "--quiet", "--report", report, *extra, "--"] + argv
+    def cg(*extra, binary=guard):
+        return lambda argv: [binary, "run", "--quiet", "--report", report, *extra, "--"] + argv
 
     tools = [("no tool", None), ("execsnoop (libbpf-tools)", "execsnoop"),
              ("claude-guard audit", cg("--audit")), ("claude-guard enforce, default", cg()),
              ("claude-guard enforce, strict + file rules", cg("--policy", "strict"))]
+    if args.before:
+        old = os.path.abspath(args.before)
+        tools += [("before: claude-guard audit", cg("--audit", binary=old)),
+                  ("before: claude-guard enforce, default", cg(binary=old)),
+                  ("before: claude-guard enforce, strict + file rules", cg("--policy", "strict", binary=old))]
     if not execsnoop:
         print("execsnoop not installed (Debian's libbpf-tools): its row is skipped", file=sys.stderr)
         tools = [t for t in tools if t[1] != "execsnoop"]
@@ -161,6 +170,8 @@ def main():
         startup[name] = statistics.median(times)
 
     wl = workloads(root)
+    if args.only:
+        wl = {k: v for k, v in wl.items() if k.startswith(args.only)}
     times = {(w, t): [] for w in wl for t, _ in tools}
     held = {(w, t): [] for w in wl for t, _ in tools}
     execs = {w: [] for w in wl}

@@ -94,6 +94,8 @@ int cg_bpf_untrack(cg_bpf *bpf, uint32_t tgid);
 /* Tasks in the tracked map under root (0: any). Fills up to max tgids. */
 int cg_bpf_tracked(cg_bpf *bpf, uint32_t root, uint32_t *tgids, int max);
 int cg_bpf_set_verdict(cg_bpf *bpf, const struct cg_file_key *key, uint32_t verdict);
+/* The argv words (hashed) without which a held file's exec passes in the kernel (the hold_words map). */
+int cg_bpf_set_hold_words(cg_bpf *bpf, const struct cg_file_key *key, const struct cg_hold_words *words);
 /* The task user space is continuing right now (0: none), for the watchdog should the guard be lost then. */
 void cg_bpf_set_resuming(cg_bpf *bpf, uint32_t tgid);
 /* Forget a held task; returns 0 if it was held (and drops held_count), -ENOENT otherwise. */
