@@ -137,34 +137,10 @@ struct GuardOptions: ParsableArguments {
             "Exit 3 only for violations of this severity or above (info, low, medium, high, critical).",
             valueName: "SEVERITY"))
     var failOnSeverity: Severity?
-    @Option(
-        help: ArgumentHelp(
-            "Also send every record to an OpenTelemetry Collector as OTLP/HTTP logs (a base URL gets /v1/logs; OTEL_EXPORTER_OTLP_* variables apply).",
-            valueName: "URL"))
-    var otlp: String?
-    @Flag(help: "With --otlp: OTLP/JSON instead of protobuf.")
-    var otlpJSON = false
-    @Option(help: ArgumentHelp("With --otlp: an HTTP header for the collector (repeatable).", valueName: "NAME=VALUE"))
-    var otlpHeader: [String] = []
-    @Option(
-        help: ArgumentHelp(
-            "With --otlp: records held while the collector is slow or down; past it they are dropped and counted (default 16384).",
-            valueName: "N"))
-    var otlpQueue: Int?
+    @OptionGroup var otlpOptions: OTLPOptions
 
-    /// The OTLP export, from the --otlp options and the OTEL_EXPORTER_OTLP_* variables; nil when it is off.
-    func otlpConfig() throws -> OTLPConfig? {
-        try OTLPConfig.resolve(
-            url: otlp, json: otlpJSON, headers: otlpHeader, queueCapacity: otlpQueue,
-            environment: ProcessInfo.processInfo.environment)
-    }
 
     func validate() throws {
-        do {
-            _ = try otlpConfig()
-        } catch let e as OTLPConfigError {
-            throw ValidationError(e.description)
-        }
         if busyPoll < 0 || busyPoll > 1_000_000 {
             throw ValidationError("--busy-poll takes 0 to 1000000 microseconds.")
         }
@@ -239,7 +215,7 @@ struct GuardOptions: ParsableArguments {
         o.noSSL = noSSL
         o.noBash = noBash
         o.captureBodies = captureBodies
-        o.otlp = try? otlpConfig()
+        o.otlp = try? otlpOptions.config()
         return o
     }
 

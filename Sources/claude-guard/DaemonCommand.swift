@@ -26,34 +26,7 @@ struct DaemonCommand: ParsableCommand {
         help: ArgumentHelp("Write every record as JSON Lines to FILE (appended) instead of stdout.", valueName: "FILE"))
     var output: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "Also send every record to an OpenTelemetry Collector as OTLP/HTTP logs (a base URL gets /v1/logs; OTEL_EXPORTER_OTLP_* variables apply).",
-            valueName: "URL"))
-    var otlp: String?
-    @Flag(help: "With --otlp: OTLP/JSON instead of protobuf.")
-    var otlpJSON = false
-    @Option(help: ArgumentHelp("With --otlp: an HTTP header for the collector (repeatable).", valueName: "NAME=VALUE"))
-    var otlpHeader: [String] = []
-    @Option(
-        help: ArgumentHelp(
-            "With --otlp: records held while the collector is slow or down; past it they are dropped and counted (default 16384).",
-            valueName: "N"))
-    var otlpQueue: Int?
-
-    func otlpConfig() throws -> OTLPConfig? {
-        try OTLPConfig.resolve(
-            url: otlp, json: otlpJSON, headers: otlpHeader, queueCapacity: otlpQueue,
-            environment: ProcessInfo.processInfo.environment)
-    }
-
-    func validate() throws {
-        do {
-            _ = try otlpConfig()
-        } catch let e as OTLPConfigError {
-            throw ValidationError(e.description)
-        }
-    }
+    @OptionGroup var otlpOptions: OTLPOptions
 
     func run() throws {
         if check {
@@ -68,7 +41,7 @@ struct DaemonCommand: ParsableCommand {
         try runGuarded {
             var o = DaemonOptions(configPath: config)
             o.outputPath = output
-            o.otlp = try otlpConfig()
+            o.otlp = try otlpOptions.config()
             let daemon = try Daemon(options: o)
             return daemon.run()
         }

@@ -76,6 +76,37 @@ final class EnforcementTests: XCTestCase {
             file: file, line: line)
     }
 
+    /// Each script (its victim written V) denied, all in ONE guarded run (one guard start, not one per case): a
+    /// loop runs each as its own `bash -c`, with text the loop's own line does not show (read from a file), so
+    /// each is judged at that bash's exec as `guarded` would judge it alone. Every victim survives and every case
+    /// has its own kill record naming its victim.
+    func assertEachDenied(_ scripts: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let cases = dir.appendingPathComponent("cases-" + UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(at: cases, withIntermediateDirectories: true)
+        var victims: [(script: String, victim: String)] = []
+        for (k, s) in scripts.enumerated() {
+            let v = try victim()
+            let text = s.replacingOccurrences(of: "V", with: v)
+            try text.write(to: cases.appendingPathComponent(String(format: "%03d", k)), atomically: true, encoding: .utf8)
+            victims.append((text, v))
+        }
+        let r = try guarded("for f in \(cases.path)/*; do bash -c \"$(<\"$f\")\"; done; true")
+        XCTAssertEqual(r.status, 3, "violation exit code\n\(r.stderr)", file: file, line: line)
+        let kills = Guard.jsonLines(r.stdout).filter { $0["rule"] != nil && $0["enforced"] as? String == "killed" }
+        func names(_ v: String, _ x: Any) -> Bool {
+            if let s = x as? String { return s.contains(v) }
+            if let a = x as? [Any] { return a.contains { names(v, $0) } }
+            if let d = x as? [String: Any] { return d.values.contains { names(v, $0) } }
+            return false
+        }
+        for (script, v) in victims {
+            XCTAssertTrue(
+                exists(v + "/file"), "victim deleted by: \(script)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
+            XCTAssertTrue(
+                kills.contains { names(v, $0) }, "no kill recorded for \(script): \(r.stdout)", file: file, line: line)
+        }
+    }
+
     // MARK: spellings
 
     func testEverySpellingOfRecursiveForceDeleteIsKilled() throws {
@@ -87,31 +118,22 @@ final class EnforcementTests: XCTestCase {
             // getopt_long reads any unambiguous prefix of a long option: rm runs these as --recursive --force.
             "rm --rec --forc V", "rm --r --f V", "rm -r --fo V", "rm --recursive --for V",
         ]
-        for s in spellings {
-            let v = try victim()
-            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
-        }
+        try assertEachDenied(spellings)
     }
 
     func testTheRealExecIsKilledWhenTheShellCannotSeeTheCommand() throws {
         // The shell's text names no rm: the guard lets bash run, and kills rm at its own exec.
-        for s in ["X=rm; $X -rf V", "X=-rf; rm $X V", "$(echo rm) -rf V", "eval \"$(printf 'r%s -rf V' m)\""] {
-            let v = try victim()
-            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
-        }
+        try assertEachDenied(["X=rm; $X -rf V", "X=-rf; rm $X V", "$(echo rm) -rf V", "eval \"$(printf 'r%s -rf V' m)\""])
     }
 
     // MARK: wrappers and nesting
 
     func testNestedShellsAndEval() throws {
-        for s in [
+        try assertEachDenied([
             "bash -c \"sh -c 'rm -rf V'\"", "sh -c \"bash -lc 'dash -c \\\"rm -rf V\\\"'\"", "eval 'rm -rf V'",
             "cd /tmp; (cd / && { rm -rf V; })", "echo start; if true; then rm -rf V; fi", "bash <<< 'rm -rf V'",
             "sh <<'EOF'\necho start\nrm -rf V\nEOF",
-        ] {
-            let v = try victim()
-            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
-        }
+        ])
     }
 
     func testWrappers() throws {
@@ -128,10 +150,7 @@ final class EnforcementTests: XCTestCase {
             wrappers += ["sudo rm -rf V", "sudo -u root -- rm -rf V", "sudo --us root rm -rf V"]
         }
         if exists("/bin/busybox") || exists("/usr/bin/busybox") { wrappers += ["busybox rm -rf V"] }
-        for s in wrappers {
-            let v = try victim()
-            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
-        }
+        try assertEachDenied(wrappers)
     }
 
     /// util-linux's command runners and an alias defined on an earlier line: each is judged by the command it
@@ -143,10 +162,7 @@ final class EnforcementTests: XCTestCase {
             "flock V.lock -c 'rm -rf V'", "script -qc 'rm -rf V' /dev/null", "runuser -u root -- rm -rf V",
             "shopt -s expand_aliases\nalias r='rm -rf'\nr V",
         ]
-        for s in lines {
-            let v = try victim()
-            try assertDenied(s.replacingOccurrences(of: "V", with: v), v)
-        }
+        try assertEachDenied(lines)
     }
 
     /// GNU parallel runs its command once per argument (through a shell): judged as that command.

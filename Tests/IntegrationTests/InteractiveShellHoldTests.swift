@@ -171,25 +171,27 @@ final class InteractiveShellHoldTests: XCTestCase {
         XCTAssertTrue(t.contains("status-z=0"), t)
     }
 
-    func testHeldCommandsStayInTheForegroundWithTheReadlineProbe() throws {
+    /// A temporary directory holding `mark`, a file whose one line the foreground `head` must read.
+    static func markFixture() throws -> (dir: URL, mark: String, markFile: String) {
         try Guard.requireRoot()
         let dir = try Guard.tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
         let mark = "content-\(Guard.marker())"
         let markFile = dir.appendingPathComponent("mark").path
         try (mark + "\n").write(toFile: markFile, atomically: true, encoding: .utf8)
+        return (dir, mark, markFile)
+    }
+
+    func testHeldCommandsStayInTheForegroundWithTheReadlineProbe() throws {
+        let (dir, mark, markFile) = try Self.markFixture()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let (t, r) = try drive(Self.commonSteps(mark: mark, markFile: markFile), noBash: false, dir: dir)
         checkCommon(t, mark: mark)
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
     func testHeldCommandsStayInTheForegroundADeniedOneIsKilledAndALostGuardRunsNothing() throws {
-        try Guard.requireRoot()
-        let dir = try Guard.tempDir()
+        let (dir, mark, markFile) = try Self.markFixture()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let mark = "content-\(Guard.marker())"
-        let markFile = dir.appendingPathComponent("mark").path
-        try (mark + "\n").write(toFile: markFile, atomically: true, encoding: .utf8)
         let victim = dir.appendingPathComponent("victim").path
         try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
         try "precious".write(toFile: victim + "/file", atomically: true, encoding: .utf8)
