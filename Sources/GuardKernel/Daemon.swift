@@ -111,6 +111,8 @@ public final class Daemon {
         k.watch = true
         k.bash = false
         k.files = fileRules.policy != nil
+        // Every reach out of a tree is held; each tree's policy decides (settings.ptrace) in user space.
+        k.ptraceVerdict = .hold
         bpf = try BPFGuard(config: k)
         try bpf.startWatchdog(killHeld: true)
         union = VerdictUnion(bpf: bpf)
@@ -226,9 +228,18 @@ public final class Daemon {
                 say(.warning, "\(v.enforced) pid \(e.pid) rule \(v.rule) (\(tree.entry.describe)): \(v.matched)")
             }
         case .ptrace(let p):
-            guard let tree = trees[p.root] else { return }
+            guard let tree = trees[p.root] else {
+                if p.held { bpf.resume(p.pid) }
+                return
+            }
             let violation = tree.entry.enforcer.handle(p)
+            if let v = violation, v.enforced.hasPrefix("stopped") {
+                stopped[p.pid] = (tree.entry, UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
+            }
             log(guardName: tree.entry.spec.name) { EventJSON.ptrace(p, violation: violation, into: &$0) }
+            if let v = violation {
+                say(.warning, "\(v.enforced) pid \(p.pid) rule \(v.rule) (\(tree.entry.describe)): \(v.matched)")
+            }
         case .exit(let x):
             rootOf[x.pid] = nil
             programOf[x.pid] = nil

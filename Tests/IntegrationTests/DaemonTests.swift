@@ -33,11 +33,12 @@ final class DaemonTests: XCTestCase {
     }
 
     /// A policy killing `rm` with -r (v1), or any `rm` (v2), and denying changes below `files` (any program);
-    /// `more`: also denying reads there (other file rules).
+    /// `more`: also denying reads there (other file rules). A ptrace out of the tree kills (settings.ptrace).
     static func policy(_ name: String, flags: Bool, files: String, more: Bool = false) -> String {
         """
         version: 1
         name: \(name)
+        settings: { ptrace: kill }
         rules:
           - id: \(name)-rm
             match: { command: rm\(flags ? ", flags: [r|R|recursive]" : "") }
@@ -232,6 +233,24 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(untracked.status, 0, untracked.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: files + "/u"), "a process no guard matches was judged")
 
+        // 5c. settings.ptrace: a guarded python attaching to a process outside the tree is killed (held by the
+        // kernel, killed by its tree's policy); the outsider lives on, not left stopped by the attach.
+        let outsider = Process()
+        outsider.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        outsider.arguments = ["60"]
+        try outsider.run()
+        defer { outsider.terminate() }
+        try """
+        \(Guard.python) -c 'import ctypes, sys; libc = ctypes.CDLL(None); print("attach", libc.ptrace(16, int(sys.argv[1]), 0, 0), flush=True)' \(outsider.processIdentifier); echo "ptrace rc=$?"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let tracer = try Guard.exec(agent, [script, marker])
+        XCTAssertEqual(tracer.stdout, "ptrace rc=137\n", tracer.stderr + log())
+        usleep(300_000)  // continueAfterAttach's own wait, so the state below is the settled one
+        let outsiderState = (try? String(contentsOfFile: "/proc/\(outsider.processIdentifier)/stat", encoding: .utf8))?
+            .split(separator: ")").last?.split(separator: " ").first
+        XCTAssertTrue(outsider.isRunning, "the outsider died")
+        XCTAssertEqual(outsiderState, "S", "the outsider was left stopped")
+
         // 6. SIGTERM: a clean exit, STOPPING=1, nothing left stopped.
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
@@ -279,6 +298,11 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(fileViolation("b", "killed-after"), "\(fileViolations)")
         XCTAssertFalse(
             fileViolations.contains { ($0["path"] as? String) == files + "/u" }, "an untracked process was logged")
+        XCTAssertTrue(
+            events.contains {
+                ($0["type"] as? String) == "ptrace" && ($0["rule"] as? String) == "settings.ptrace"
+                    && ($0["enforced"] as? String) == "killed" && ($0["guard"] as? String) == "test-agent"
+            }, "\(events.filter { ($0["type"] as? String) == "ptrace" })")
     }
 
     /// The unit as `make install` writes it passes `systemd-analyze verify` with nothing to say.
