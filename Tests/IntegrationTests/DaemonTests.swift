@@ -74,11 +74,16 @@ final class DaemonTests: XCTestCase {
         let agentName = "cgd" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let agent = path(agentName)
         try FileManager.default.copyItem(atPath: "/bin/bash", toPath: agent)
+        // An agent of another kind, audited by a guard with the same policy.
+        let audited = agent + "a"
+        try FileManager.default.copyItem(atPath: "/bin/bash", toPath: audited)
         let marker = "guarded-session-" + agentName
         let policyPath = path("policy.yaml")
         // The file rules' victims: a tree that exists when the daemon starts (the kernel knows a tree by its root).
         let files = try victim("files")
-        for f in ["a", "b", "c", "u"] { try "precious \(f)".write(toFile: files + "/" + f, atomically: false, encoding: .utf8) }
+        for f in ["a", "b", "c", "u", "w"] {
+            try "precious \(f)".write(toFile: files + "/" + f, atomically: false, encoding: .utf8)
+        }
         try Self.policy("daemon-v1", flags: true, files: files).write(
             toFile: policyPath, atomically: true, encoding: .utf8)
         let config = path("daemon.yaml")
@@ -89,6 +94,10 @@ final class DaemonTests: XCTestCase {
             match: { comm: \(agentName), argv: '\(marker)' }
             policy: policy.yaml
             mode: enforce
+          - name: audit-agent
+            match: { comm: \(agentName)a }
+            policy: policy.yaml
+            mode: audit
         """.write(toFile: config, atomically: true, encoding: .utf8)
 
         // Where the daemon tells systemd how it is doing.
@@ -233,6 +242,14 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(untracked.status, 0, untracked.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: files + "/u"), "a process no guard matches was judged")
 
+        // 5b'. The same write in an audited tree: done, reported as what would have been done.
+        try """
+        \(Guard.python) -c 'import sys; open(sys.argv[1], "a").write(" audited")' \(files)/w; echo "write rc=$?"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let auditedRun = try Guard.exec(audited, [script])
+        XCTAssertEqual(auditedRun.stdout, "write rc=0\n", auditedRun.stderr + log())
+        XCTAssertEqual(try String(contentsOfFile: files + "/w", encoding: .utf8), "precious w audited")
+
         // 5c. settings.ptrace: a guarded python attaching to a process outside the tree is killed (held by the
         // kernel, killed by its tree's policy); the outsider lives on, not left stopped by the attach.
         let outsider = Process()
@@ -296,6 +313,11 @@ final class DaemonTests: XCTestCase {
         }
         XCTAssertTrue(fileViolation("a", "killed"), "\(fileViolations)")
         XCTAssertTrue(fileViolation("b", "killed-after"), "\(fileViolations)")
+        XCTAssertTrue(
+            fileViolations.contains {
+                ($0["path"] as? String) == files + "/w" && ($0["enforced"] as? String) == "would-deny"
+                    && ($0["guard"] as? String) == "audit-agent"
+            }, "\(fileViolations)")
         XCTAssertFalse(
             fileViolations.contains { ($0["path"] as? String) == files + "/u" }, "an untracked process was logged")
         XCTAssertTrue(
