@@ -556,7 +556,8 @@ static __always_inline int exit_file(long ret)
 
 	if (orphaned && action == CG_FACT_ASK)
 		action = unreported_verdict == CG_VERDICT_KILL ? CG_FACT_KILL : CG_FACT_NONE;
-	if (enforce && ret >= 0) {
+	/* A daemon's audited tree: reported, never signalled. */
+	if (enforce && ret >= 0 && !watch_audits(e->root)) {
 		if (action == CG_FACT_KILL || action == CG_FACT_DENY) {
 			bpf_send_signal(SIGKILL);
 			flags |= CG_FF_KILLED;

@@ -111,6 +111,9 @@ static __always_inline __u32 scan_loader_env(struct task_struct *p, struct cg_ex
 /* Set by user space before load: what a tracked task attaching to (or writing) an untracked process gets. */
 const volatile __u32 ptrace_verdict = CG_VERDICT_PASS;
 
+/* Whether a daemon's tree audits (claude_guard_watch.bpf.h, included later). */
+static __always_inline bool watch_audits(__u32 root);
+
 /* The target by the pid the caller gave, in the caller's PID namespace (6.13+; older kernels: the pid as is). */
 extern struct task_struct *bpf_task_from_vpid(s32 vpid) __ksym __weak;
 /* A task by its pid in the initial PID namespace (the pid a /proc inode holds). */
@@ -168,6 +171,9 @@ static __always_inline void judge_reach(struct cg_ptrace_event *e, struct task_s
 	if (!(e->flags & CG_PTF_NO_TARGET) && (!(e->flags & CG_PTF_TRACKED) || (e->flags & CG_PTF_EXECED))) {
 		__u32 verdict = ptrace_verdict;
 
+		/* A daemon's audited tree: reported, never signalled. */
+		if (watch_audits(t->root))
+			verdict = CG_VERDICT_PASS;
 		if (orphaned && verdict == CG_VERDICT_HOLD)
 			verdict = unreported_verdict;
 		if (enforce && verdict == CG_VERDICT_KILL) {

@@ -28,10 +28,10 @@ final class DaemonGuard {
     let slot: VerdictUnion.Slot?
     let argv: SearchRegex?
 
-    init(spec: DaemonConfig.Guard, bit: Int, bpf: BPFGuard, union: VerdictUnion) throws {
+    init(spec: DaemonConfig.Guard, bit: Int, policy: Policy, bpf: BPFGuard, union: VerdictUnion) throws {
         self.spec = spec
         self.bit = bit
-        policy = try Self.loadPolicy(spec)
+        self.policy = policy
         audit = (spec.mode ?? policy.mode) == .audit
         slot = audit ? nil : union.slot()
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: nil, bpf: bpf, verdicts: slot)
@@ -64,12 +64,13 @@ struct GuardedTree {
 ///
 /// One kernel object serves every tree. Its read-only configuration is fixed at load whatever the config says,
 /// so that any later config fits it: enforcing (audited trees are exempted per root, `audit_roots`), unknown
-/// programs held, a hold that cannot be reported killed, no file rules and no ptrace verdict in the kernel. The
-/// file-rule maps are frozen once written (issue 12: an agent running as root must not rewrite them), so a
-/// reload could never change them; the daemon does not load them at all and says so for a policy that has
-/// file rules: its exec rules are enforced, its file rules are not (use `run` or `-p` for those). A reload
-/// rebuilds the user-space side only: the policies and enforcers, the watch list, the kernel verdicts (not
-/// frozen: rewritten as the union of the new policies'); the tracked trees stay in the kernel untouched.
+/// programs held, a hold that cannot be reported killed, no ptrace verdict in the kernel. The file rules are the
+/// one set every guard shares (`DaemonFileRules`: a config whose policies differ there is refused), loaded at
+/// start and frozen (issue 12: an agent running as root must not rewrite them); a reload whose file rules differ
+/// from the loaded ones is refused whole, keeping the configuration that runs, and says a restart is needed:
+/// new exec rules over old file rules would be neither policy. A reload rebuilds the user-space side only: the
+/// policies and enforcers, the watch list, the kernel verdicts (not frozen: rewritten as the union of the new
+/// policies'); the tracked trees stay in the kernel untouched.
 public final class Daemon {
     let options: DaemonOptions
     let bpf: BPFGuard
@@ -86,6 +87,11 @@ public final class Daemon {
     let otlp: OTLPExporter?
     var writer = JSONWriter(capacity: 4096)
     let cgroupRoot: String
+    /// The file rules loaded into the kernel (nil: none), and what a reload must find again.
+    let fileRules: DaemonFileRules
+    let fileGuard: FileGuard?
+    /// The file each live process exec'd by name (a script, not its interpreter), for file rules' `process`.
+    var programOf: [Int32: String] = [:]
     private var lastSweepNs: UInt64 = 0
 
     /// Reads the config and its policies, loads and attaches the kernel side, fills the watch list and adopts
@@ -96,12 +102,17 @@ public final class Daemon {
         self.options = options
         cgroupRoot = DaemonConfig.cgroupRoot()
         let config = try DaemonConfig.load(file: options.configPath, cgroupRoot: cgroupRoot)
+        let policies = try Self.policies(config)
+        fileRules = try DaemonFileRules(guards: config.guards, policies: policies)
         out = try options.outputPath.map { try OutputFile(appendingTo: $0) } ?? OutputFile()
         cg_install_stop_handlers()
         cg_install_reload_handler()
         var k = KernelConfig(enforce: true, defaultVerdict: .hold, unreportedVerdict: .kill)
         k.watch = true
         k.bash = false
+        k.files = fileRules.policy != nil
+        // Every reach out of a tree is held; each tree's policy decides (settings.ptrace) in user space.
+        k.ptraceVerdict = .hold
         bpf = try BPFGuard(config: k)
         try bpf.startWatchdog(killHeld: true)
         union = VerdictUnion(bpf: bpf)
@@ -109,23 +120,30 @@ public final class Daemon {
         otlp = options.otlp.map {
             OTLPExporter(config: $0, resource: OTLPResourceInfo(policy: "daemon", mode: "daemon"))
         }
-        guards = try Self.load(config, bpf: bpf, union: union)
+        if let p = fileRules.policy {
+            fileGuard = try FileGuard(policy: p, workspace: nil, audit: false, launch: false, bpf: bpf)
+        } else {
+            fileGuard = nil
+        }
+        guards = try Self.load(config, policies: policies, bpf: bpf, union: union)
         try watch.program(guards)
         bpf.onEvent = { [unowned self] event in self.handle(event) }
         announce(guards, "")
         adoptRunning()
     }
 
-    /// One line per guard; a policy's file rules are named as not applied (see the type's comment).
+    /// One line per guard, and what of the shared file rules is not applied (see `DaemonFileRules`).
     private func announce(_ list: [DaemonGuard], _ prefix: String) {
-        for g in list {
-            say(.info, prefix + g.describe)
-            if !g.policy.fileRules.isEmpty {
-                say(
-                    .warning,
-                    "guard \(g.spec.name): the \(g.policy.fileRules.count) file rule(s) of policy \(g.policy.name) are not applied in daemon mode (its exec rules are); use run or -p for them"
-                )
-            }
+        for g in list { say(.info, prefix + g.describe) }
+        if let fg = fileGuard {
+            say(.info, "file rules: \(fg.plan.rules.count) applied to every guarded tree")
+            for n in fg.notes { say(.warning, n) }
+        }
+        if !fileRules.skipped.isEmpty {
+            say(
+                .warning,
+                "file rule(s) \(fileRules.skipped.joined(separator: ", ")) name ${workspace}, which differs per tree: not applied in daemon mode (use run or -p for them)"
+            )
         }
     }
 
@@ -135,18 +153,31 @@ public final class Daemon {
     /// - Throws: `PolicyError` (file:line:column).
     public static func check(configPath: String) throws(PolicyError) -> [String] {
         let config = try DaemonConfig.load(file: configPath, cgroupRoot: DaemonConfig.cgroupRoot())
-        return try config.guards.map { (g) throws(PolicyError) -> String in
-            let p = try DaemonGuard.loadPolicy(g)
+        let policies = try Self.policies(config)
+        let files = try DaemonFileRules(guards: config.guards, policies: policies)
+        var lines = zip(config.guards, policies).map { g, p in
             let mode = (g.mode ?? p.mode) == .audit ? "audit" : "enforce"
             return "guard \(g.name): policy \(p.name) (\(PolicyLocator.source(of: p))), \(mode) mode"
         }
+        if let p = files.policy { lines.append("file rules: \(p.fileRules.count) applied to every guarded tree") }
+        if !files.skipped.isEmpty {
+            lines.append("file rule(s) \(files.skipped.joined(separator: ", ")) name ${workspace}: not applied")
+        }
+        return lines
     }
 
-    /// Loads every guard's policy; the first error stops it (nothing half-loaded is used).
-    static func load(_ config: DaemonConfig, bpf: BPFGuard, union: VerdictUnion) throws -> [DaemonGuard] {
+    /// Every guard's policy, in config order; the first that does not load stops it.
+    static func policies(_ config: DaemonConfig) throws(PolicyError) -> [Policy] {
+        try config.guards.map { (g) throws(PolicyError) -> Policy in try DaemonGuard.loadPolicy(g) }
+    }
+
+    /// Makes every guard with its policy; the first error stops it (nothing half-loaded is used).
+    static func load(
+        _ config: DaemonConfig, policies: [Policy], bpf: BPFGuard, union: VerdictUnion
+    ) throws -> [DaemonGuard] {
         var out: [DaemonGuard] = []
         for (i, spec) in config.guards.enumerated() {
-            out.append(try DaemonGuard(spec: spec, bit: i, bpf: bpf, union: union))
+            out.append(try DaemonGuard(spec: spec, bit: i, policy: policies[i], bpf: bpf, union: union))
         }
         return out
     }
@@ -185,6 +216,7 @@ public final class Daemon {
                 return
             }
             rootOf[e.pid] = e.root
+            if fileGuard != nil { programOf[e.pid] = GuardSession.program(e) }
             let enforcer = tree.entry.enforcer
             enforcer.workspace = tree.workspace
             let violation = enforcer.handle(e)
@@ -196,18 +228,46 @@ public final class Daemon {
                 say(.warning, "\(v.enforced) pid \(e.pid) rule \(v.rule) (\(tree.entry.describe)): \(v.matched)")
             }
         case .ptrace(let p):
-            guard let tree = trees[p.root] else { return }
+            guard let tree = trees[p.root] else {
+                if p.held { bpf.resume(p.pid) }
+                return
+            }
             let violation = tree.entry.enforcer.handle(p)
+            if let v = violation, v.enforced.hasPrefix("stopped") {
+                stopped[p.pid] = (tree.entry, UInt64(BPFGuard.clockNs(CLOCK_MONOTONIC)))
+            }
             log(guardName: tree.entry.spec.name) { EventJSON.ptrace(p, violation: violation, into: &$0) }
+            if let v = violation {
+                say(.warning, "\(v.enforced) pid \(p.pid) rule \(v.rule) (\(tree.entry.describe)): \(v.matched)")
+            }
         case .exit(let x):
             rootOf[x.pid] = nil
+            programOf[x.pid] = nil
             stopped[x.pid] = nil
             guard let tree = trees[x.root] else { return }
             tree.entry.enforcer.exited(x.pid)
             log(guardName: tree.entry.spec.name) { EventJSON.exit(x, into: &$0) }
-        case .file, .bash:
+        case .file(let f):
+            handleFile(f)
+        case .bash:
             break  // not loaded in daemon mode
         }
+    }
+
+    /// A file call of a guarded tree, judged by the shared file rules (audited trees: reported, never signalled)
+    /// and logged under the tree's guard and policy.
+    private func handleFile(_ f: FileEvent) {
+        guard let tree = trees[f.root], let fileGuard else {
+            // A candidate just dropped, still in flight: not ours.
+            if f.held { bpf.resume(f.pid) }
+            return
+        }
+        let exe = f.kernelRule == nil ? programOf[f.pid] ?? realPath("/proc/\(f.pid)/exe") : nil
+        guard var v = fileGuard.handle(f, processPath: exe, workspace: tree.workspace, audit: tree.entry.audit)
+        else { return }
+        v.policy = tree.entry.policy.name
+        log(guardName: tree.entry.spec.name) { EventJSON.file(f, violation: v, into: &$0) }
+        say(.warning, "\(v.enforced) pid \(f.pid) file rule \(v.rule) (\(tree.entry.describe)): \(v.matched)")
     }
 
     /// Gives a new root to the first guard its kernel match names whose argv pattern (if any) matches; false
@@ -316,7 +376,10 @@ public final class Daemon {
         let next: [DaemonGuard]
         do {
             let config = try DaemonConfig.load(file: options.configPath, cgroupRoot: cgroupRoot)
-            next = try Self.load(config, bpf: bpf, union: union)
+            let policies = try Self.policies(config)
+            let files = try DaemonFileRules(guards: config.guards, policies: policies)
+            guard files.signature == fileRules.signature else { throw DaemonReloadError.fileRulesChanged }
+            next = try Self.load(config, policies: policies, bpf: bpf, union: union)
             try watch.program(next)
         } catch {
             say(.error, "reload failed, the configuration loaded before stays in force:\n\(error)")
@@ -391,5 +454,14 @@ public final class Daemon {
             writer.newline()
             otlp.add(writer.bytes)
         }
+    }
+}
+
+/// Why a reload that validates is still refused.
+enum DaemonReloadError: Error, CustomStringConvertible {
+    case fileRulesChanged
+
+    var description: String {
+        "the file rules differ from those loaded at start; the kernel's file-rule maps are frozen once written, so a restart of the daemon is needed to change them"
     }
 }

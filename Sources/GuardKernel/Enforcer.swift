@@ -348,7 +348,12 @@ public final class Enforcer {
                 enforced = "alerted"
             case .kill:
                 kill(p.pid, SIGKILL)
-                enforced = "killed-late"
+                // Held (the daemon's kernel holds every reach, each tree's policy decides here): stopped before
+                // it went on, as if killed in the kernel.
+                enforced = p.held ? "killed" : "killed-late"
+                if p.held && p.op == .attach && !p.targetWasStopped {
+                    Self.continueAfterAttach(target: p.targetProcess, tracer: p.pid)
+                }
             case .stop:
                 if !p.held { kill(p.pid, SIGSTOP) }
                 stopped[p.pid] = p.description

@@ -81,7 +81,11 @@ public final class FileGuard {
 
     /// Judges a file call the kernel reported: a violation when a rule other than allow applies, with what was
     /// done. Held calls are resumed or killed here; refused calls of `kill` rules get their SIGKILL here.
-    public func handle(_ e: FileEvent, processPath: String?, workspace: String?) -> Violation? {
+    ///
+    /// - Parameter audit: the call's tree is audited (the daemon's rules serve audited and enforced trees alike);
+    ///   nil: as the guard was made.
+    public func handle(_ e: FileEvent, processPath: String?, workspace: String?, audit: Bool? = nil) -> Violation? {
+        let audit = audit ?? self.audit
         var rule: FileRule?
         // A path call is judged where the kernel resolved it for that process: symlinks in its directories
         // seen through (`WS/link/f` is the file the link points into), from the process's root.

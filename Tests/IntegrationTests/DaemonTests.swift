@@ -3,7 +3,8 @@ import XCTest
 
 /// `claude-guard daemon` on the real kernel (issue 18): it guards a matching program started after it, ignores
 /// the same command run by a process that does not match, keeps enforcing the old policy when a reload brings a
-/// broken one, and applies a changed policy to a tree it guards already. It runs as the systemd unit would:
+/// broken one, refuses a reload that changes the file rules (frozen in the kernel), applies a changed policy to a
+/// tree it guards already, and applies the policy's file rules to its trees only. It runs as the systemd unit would:
 /// under the unit's capability bounding set and no_new_privs (setpriv), with $NOTIFY_SOCKET and
 /// $JOURNAL_STREAM set.
 final class DaemonTests: XCTestCase {
@@ -31,16 +32,23 @@ final class DaemonTests: XCTestCase {
         return "-all," + caps.map { "+" + $0.dropFirst(4).lowercased() }.joined(separator: ",")
     }
 
-    /// A policy killing `rm` with -r (v1), or any `rm` (v2).
-    static func policy(_ name: String, flags: Bool) -> String {
+    /// A policy killing `rm` with -r (v1), or any `rm` (v2), and denying changes below `files` (any program);
+    /// `more`: also denying reads there (other file rules). A ptrace out of the tree kills (settings.ptrace).
+    static func policy(_ name: String, flags: Bool, files: String, more: Bool = false) -> String {
         """
         version: 1
         name: \(name)
+        settings: { ptrace: kill }
         rules:
           - id: \(name)-rm
             match: { command: rm\(flags ? ", flags: [r|R|recursive]" : "") }
             action: kill
             severity: high
+        files:
+          - id: daemon-victims
+            paths: { under: ['\(files)'] }
+            access: [write, create, truncate, delete, rename\(more ? ", read" : "")]
+            action: deny
         """
     }
 
@@ -66,9 +74,18 @@ final class DaemonTests: XCTestCase {
         let agentName = "cgd" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let agent = path(agentName)
         try FileManager.default.copyItem(atPath: "/bin/bash", toPath: agent)
+        // An agent of another kind, audited by a guard with the same policy.
+        let audited = agent + "a"
+        try FileManager.default.copyItem(atPath: "/bin/bash", toPath: audited)
         let marker = "guarded-session-" + agentName
         let policyPath = path("policy.yaml")
-        try Self.policy("daemon-v1", flags: true).write(toFile: policyPath, atomically: true, encoding: .utf8)
+        // The file rules' victims: a tree that exists when the daemon starts (the kernel knows a tree by its root).
+        let files = try victim("files")
+        for f in ["a", "b", "c", "u", "w"] {
+            try "precious \(f)".write(toFile: files + "/" + f, atomically: false, encoding: .utf8)
+        }
+        try Self.policy("daemon-v1", flags: true, files: files).write(
+            toFile: policyPath, atomically: true, encoding: .utf8)
         let config = path("daemon.yaml")
         try """
         version: 1
@@ -77,6 +94,10 @@ final class DaemonTests: XCTestCase {
             match: { comm: \(agentName), argv: '\(marker)' }
             policy: policy.yaml
             mode: enforce
+          - name: audit-agent
+            match: { comm: \(agentName)a }
+            policy: policy.yaml
+            mode: audit
         """.write(toFile: config, atomically: true, encoding: .utf8)
 
         // Where the daemon tells systemd how it is doing.
@@ -188,14 +209,64 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(
             FileManager.default.fileExists(atPath: v3 + "/file"), "the old policy stopped enforcing: \(log())")
 
+        // 4b. A valid policy whose file rules differ: refused whole (the kernel's file rules are frozen).
+        try Self.policy("daemon-v1", flags: true, files: files, more: true).write(
+            toFile: policyPath, atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        waitFor("the refused reload") { log().contains("a restart of the daemon is needed") }
+        XCTAssertFalse(log().contains("reloaded: "), log())
+
         // 5. A changed valid policy (any rm is killed, -r or not): the tree guarded since before takes it.
-        try Self.policy("daemon-v2", flags: false).write(toFile: policyPath, atomically: true, encoding: .utf8)
+        try Self.policy("daemon-v2", flags: false, files: files).write(
+            toFile: policyPath, atomically: true, encoding: .utf8)
         kill(daemon.processIdentifier, SIGHUP)
         waitFor("the reload") { log().contains("reloaded: guard test-agent: policy daemon-v2") }
         XCTAssertTrue(gate.open(), "the long-lived agent died: \(log())")
         waitFor("the long-lived agent to go on") { FileManager.default.fileExists(atPath: done) }
         XCTAssertTrue(
             FileManager.default.fileExists(atPath: v2 + "/file"), "the new policy missed the old tree: \(log())")
+
+        // 5b. File rules, whatever program acts: python in a guarded tree opening `a` for writing dies at the open
+        // (not a byte written), unlinking `b` then `c` dies after its first call (no Landlock for a tree the
+        // daemon did not launch: `b` is lost, `c` survives); the same unlink by a process no guard matches works.
+        try """
+        \(Guard.python) -c 'import sys; open(sys.argv[1], "a").write("overwritten")' \(files)/a; echo "write rc=$?"
+        \(Guard.python) -c 'import os, sys; [os.unlink(p) for p in sys.argv[1:]]' \(files)/b \(files)/c; echo "unlink rc=$?"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let pyAgent = try Guard.exec(agent, [script, marker])
+        XCTAssertEqual(pyAgent.stdout, "write rc=137\nunlink rc=137\n", pyAgent.stderr + log())
+        XCTAssertEqual(try String(contentsOfFile: files + "/a", encoding: .utf8), "precious a", "a was written")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: files + "/c"), "the unlink loop went on: \(log())")
+        let untracked = try Guard.exec(
+            Guard.python, ["-c", "import os, sys; os.unlink(sys.argv[1])", files + "/u"])
+        XCTAssertEqual(untracked.status, 0, untracked.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: files + "/u"), "a process no guard matches was judged")
+
+        // 5b'. The same write in an audited tree: done, reported as what would have been done.
+        try """
+        \(Guard.python) -c 'import sys; open(sys.argv[1], "a").write(" audited")' \(files)/w; echo "write rc=$?"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let auditedRun = try Guard.exec(audited, [script])
+        XCTAssertEqual(auditedRun.stdout, "write rc=0\n", auditedRun.stderr + log())
+        XCTAssertEqual(try String(contentsOfFile: files + "/w", encoding: .utf8), "precious w audited")
+
+        // 5c. settings.ptrace: a guarded python attaching to a process outside the tree is killed (held by the
+        // kernel, killed by its tree's policy); the outsider lives on, not left stopped by the attach.
+        let outsider = Process()
+        outsider.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        outsider.arguments = ["60"]
+        try outsider.run()
+        defer { outsider.terminate() }
+        try """
+        \(Guard.python) -c 'import ctypes, sys; libc = ctypes.CDLL(None); print("attach", libc.ptrace(16, int(sys.argv[1]), 0, 0), flush=True)' \(outsider.processIdentifier); echo "ptrace rc=$?"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let tracer = try Guard.exec(agent, [script, marker])
+        XCTAssertEqual(tracer.stdout, "ptrace rc=137\n", tracer.stderr + log())
+        usleep(300_000)  // continueAfterAttach's own wait, so the state below is the settled one
+        let outsiderState = (try? String(contentsOfFile: "/proc/\(outsider.processIdentifier)/stat", encoding: .utf8))?
+            .split(separator: ")").last?.split(separator: " ").first
+        XCTAssertTrue(outsider.isRunning, "the outsider died")
+        XCTAssertEqual(outsiderState, "S", "the outsider was left stopped")
 
         // 6. SIGTERM: a clean exit, STOPPING=1, nothing left stopped.
         kill(daemon.processIdentifier, SIGTERM)
@@ -212,7 +283,9 @@ final class DaemonTests: XCTestCase {
         }
         let states = messages.map { $0.split(separator: "\n").first.map(String.init) ?? "" }
         XCTAssertEqual(
-            states, ["READY=1", "RELOADING=1", "READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], "\(messages)")
+            states,
+            ["READY=1", "RELOADING=1", "READY=1", "RELOADING=1", "READY=1", "RELOADING=1", "READY=1", "STOPPING=1"],
+            "\(messages)")
 
         let events = Guard.jsonLines(try String(contentsOfFile: out, encoding: .utf8))
         let kills = events.filter { ($0["enforced"] as? String) == "killed" }
@@ -230,6 +303,28 @@ final class DaemonTests: XCTestCase {
         XCTAssertFalse(
             events.contains { ($0["argv"] as? [String] ?? []).contains { $0.contains(throw1) || $0.contains(throw2) } },
             "a process that matches no guard was logged")
+        let fileViolations = events.filter { ($0["type"] as? String) == "file" && $0["rule"] != nil }
+        func fileViolation(_ name: String, _ enforced: String) -> Bool {
+            fileViolations.contains {
+                ($0["path"] as? String) == files + "/" + name && ($0["enforced"] as? String) == enforced
+                    && ($0["rule"] as? String) == "daemon-victims" && ($0["guard"] as? String) == "test-agent"
+                    && ($0["policy"] as? String) == "daemon-v2"
+            }
+        }
+        XCTAssertTrue(fileViolation("a", "killed"), "\(fileViolations)")
+        XCTAssertTrue(fileViolation("b", "killed-after"), "\(fileViolations)")
+        XCTAssertTrue(
+            fileViolations.contains {
+                ($0["path"] as? String) == files + "/w" && ($0["enforced"] as? String) == "would-deny"
+                    && ($0["guard"] as? String) == "audit-agent"
+            }, "\(fileViolations)")
+        XCTAssertFalse(
+            fileViolations.contains { ($0["path"] as? String) == files + "/u" }, "an untracked process was logged")
+        XCTAssertTrue(
+            events.contains {
+                ($0["type"] as? String) == "ptrace" && ($0["rule"] as? String) == "settings.ptrace"
+                    && ($0["enforced"] as? String) == "killed" && ($0["guard"] as? String) == "test-agent"
+            }, "\(events.filter { ($0["type"] as? String) == "ptrace" })")
     }
 
     /// The unit as `make install` writes it passes `systemd-analyze verify` with nothing to say.
