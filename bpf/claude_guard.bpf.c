@@ -598,6 +598,8 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 tgid;
 
+	if (guard_killed && killed_with_guard())
+		return 0;
 	if (id == NR_ptrace || id == NR_process_vm_writev)
 		enter_ptrace(regs, id);
 	enter_signal(regs, id);

@@ -41,6 +41,11 @@ const volatile __u32 tamper_verdict = CG_VERDICT_PASS;
  * before the tree starts (cg_bpf_set_guard_procs). */
 __u32 guard_tgids[CG_GUARD_PROCS] = {};
 
+/* Set once a tracked task SIGKILLed one of the guard's processes (kill verdict): every tracked task dies at its next
+ * system call (killed_with_guard). One such kill cannot be undone, and two (the watchdog, then the guard, from two
+ * processes) would leave nobody holding the programs: the tree does not get to send the second. */
+__u32 guard_killed = 0;
+
 /* The signal-sending call a tracked thread is in: its signal when it names a process group (kill with a pid of
  * 0 or below), 0 when it names one process. Written at each such call's entry, read as it generates signals. */
 struct {
@@ -104,8 +109,9 @@ static __always_inline bool stop_signal(int sig)
  *   that runs as the lock is released, still inside the sender's call), which flushes a pending stop or ends a
  *   stop already taken. The sender, with a kill verdict, is killed as its call returns (exit_signal): the
  *   helper's one deferred signal per CPU here is the guard's SIGCONT.
- * - SIGKILL cannot be undone: the sender is killed, the record says so, and the watchdog (in its own process
- *   group, so one kill(0) or kill(-pgid) cannot take both) fails closed as for any lost guard.
+ * - SIGKILL cannot be undone: the sender is killed, the record says so, the watchdog (in its own process
+ *   group, so one kill(0) or kill(-pgid) cannot take both) fails closed as for any lost guard, and with a kill
+ *   verdict the whole tree dies at its next system calls (guard_killed).
  * - Any other signal: the sender is remembered in `tamperers`, so the guard ignores it (the watchdog and the
  *   tracer ignore what could end them), and is killed before its call returns.
  *
@@ -166,12 +172,26 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 		} else {
 			bpf_send_signal(SIGKILL);
 		}
+		if (sig == SIGKILL)
+			guard_killed = 1;
 		e.flags |= CG_PTF_KILLED;
 		count(CG_STAT_KILLED);
 	}
 	if (bpf_ringbuf_output(&events, &e, sizeof(e), wakeup_flags(true)))
 		count(CG_STAT_LOST);
 	return 0;
+}
+
+/* sys_enter while guard_killed: a tracked task dies as this call returns (the call itself runs, judged as any
+ * other while a guard or its watchdog lives), so it makes no other. */
+static __always_inline bool killed_with_guard(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!bpf_map_lookup_elem(&tracked, &tgid))
+		return false;
+	bpf_send_signal(SIGKILL);
+	return true;
 }
 
 /**

@@ -120,7 +120,7 @@ final class GuardLossTests: XCTestCase {
         let mark = dir.appendingPathComponent("kill-sender-ran-on").path
         let bg = try Guard.Background([
             "run", "--policy", policyPath, "--", "bash", "-c",
-            "g=$(awk '/^PPid:/ {print $2}' /proc/$$/status); (kill -KILL $g; : > \(mark)); X=rm; $X -rf \(v); echo survived",
+            "g=$(awk '/^PPid:/ {print $2}' /proc/$$/status); (kill -KILL $g; : > \(mark)); X=rm; $X -rf \(v); echo sur\"\"vived",
         ])
         _ = bg.wait()
         XCTAssertEqual(bg.process.terminationReason, .uncaughtSignal, bg.stderr)
@@ -130,5 +130,25 @@ final class GuardLossTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: v + "/sub/file"), "rm -rf ran: \(v) lost")
         XCTAssertFalse(FileManager.default.fileExists(atPath: mark), "the SIGKILL sender ran on")
         XCTAssertFalse(bg.stdout.contains("survived"), bg.stdout)
+    }
+
+    /// Two SIGKILLs from two processes of the tree, the watchdog's then the guard's, would leave nobody holding the
+    /// programs: after the first, every process of the tree dies at its next system call, so there is no second.
+    func testTreeKillingTheWatchdogDiesWhole() throws {
+        let v = try victim()
+        let mark = dir.appendingPathComponent("tree-ran-on").path
+        let script = """
+            g=$(awk '/^PPid:/ {print $2}' /proc/$$/status)
+            for c in $(cat /proc/$g/task/*/children); do [ $c != $$ ] && (kill -KILL $c); done
+            : > \(mark); (kill -KILL $g); X=rm; $X -rf \(v)
+            """
+        let r = try Guard.run(["run", "--policy", policyPath, "--format", "json", "--", "bash", "-c", script])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: v + "/sub/file"), "rm -rf ran: \(v) lost\n\(r.stderr)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: mark), "the tree ran on after killing the watchdog")
+        XCTAssertEqual(r.status, 3, "the guard itself lives and reports: \(r.stderr)")
+        XCTAssertTrue(
+            Guard.jsonLines(r.stdout).contains {
+                $0["rule"] as? String == "settings.tamper" && $0["signal"] as? String == "SIGKILL"
+            }, r.stdout)
     }
 }
