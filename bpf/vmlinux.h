@@ -66,7 +66,6 @@ struct inode {
 	struct super_block *i_sb;
 	s64 i_ctime_sec; /* 6.11+ */
 	u32 i_ctime_nsec;
-	void *i_private;
 };
 struct inode___v66 { struct timespec64 __i_ctime; };  /* 6.6 - 6.10 */
 struct inode___v65 { struct timespec64 i_ctime; };    /* before 6.6 */
@@ -83,14 +82,13 @@ struct mount {
 	struct vfsmount mnt;
 };
 struct path { struct vfsmount *mnt; struct dentry *dentry; };
-struct file { struct path f_path; struct inode *f_inode; unsigned int f_mode; unsigned int f_flags; void *private_data; };
+struct file { struct path f_path; struct inode *f_inode; unsigned int f_mode; unsigned int f_flags; };
 struct fdtable { struct file **fd; unsigned int max_fds; };
 struct files_struct { struct fdtable *fdt; };
 struct fs_struct { struct path root; struct path pwd; };
 struct mm_struct { unsigned long arg_start; unsigned long arg_end; unsigned long env_start; unsigned long env_end; struct file *exe_file; };
 struct tty_struct { int index; char name[64]; };
-struct pid;
-struct signal_struct { atomic_t live; struct tty_struct *tty; struct pid *pids[4]; };
+struct signal_struct { atomic_t live; struct tty_struct *tty; };
 struct task_struct {
 	unsigned int __state;
 	unsigned int ptrace;
@@ -102,18 +100,16 @@ struct task_struct {
 	struct fs_struct *fs;
 	struct files_struct *files;
 	struct signal_struct *signal;
-	struct pid *thread_pid;
 	int exit_code;
 	u64 start_time;
 	u64 parent_exec_id;
 	u64 self_exec_id;
 	char comm[16];
 };
-enum pid_type { PIDTYPE_PID = 0, PIDTYPE_TGID = 1, PIDTYPE_PGID = 2 };
-struct pid_namespace;
-struct kernel_siginfo;
-struct upid { int nr; struct pid_namespace *ns; };
-struct pid { unsigned int level; struct upid numbers[1]; };
+enum pid_type { PIDTYPE_PID = 0, PIDTYPE_TGID = 1 };
+struct kernel_siginfo; /* signal_generate's (claude_guard_tamper.bpf.h reads si_code by its UAPI offset) */
+struct upid { int nr; };
+struct pid { struct upid numbers[1]; };
 struct proc_inode { struct pid *pid; struct inode vfs_inode; };
 struct io_ring_ctx;
 struct io_kiocb { struct file *file; u8 opcode; };
