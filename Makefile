@@ -42,7 +42,7 @@ $(OUT):
 	mkdir -p $@
 
 # Compile, strip (bpftool gen object drops DWARF: ~650 KB -> ~35 KB) and make the skeleton.
-$(BPF_OBJ): bpf/claude_guard.bpf.c bpf/claude_guard_files.bpf.h bpf/claude_guard_syscalls.bpf.h bpf/claude_guard_rewrite.bpf.h bpf/claude_guard_bash.bpf.h bpf/claude_guard_watch.bpf.h bpf/claude_guard_words.bpf.h bpf/claude_guard.h bpf/vmlinux.h | $(OUT)
+$(BPF_OBJ): bpf/claude_guard.bpf.c bpf/claude_guard_files.bpf.h bpf/claude_guard_syscalls.bpf.h bpf/claude_guard_rewrite.bpf.h bpf/claude_guard_bash.bpf.h bpf/claude_guard_watch.bpf.h bpf/claude_guard_words.bpf.h bpf/claude_guard_tamper.bpf.h bpf/claude_guard.h bpf/vmlinux.h | $(OUT)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -c bpf/claude_guard.bpf.c -o $(OUT)/claude_guard.tmp.bpf.o
 	$(BPFTOOL) gen object $@ $(OUT)/claude_guard.tmp.bpf.o
 

@@ -581,21 +581,28 @@ int handle_exit_execveat(struct syscall_trace_exit *ctx)
 /* Lines typed into an interactive bash of the tree (-B turns them off). */
 #include "claude_guard_bash.bpf.h"
 
+/* Signals of the tree to the guard's own processes. */
+#include "claude_guard_tamper.bpf.h"
+
 /**
  * A held task resumed by anyone but claude-guard (kill -CONT from the agent)
  * is killed at its next system call, and so is a child the tracked map had no
  * room for (handle_fork). Loads of held_count and doomed_count are all other
  * tasks pay while neither exists. With file rules, the entry of a file
  * syscall is remembered here too (tracked tasks only), and ptrace or
- * process_vm_writev of another process by a tracked task is seen here.
+ * process_vm_writev of another process by a tracked task is seen here, and
+ * whether a signal it sends names a process group (enter_signal).
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 tgid;
 
+	if (guard_killed && killed_with_guard())
+		return 0;
 	if (id == NR_ptrace || id == NR_process_vm_writev)
 		enter_ptrace(regs, id);
+	enter_signal(regs, id);
 	if (files_on)
 		enter_syscall(regs, id);
 	if (doomed_count && bpf_task_storage_get(&doomed, bpf_get_current_task_btf(), 0, 0)) {

@@ -168,12 +168,16 @@ struct cg_watch_conf {
 	unsigned long long audit;                /* guards in audit mode */
 };
 
+/* The guard's own processes the tree may not signal: the guard, its watchdog, its job-control tracer. */
+#define CG_GUARD_PROCS 3
+
 /* What a tracked task did to another process's memory (a ptrace record's op). */
 enum cg_ptrace_op {
 	CG_PT_ATTACH = 1,   /* ptrace(PTRACE_ATTACH) */
 	CG_PT_SEIZE = 2,    /* ptrace(PTRACE_SEIZE) */
 	CG_PT_VM_WRITE = 3, /* process_vm_writev */
 	CG_PT_PROC_MEM = 4, /* /proc/PID/mem opened for writing (seen with file rules, at the open's return) */
+	CG_PT_SIGNAL = 5,   /* a signal to one of the guard's own processes (claude_guard_tamper.bpf.h) */
 };
 
 /* Flags of a ptrace record. */
@@ -186,6 +190,8 @@ enum cg_ptrace_flags {
 	CG_PTF_TARGET_STOPPED = 1 << 5, /* the target was stopped (job control) before the call */
 	CG_PTF_EXECED = 1 << 6,    /* the tracked target has exec'd since its fork: its argv was judged already */
 	CG_PTF_TARGET_KILLED = 1 << 7, /* SIGKILL sent to the target too (its memory is written as the call returns) */
+	CG_PTF_GROUP = 1 << 8,     /* CG_PT_SIGNAL: sent to a process group (or to every process) the guard is in */
+	CG_PTF_CONTINUE = 1 << 9,  /* CG_PT_SIGNAL: a stop signal; the guard's processes get SIGCONT as the call returns */
 };
 
 /* Indexes of the per-CPU counters in the `stats` map. */
@@ -308,7 +314,7 @@ struct cg_file_event {
 };
 
 /* A ptrace(PTRACE_ATTACH|PTRACE_SEIZE) or process_vm_writev of a tracked task, at the call's entry, or its open of
- * another process's /proc/PID/mem for writing, at the open's return. */
+ * another process's /proc/PID/mem for writing, at the open's return, or its signal to a process of the guard. */
 struct cg_ptrace_event {
 	struct cg_header hdr;         /* pid: the tracer's tgid */
 	unsigned int ppid;
@@ -318,7 +324,7 @@ struct cg_ptrace_event {
 	int target;                   /* the pid as the tracer gave it (its own PID namespace) */
 	unsigned int target_tgid;     /* the target's process, as the guard sees it (0: no such process) */
 	unsigned int flags;           /* enum cg_ptrace_flags */
-	unsigned int pad;
+	unsigned int sig;             /* CG_PT_SIGNAL: the signal's number */
 	char comm[CG_COMM_LEN];
 	char target_comm[CG_COMM_LEN];
 };

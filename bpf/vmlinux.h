@@ -107,6 +107,7 @@ struct task_struct {
 	char comm[16];
 };
 enum pid_type { PIDTYPE_PID = 0, PIDTYPE_TGID = 1 };
+struct kernel_siginfo; /* signal_generate's (claude_guard_tamper.bpf.h reads si_code by its UAPI offset) */
 struct upid { int nr; };
 struct pid { struct upid numbers[1]; };
 struct proc_inode { struct pid *pid; struct inode vfs_inode; };

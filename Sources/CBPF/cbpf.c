@@ -124,6 +124,16 @@ int cg_bpf_load(const struct cg_config *cfg, cg_bpf **out)
 	bpf->skel->rodata->files_on = cfg->files;
 	bpf->skel->rodata->files_all = cfg->files_all;
 	bpf->skel->rodata->watch_on = cfg->watch;
+	/* The tree's signals to the guard's own processes (claude_guard_tamper.bpf.h). */
+	bpf->skel->rodata->tamper_on = cfg->tamper;
+	bpf->skel->rodata->tamper_verdict = cfg->tamper_verdict;
+	bpf_program__set_autoload(bpf->skel->progs.handle_signal_generate, cfg->tamper);
+	bpf_program__set_autoload(bpf->skel->progs.handle_exit_kill, cfg->tamper);
+	bpf_program__set_autoload(bpf->skel->progs.handle_exit_tkill, cfg->tamper);
+	bpf_program__set_autoload(bpf->skel->progs.handle_exit_tgkill, cfg->tamper);
+	bpf_program__set_autoload(bpf->skel->progs.handle_exit_rt_sigqueueinfo, cfg->tamper);
+	bpf_program__set_autoload(bpf->skel->progs.handle_exit_rt_tgsigqueueinfo, cfg->tamper);
+	bpf_program__set_autoload(bpf->skel->progs.handle_exit_pidfd_send_signal, cfg->tamper);
 	/* Smaller maps for the tests that fill them; 0 keeps the object's sizes. */
 	err = cfg->tracked_max ? bpf_map__set_max_entries(bpf->skel->maps.tracked, cfg->tracked_max) : 0;
 	if (!err && cfg->held_max)
@@ -386,6 +396,35 @@ static void watchdog_say(const char *s)
 	(void)!write(STDERR_FILENO, s, strlen(s));
 }
 
+int cg_bpf_set_guard_procs(cg_bpf *bpf, const uint32_t *tgids, int n)
+{
+	if (n < 0 || n > CG_GUARD_PROCS)
+		return -EINVAL;
+	for (int i = 0; i < CG_GUARD_PROCS; i++)
+		__atomic_store_n(&bpf->skel->bss->guard_tgids[i], i < n ? tgids[i] : 0, __ATOMIC_SEQ_CST);
+	cg_tamperers_fd = bpf_map__fd(bpf->skel->maps.tamperers);
+	return 0;
+}
+
+/* The processes of the tree that sent the guard SIGKILL (the kernel's `tamperers`), said by the watchdog. */
+static void watchdog_say_killers(cg_bpf *bpf)
+{
+	int fd = bpf_map__fd(bpf->skel->maps.tamperers);
+	uint32_t key, next, sig;
+	char line[160];
+	int more;
+
+	for (more = bpf_map_get_next_key(fd, NULL, &next) == 0; more;) {
+		key = next;
+		more = bpf_map_get_next_key(fd, &key, &next) == 0;
+		if (bpf_map_lookup_elem(fd, &key, &sig) == 0 && sig == SIGKILL) {
+			snprintf(line, sizeof(line), "claude-guard: pid %u of the guarded tree sent the guard SIGKILL "
+				 "(settings.tamper)\n", key);
+			watchdog_say(line);
+		}
+	}
+}
+
 /**
  * The watchdog: a forked companion that holds the programs, links and maps too, so they stay attached when
  * the guard dies. The guard writes 'r' + the root of a `run` tree, and 'q' before a clean exit. End of file
@@ -413,10 +452,14 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		char c;
 		ssize_t n;
 
-		/* Ctrl-C and the guard's own SIGTERM are for the guard, not for us. */
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
+		/* Ctrl-C and the guard's own SIGTERM are for the guard, not for us; nor is a signal of the tree (its
+		 * sender is judged in the kernel). Our own process group: one kill(0) or kill(-pgid) of the tree, which
+		 * shares the guard's, cannot end the guard and us together. */
+		cg_ignore_ending_signals();
+		setpgid(0, 0);
+		/* A background group now: its goodbye on a terminal with `tostop` must not stop it. */
+		signal(SIGTTOU, SIG_IGN);
+		signal(SIGTSTP, SIG_IGN);
 		close(p[1]);
 		keep_only_bpf_fds(p[0], true);
 		for (;;) {
@@ -435,6 +478,7 @@ pid_t cg_bpf_start_watchdog(cg_bpf *bpf, bool kill_held, int *alive)
 		__atomic_store_n(&bpf->skel->bss->orphaned, 1, __ATOMIC_SEQ_CST);
 		watchdog_say("claude-guard: the guard was lost: the kernel keeps enforcing (holds get on_timeout, kills "
 			     "stay kills)\n");
+		watchdog_say_killers(bpf);
 		cg_bpf_release_all(bpf, kill_held);
 		/* A task the guard was continuing (let go, not yet sent SIGCONT) would stay stopped: finish its resume. */
 		resuming = __atomic_load_n(&bpf->skel->bss->resuming, __ATOMIC_SEQ_CST);

@@ -233,9 +233,7 @@ pid_t cg_jc_start(cg_bpf *bpf, int *sock)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
+		cg_ignore_ending_signals(); /* the guard's to end us (PDEATHSIG), not the tree's */
 		keep_only_bpf_fds(sv[1], true);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (getppid() != parent)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 pid_t cg_spawn_gated(const char *file, char *const argv[], const int *rulesets, int nrulesets, int *gate,
 		     int *report)
@@ -85,10 +86,40 @@ int cg_gate_open(int gate, int report)
 }
 
 static volatile sig_atomic_t stop_signal;
+int cg_tamperers_fd = -1;
 
-static void on_stop(int sig)
+/* The signals whose default action ends a process (the ones it can catch; glibc keeps the first real-time ones). */
+static int ending_signal(int i)
 {
-	stop_signal = sig;
+	static const int fixed[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF,
+				     SIGIO, SIGXCPU, SIGXFSZ, SIGSTKFLT, SIGPWR };
+	int n = sizeof(fixed) / sizeof(fixed[0]);
+
+	if (i < n)
+		return fixed[i];
+	return SIGRTMIN + (i - n) <= SIGRTMAX ? SIGRTMIN + (i - n) : 0;
+}
+
+/* A signal sent by the guard's own tree (the kernel wrote its sender into `tamperers` before generating it): a
+ * violation already reported and acted on, never a request to stop. bpf_map_lookup_elem is one system call. */
+static int from_tree(const siginfo_t *si)
+{
+	uint32_t key, sig;
+
+	if (cg_tamperers_fd < 0 || !si || si->si_code > 0)
+		return 0;
+	key = (uint32_t)si->si_pid;
+	return bpf_map_lookup_elem(cg_tamperers_fd, &key, &sig) == 0;
+}
+
+static void on_stop(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	(void)uc;
+	if (!from_tree(si))
+		stop_signal = sig;
+	errno = saved;
 }
 
 void cg_install_stop_handlers(void)
@@ -96,12 +127,18 @@ void cg_install_stop_handlers(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
+	sa.sa_sigaction = on_stop;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (int i = 0, sig; (sig = ending_signal(i)); i++)
+		sigaction(sig, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void cg_ignore_ending_signals(void)
+{
+	for (int i = 0, sig; (sig = ending_signal(i)); i++)
+		signal(sig, SIG_IGN);
 }
 
 int cg_stop_requested(void)

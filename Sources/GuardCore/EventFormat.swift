@@ -53,7 +53,8 @@ public enum EventJSON {
         if let o = v.outcome { w.field("outcome", o) }
     }
 
-    /// One ptrace/process_vm_writev of another process by a guarded process, with the violation it is, if any.
+    /// One ptrace/process_vm_writev of another process by a guarded process, or its signal to a process of the
+    /// guard (`op` kill, with `signal`, `group` and `guard_continued`), with the violation it is, if any.
     public static func ptrace(_ e: PtraceEvent, violation: Violation? = nil, into w: inout JSONWriter) {
         w.beginObject()
         w.field("type", "ptrace")
@@ -64,6 +65,11 @@ public enum EventJSON {
         w.field("comm", bytes: e.comm)
         w.field("op", e.op.rawValue)
         w.field("target", e.target)
+        if e.op == .signal {
+            w.field("signal", "SIG" + PtraceEvent.signalName(e.signal))
+            w.field("group", e.group)
+            w.field("guard_continued", e.guardContinued)
+        }
         if e.targetProcess != 0 { w.field("target_pid", e.targetProcess) } else { w.fieldNull("target_pid") }
         w.field("target_comm", bytes: e.targetComm)
         w.field("target_tracked", e.targetTracked)

@@ -148,7 +148,7 @@ extension PolicyTool {
             (s("hold_timeout_ms"), plain(String(p.holdTimeoutMs))), (s("on_timeout"), s(p.onTimeout.rawValue)),
             (s("unknown_command"), s(p.unknownCommand.rawValue)), (s("unparsable"), s(p.unparsable.rawValue)),
             (s("preload"), s(p.preload.rawValue)), (s("traced_exec"), s(p.tracedExec.rawValue)),
-            (s("ptrace"), s(p.ptrace.rawValue)),
+            (s("ptrace"), s(p.ptrace.rawValue)), (s("tamper"), s(p.tamper.rawValue)),
         ]
         pairs.append((s("settings"), Node(settings)))
         func withSeverities(_ key: String, _ severity: (String) -> Severity?) {

@@ -45,6 +45,10 @@ public struct KernelConfig: Sendable {
     public var heldMax: UInt32 = KernelConfig.testMapSize("CLAUDE_GUARD_TEST_HELD_MAX")
     /// Daemon mode: untracked tasks that match the watch list (`WatchList`) become new roots at exec.
     public var watch = false
+    /// Judge the tree's signals to the guard's own processes (`settings.tamper` is not allow), and what the sender
+    /// gets: `.kill` or `.pass` (alert).
+    public var tamper = false
+    public var tamperVerdict: KernelVerdict = .pass
 
     /// A map size the tests set to fill a map on purpose (debug builds only; 0 in a release build).
     static func testMapSize(_ variable: String) -> UInt32 {
@@ -96,7 +100,8 @@ public final class BPFGuard {
                 enforce: config.enforce, fails: config.fails, default_verdict: config.defaultVerdict.rawValue,
                 unreported_verdict: config.unreportedVerdict.rawValue, btf_path: btf, files: config.files,
                 files_all: config.filesAll, ptrace_verdict: config.ptraceVerdict.rawValue, bash: config.bash,
-                tracked_max: config.trackedMax, held_max: config.heldMax, watch: config.watch)
+                tracked_max: config.trackedMax, held_max: config.heldMax, watch: config.watch, tamper: config.tamper,
+                tamper_verdict: config.tamperVerdict.rawValue)
             return cg_bpf_load(&cfg, &handle)
         }
         guard err == 0, let handle else {
@@ -228,6 +233,21 @@ public final class BPFGuard {
     }
 
     private var jobTracer: (pid: Int32, sock: Int32)?
+
+    /// Names the guard's own processes to the kernel (this one, the watchdog, the job-control tracer), before the
+    /// tree starts: the tree's signals to them are judged by `settings.tamper` (issue 12, class 7).
+    public func protectGuardProcesses() {
+        let pids = [getpid(), watchdog?.pid, jobTracer?.pid].compactMap { $0 }.map { UInt32($0) }
+        _ = pids.withUnsafeBufferPointer { cg_bpf_set_guard_procs(bpf, $0.baseAddress, Int32($0.count)) }
+    }
+
+    /// The guard's own process `pid` is: "claude-guard", "watchdog", "job tracer", or nil.
+    public func guardProcessName(_ pid: Int32) -> String? {
+        if pid == getpid() { return "claude-guard" }
+        if pid == watchdog?.pid { return "watchdog" }
+        if pid == jobTracer?.pid { return "job tracer" }
+        return nil
+    }
     /// Whether the job-control tracer runs (enforce mode).
     public var tracesJobShells: Bool { jobTracer != nil }
     /// Shells of the tree the job-control tracer keeps traced when it lets them go after a hold.
@@ -377,6 +397,7 @@ public final class BPFGuard {
                 case UInt32(CG_PT_SEIZE.rawValue): .seize
                 case UInt32(CG_PT_VM_WRITE.rawValue): .vmWrite
                 case UInt32(CG_PT_PROC_MEM.rawValue): .procMem
+                case UInt32(CG_PT_SIGNAL.rawValue): .signal
                 default: nil
                 }
             guard let op else { return }
@@ -392,7 +413,8 @@ public final class BPFGuard {
                         targetTracked: has(CG_PTF_TRACKED), targetExeced: has(CG_PTF_EXECED),
                         targetKilled: has(CG_PTF_TARGET_KILLED), adopted: has(CG_PTF_ADOPTED),
                         targetWasStopped: has(CG_PTF_TARGET_STOPPED), killedInKernel: has(CG_PTF_KILLED),
-                        held: has(CG_PTF_HELD), monotonicNs: p.hdr.ktime_ns,
+                        held: has(CG_PTF_HELD), signal: Int32(bitPattern: p.sig), group: has(CG_PTF_GROUP),
+                        guardContinued: has(CG_PTF_CONTINUE), monotonicNs: p.hdr.ktime_ns,
                         time: wallTime(monotonicNs: p.hdr.ktime_ns))))
         case UInt32(CG_EVENT_BASH.rawValue):
             if let e = decodeBash(data, size) { onEvent(.bash(e)) }

@@ -49,6 +49,8 @@ public final class Enforcer {
             enforce: !audit, defaultVerdict: audit ? .pass : .hold,
             unreportedVerdict: policy.onTimeout == .allow ? .pass : .kill)
         config.ptraceVerdict = policy.ptrace == .kill ? .kill : policy.ptrace == .stop ? .hold : .pass
+        config.tamper = policy.tamper != .allow
+        config.tamperVerdict = policy.tamper == .kill ? .kill : .pass
         return config
     }
 
@@ -329,6 +331,7 @@ public final class Enforcer {
     /// guarded tree and a tracked one that has exec'd since its fork (its argv was judged: a write now rewrites
     /// it); a tracer following its child from before its exec is not (its traced execs are `settings.traced_exec`).
     public func handle(_ p: PtraceEvent) -> Violation? {
+        if p.op == .signal { return tamper(p) }
         guard p.judged, policy.ptrace != .allow else {
             if p.held { resume(p.pid) }
             return nil
@@ -368,6 +371,24 @@ public final class Enforcer {
             description: p.reachesOutside
                 ? "a guarded process reached into a process outside the guarded trees (settings.ptrace)"
                 : "a guarded process wrote (or attached to) another guarded process after its exec was judged (settings.ptrace)")
+    }
+
+    /// Judges a guarded process's signal to one of the guard's own processes (`settings.tamper`, issue 12 class 7).
+    /// The kernel acted already: a stop signal was undone (SIGCONT as the call returned), the guard ignores any
+    /// other from its tree (spawn.c), and with kill the sender died before its call returned. What is left is to say it, and to finish a stop's undo the kernel could not do (no bpf_send_signal_task).
+    func tamper(_ p: PtraceEvent) -> Violation? {
+        guard policy.tamper != .allow else { return nil }
+        let stop = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(p.signal)
+        if stop && !p.guardContinued { kill(p.targetProcess, SIGCONT) }
+        let enforced = p.killedInKernel ? "killed" : audit && policy.tamper == .kill ? "would-kill" : "alerted"
+        let what =
+            p.signal == SIGKILL
+            ? "it is lost; the kernel keeps enforcing" : stop ? "the stop was undone" : "it ignored the signal"
+        let whom = bpf.guardProcessName(p.targetProcess) ?? "process"
+        return Violation(
+            rule: "settings.tamper", action: policy.tamper.rawValue, enforced: enforced,
+            severity: Severity.critical.rawValue, policy: policy.name, matched: p.description,
+            description: "a guarded process signalled the guard's \(whom) (\(what); settings.tamper)")
     }
 
     /// Undoes PTRACE_ATTACH's own SIGSTOP to a tracee whose tracer was killed before it ran again.

@@ -161,6 +161,8 @@ public final class GuardSession {
             try guardBPF.startWatchdog(killHeld: policy.onTimeout != .allow)
             try guardBPF.startJobTracer()
         }
+        // Before the tree starts: its signals to these processes are judged (settings.tamper).
+        guardBPF.protectGuardProcesses()
         enforcer = try Enforcer(policy: policy, audit: audit, workspace: options.workspace, bpf: guardBPF)
         stops = StoppedProcesses(enforcer: enforcer, prompt: options.prompt, noTerminal: options.noTerminal)
         if let dir = options.cgroupFilter { cgroupIDs = CgroupIDs.under(dir) }

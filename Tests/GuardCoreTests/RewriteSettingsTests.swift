@@ -36,6 +36,24 @@ final class RewriteSettingsTests: XCTestCase {
         }
     }
 
+    /// `settings.tamper` (issue 12, class 7): default kill, the shipped policies kill (audit alerts), and a value
+    /// the kernel cannot carry out (stop: the sender of a stop signal is killed at its next call) is refused with
+    /// its file:line:column.
+    func testTamperSetting() throws {
+        XCTAssertEqual(try Policy.load(yaml: "version: 1\n" + rules, file: "p.yaml").tamper, .kill)
+        let alert = try Policy.load(yaml: "version: 1\nsettings: { tamper: alert }\n" + rules, file: "p.yaml")
+        XCTAssertEqual(alert.tamper, .alert)
+        XCTAssertThrowsError(try Policy.load(yaml: "version: 1\nsettings:\n  tamper: stop\n" + rules, file: "p.yaml")) {
+            XCTAssertEqual("\($0)", "p.yaml:3:11: unknown action 'stop'; write one of: kill, alert, allow.")
+        }
+        for name in ["default.yaml", "strict.yaml", "ci.yaml"] {
+            XCTAssertEqual(try Policy.load(path: PolicyShippedTests.policyPath(name)).tamper, .kill, name)
+        }
+        XCTAssertEqual(try Policy.load(path: PolicyShippedTests.policyPath("audit.yaml")).tamper, .alert)
+        XCTAssertEqual(Policy.embeddedDefault.tamper, .kill)
+        XCTAssertTrue(PolicyTool.show(PolicyShippedTests.policyPath("audit.yaml")).stdout.contains("tamper: alert"))
+    }
+
     func testShippedPoliciesDenyOrAlert() throws {
         for name in ["default.yaml", "strict.yaml", "ci.yaml"] {
             let p = try Policy.load(path: PolicyShippedTests.policyPath(name))

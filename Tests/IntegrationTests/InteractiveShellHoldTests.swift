@@ -14,8 +14,9 @@ final class InteractiveShellHoldTests: XCTestCase {
     /// (`TEXT\tA|B`: all of A and B in the output since it was typed; `?` before the text: type it again every
     /// half second until they appear). `!reading NAME` waits until a child NAME of the shell runs, asleep (in
     /// its read), not stopped; `!park NAME` until one is parked in a ptrace stop (state `t`), then writes
-    /// `parked=PID` and kills the guard (this driver's parent) with SIGKILL. Prints the whole transcript; a wait
-    /// that times out is written into it.
+    /// `parked=PID` and kills the guard (this driver's parent) with SIGKILL, which kills this driver too (a tree
+    /// process signalling its guard: settings.tamper). Prints the whole transcript; a wait that times out is
+    /// written into it.
     static let driver = #"""
         import os, pty, sys, time, select, signal
         log = open(sys.argv[1], "wb", buffering=0)
@@ -73,8 +74,8 @@ final class InteractiveShellHoldTests: XCTestCase {
         for step in sys.argv[2:]:
             if step.startswith("!park "):
                 add(("\nparked=%s\n" % await_child(step[6:], "t")).encode())
+                add(b"\nguard-killed\n")  # first: this driver is of the tree, and dies with it (settings.tamper)
                 os.kill(os.getppid(), signal.SIGKILL)
-                add(b"\nguard-killed\n")
                 continue
             if step.startswith("!reading "):
                 await_child(step[9:], "S")

@@ -47,6 +47,8 @@ struct cg_config {
 	uint32_t tracked_max;        /* entries of the `tracked` map (0: the object's own); tests fill a small one */
 	uint32_t held_max;           /* entries of the `held` map (0: the object's own) */
 	bool watch;                  /* daemon: untracked tasks matching the watch list become roots */
+	bool tamper;                 /* judge the tree's signals to the guard's processes (settings.tamper not allow) */
+	uint32_t tamper_verdict;     /* CG_VERDICT_KILL (the sender dies) or CG_VERDICT_PASS (alert) */
 };
 
 /* Open, configure and load the programs (not yet attached). */
@@ -187,8 +189,16 @@ int cg_gate_open(int gate, int report);
 /* Become a child subreaper: orphaned descendants are reparented to us. */
 int cg_set_subreaper(void);
 
-/* SIGINT/SIGTERM/SIGHUP set a flag instead of killing the guard. */
+/* SIGINT/SIGTERM/SIGHUP (and the other signals whose default ends a process) set a flag instead of killing the
+ * guard; one its own tree sent (the kernel's `tamperers` map, cg_bpf_set_guard_procs) is ignored. */
 void cg_install_stop_handlers(void);
+/* The watchdog and the job-control tracer: ignore every signal whose default would end them. */
+void cg_ignore_ending_signals(void);
+/* The `tamperers` map's descriptor for the stop handlers (-1: none). */
+extern int cg_tamperers_fd;
+/* The guard's own processes (up to CG_GUARD_PROCS; 0 for none), before the tree starts: the tree's signals to them
+ * are judged (claude_guard_tamper.bpf.h), and the stop handlers ignore the tree's. */
+int cg_bpf_set_guard_procs(cg_bpf *bpf, const uint32_t *tgids, int n);
 /* The signal that asked the guard to stop, or 0. */
 int cg_stop_requested(void);
 

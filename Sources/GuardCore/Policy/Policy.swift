@@ -34,6 +34,10 @@ public struct Policy: Sendable {
     /// outside the guarded trees (`settings.ptrace`). kill: the tracer dies before the call returns to it; stop:
     /// it is held there. Defaults to kill.
     public var ptrace: Action = .kill
+    /// Action for a guarded process signalling one of the guard's own processes (`settings.tamper`: allow, alert
+    /// or kill): a stop signal is undone at once and any other is ignored by the guard whatever this says (allow
+    /// turns that off); kill: the sender dies too. Defaults to kill.
+    public var tamper: Action = .kill
     /// The rules in file order.
     public internal(set) var rules: [Rule]
     /// The policy's own test cases (`tests:`) for commands.

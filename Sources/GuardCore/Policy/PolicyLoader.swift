@@ -10,7 +10,7 @@ struct PolicyLoader {
 
     static let topKeys = ["version", "name", "description", "mode", "default", "settings", "rules", "files", "tests"]
     static let settingsKeys = [
-        "hold_timeout_ms", "on_timeout", "unknown_command", "unparsable", "preload", "traced_exec", "ptrace",
+        "hold_timeout_ms", "on_timeout", "unknown_command", "unparsable", "preload", "traced_exec", "ptrace", "tamper",
     ]
     static let ruleKeys = ["id", "description", "match", "action", "severity"]
     static let matchKeys = [
@@ -98,6 +98,9 @@ struct PolicyLoader {
                 if let t = s["preload"], let a = action(t, key: "preload") { policy.preload = a }
                 if let t = s["traced_exec"], let a = action(t, key: "traced_exec") { policy.tracedExec = a }
                 if let t = s["ptrace"], let a = action(t, key: "ptrace") { policy.ptrace = a }
+                if let t = s["tamper"], let a = action(t, key: "tamper", allowed: ["kill", "alert", "allow"]) {
+                    policy.tamper = a
+                }
             }
         }
         if let n = entries["rules"] {
