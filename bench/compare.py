@@ -29,12 +29,7 @@ def guard_run(binary, opts, argv, log, cwd=None, kernel=False):
                        capture_output=True, text=True)
     cpu = bench.children_cpu() - before
     out = next((json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"n"')), None)
-    summary = {}
-    with open(log) as f:
-        for line in f:
-            o = json.loads(line)
-            if o.get("type") == "summary":
-                summary = o
+    summary = bench.guard_summary(log)
     run_ns = cnt = 0
     if os.path.exists(stats):
         try:

@@ -13,6 +13,17 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(HERE, "out")
 
 
+def guard_summary(path):
+    """The last `summary` record of a guard's JSON Lines output ({} when there is none)."""
+    summary = {}
+    with open(path) as f:
+        for line in f:
+            o = json.loads(line)
+            if o.get("type") == "summary":
+                summary = o
+    return summary
+
+
 def sh(cmd, **kw):
     return subprocess.run(cmd, shell=isinstance(cmd, str), check=False, capture_output=True, text=True, **kw)
 
@@ -101,12 +112,7 @@ def otlp_storm(guard, policy, seconds, workers):
     receiver.send_signal(signal.SIGTERM)
     got = json.loads(receiver.stdout.readline() or "{}")
     receiver.wait()
-    summary = {}
-    with open(out) as f:
-        for line in f:
-            o = json.loads(line)
-            if o.get("type") == "summary":
-                summary = o
+    summary = guard_summary(out)
     received = summary.get("execs", 0)
     sent = summary.get("otlp_sent", 0)
     run_s = summary.get("duration_ms", 0) / 1000 or seconds
@@ -250,12 +256,7 @@ def main():
     if os.path.exists(guard_json):
         os.unlink(guard_json)
     storm = execbench(["storm", str(a.storm_seconds), str(workers), "/bin/true"], in_guard("--policy", kernel))
-    summary = {}
-    with open(guard_json) as f:
-        for line in f:
-            o = json.loads(line)
-            if o.get("type") == "summary":
-                summary = o
+    summary = guard_summary(guard_json)
     # The storm's own execs: execbench and its workers' /bin/true (the guard counts every exec in the tree).
     received = summary.get("execs", 0)
     missed = summary.get("hold_timeouts", 0) + max(0, storm["execs"] + 1 - received)
