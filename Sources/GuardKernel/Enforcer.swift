@@ -310,9 +310,9 @@ public final class Enforcer {
     /// reach the guard's waitpid.
     private func traceJobShell(_ e: ExecEvent, names: [String], argv: [String]) {
         guard bpf.tracesJobShells else { return }
-        let tty = realPath("/proc/\(e.pid)/fd/0").map { $0.hasPrefix("/dev/pts/") || $0.hasPrefix("/dev/tty") }
-        guard names.contains(where: { Self.shellNames.contains($0) }), BashProbe.interactive(argv), tty == true,
-            e.ppid != getpid()
+        // The /proc read last: most held execs are no shell and need none.
+        guard names.contains(where: { Self.shellNames.contains($0) }), BashProbe.interactive(argv), e.ppid != getpid(),
+            let tty = realPath("/proc/\(e.pid)/fd/0"), tty.hasPrefix("/dev/pts/") || tty.hasPrefix("/dev/tty")
         else {
             bpf.forgetJobShell(e.pid)
             return
