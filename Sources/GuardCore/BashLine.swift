@@ -56,13 +56,7 @@ extension EventJSON {
     /// A `bash` record: the line as the shell read it, and the violation it is, if any.
     public static func bash(_ e: BashLineEvent, violation: Violation? = nil, into w: inout JSONWriter) {
         w.beginObject()
-        w.field("type", "bash")
-        w.field("time", RFC3339.format(e.time))
-        w.field("mono_ns", e.monotonicNs)
-        w.field("pid", e.pid)
-        w.field("ppid", e.ppid)
-        w.field("uid", e.uid)
-        w.field("comm", bytes: e.comm)
+        head("bash", time: e.time, monotonicNs: e.monotonicNs, pid: e.pid, ppid: e.ppid, uid: e.uid, comm: e.comm, into: &w)
         if let tty = e.tty { w.field("tty", tty) } else { w.fieldNull("tty") }
         if let cwd = e.cwd { w.field("cwd", bytes: cwd) } else { w.fieldNull("cwd") }
         w.field("line", bytes: e.line)

@@ -94,16 +94,24 @@ public struct FileEvent: Sendable, Equatable {
 }
 
 extension EventJSON {
+    /// The fields a `file` or `bash` record starts with, in the order both show them.
+    static func head(
+        _ type: String, time: WallTime, monotonicNs: UInt64, pid: Int32, ppid: Int32, uid: UInt32, comm: [UInt8],
+        into w: inout JSONWriter
+    ) {
+        w.field("type", type)
+        w.field("time", RFC3339.format(time))
+        w.field("mono_ns", monotonicNs)
+        w.field("pid", pid)
+        w.field("ppid", ppid)
+        w.field("uid", uid)
+        w.field("comm", bytes: comm)
+    }
+
     /// One file event as a JSON object (no newline), with the violation's fields when given.
     public static func file(_ e: FileEvent, violation: Violation? = nil, into w: inout JSONWriter) {
         w.beginObject()
-        w.field("type", "file")
-        w.field("time", RFC3339.format(e.time))
-        w.field("mono_ns", e.monotonicNs)
-        w.field("pid", e.pid)
-        w.field("ppid", e.ppid)
-        w.field("uid", e.uid)
-        w.field("comm", bytes: e.comm)
+        head("file", time: e.time, monotonicNs: e.monotonicNs, pid: e.pid, ppid: e.ppid, uid: e.uid, comm: e.comm, into: &w)
         w.field("op", e.op.name)
         w.beginArray("access")
         for a in e.access { w.value(a.rawValue) }
