@@ -66,14 +66,7 @@ final class EnforcementTests: XCTestCase {
     func assertDenied(
         _ script: String, _ victim: String, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line
     ) throws {
-        let r = try guarded(script, extra)
-        XCTAssertTrue(
-            exists(victim + "/file"), "victim deleted by: \(script)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
-        XCTAssertEqual(r.status, 3, "violation exit code for: \(script)\n\(r.stderr)", file: file, line: line)
-        let v = Guard.jsonLines(r.stdout).filter { $0["rule"] != nil }
-        XCTAssertTrue(
-            v.contains { $0["enforced"] as? String == "killed" }, "no kill recorded for \(script): \(r.stdout)",
-            file: file, line: line)
+        Guard.assertKilled(try guarded(script, extra), victim, script, file: file, line: line)
     }
 
     /// Each script (its victim written V) denied, all in ONE guarded run (one guard start, not one per case): a
@@ -87,7 +80,8 @@ final class EnforcementTests: XCTestCase {
         for (k, s) in scripts.enumerated() {
             let v = try victim()
             let text = s.replacingOccurrences(of: "V", with: v)
-            try text.write(to: cases.appendingPathComponent(String(format: "%03d", k)), atomically: true, encoding: .utf8)
+            try text.write(
+                to: cases.appendingPathComponent(String(format: "%03d", k)), atomically: true, encoding: .utf8)
             victims.append((text, v))
         }
         let r = try guarded("for f in \(cases.path)/*; do bash -c \"$(<\"$f\")\"; done; true")
@@ -123,7 +117,9 @@ final class EnforcementTests: XCTestCase {
 
     func testTheRealExecIsKilledWhenTheShellCannotSeeTheCommand() throws {
         // The shell's text names no rm: the guard lets bash run, and kills rm at its own exec.
-        try assertEachDenied(["X=rm; $X -rf V", "X=-rf; rm $X V", "$(echo rm) -rf V", "eval \"$(printf 'r%s -rf V' m)\""])
+        try assertEachDenied([
+            "X=rm; $X -rf V", "X=-rf; rm $X V", "$(echo rm) -rf V", "eval \"$(printf 'r%s -rf V' m)\"",
+        ])
     }
 
     // MARK: wrappers and nesting

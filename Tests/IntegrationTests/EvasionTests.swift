@@ -49,24 +49,6 @@ final class EvasionTests: XCTestCase {
             timeout: timeout)
     }
 
-    /// argv exec'd straight from Python (`os.execv`): no shell text names it, so only its own exec is judged.
-    func execv(_ argv: [String]) -> [String] {
-        [Guard.python, "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"] + argv
-    }
-
-    /// The victim survived, the run failed with 3, and some exec was killed while held (not after it ran).
-    func assertKilledHeld(
-        _ r: Guard.Result, _ victim: String, _ what: String, file: StaticString = #filePath, line: UInt = #line
-    ) {
-        XCTAssertTrue(
-            exists(victim + "/file"), "victim deleted by: \(what)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
-        XCTAssertEqual(r.status, 3, "violation exit code for: \(what)\n\(r.stderr)", file: file, line: line)
-        let v = Guard.jsonLines(r.stdout, file: file, line: line).filter { $0["rule"] != nil }
-        XCTAssertTrue(
-            v.contains { $0["enforced"] as? String == "killed" }, "no kill at exec for \(what): \(r.stdout)",
-            file: file, line: line)
-    }
-
     // MARK: - Runners (issue 12 point 1)
 
     func testTheDynamicLoaderRunsItsOperandAndIsJudgedAsIt() throws {
@@ -90,8 +72,8 @@ final class EvasionTests: XCTestCase {
             for viaShell in [false, true] {
                 let v = try victim()
                 let argv = form.map { $0 == "V" ? v : $0 }
-                let r = try guarded(viaShell ? ["bash", "-c", shellJoin(argv)] : execv(argv))
-                assertKilledHeld(r, v, "\(viaShell ? "bash -c" : "execv") \(argv)")
+                let r = try guarded(viaShell ? ["bash", "-c", shellJoin(argv)] : Guard.execv(argv))
+                Guard.assertKilled(r, v, "\(viaShell ? "bash -c" : "execv") \(argv)")
             }
         }
         // The operand named through the process's own descriptors: the guard opens the process's file, not its own.
@@ -101,10 +83,10 @@ final class EvasionTests: XCTestCase {
         ] {
             let v = try victim()
             let r = try guarded(["bash", "-c", text.replacingOccurrences(of: "V", with: v)])
-            assertKilledHeld(r, v, text)
+            Guard.assertKilled(r, v, text)
         }
         // An allowed program still runs through the loader.
-        let ok = try guarded(execv([Self.loader, "/bin/echo", "loaded-ok"]))
+        let ok = try guarded(Guard.execv([Self.loader, "/bin/echo", "loaded-ok"]))
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertTrue(ok.stdout.contains("loaded-ok\n"), ok.stdout)
     }
@@ -121,8 +103,8 @@ final class EvasionTests: XCTestCase {
             for viaShell in [false, true] {
                 let v = try victim()
                 let real = argv.map { $0 == "V" ? v : $0 }
-                let r = try guarded(viaShell ? ["bash", "-c", shellJoin(real)] : execv(real), timeout: 120)
-                assertKilledHeld(r, v, "valgrind \(real)")
+                let r = try guarded(viaShell ? ["bash", "-c", shellJoin(real)] : Guard.execv(real), timeout: 120)
+                Guard.assertKilled(r, v, "valgrind \(real)")
             }
         }
     }
@@ -139,13 +121,13 @@ final class EvasionTests: XCTestCase {
         ] {
             let v = try victim()
             let real = argv.map { $0 == "V" ? v : $0 }
-            let r = try guarded(execv(real), timeout: 120)
-            assertKilledHeld(r, v, "qemu \(real)")
+            let r = try guarded(Guard.execv(real), timeout: 120)
+            Guard.assertKilled(r, v, "qemu \(real)")
         }
         // QEMU_ARGV0 in its environment is -0: busybox then runs that applet.
         let v = try victim()
         let r = try guarded(["bash", "-c", "QEMU_ARGV0=rm exec /usr/bin/qemu-x86_64 /bin/busybox -rf \(v)"])
-        assertKilledHeld(r, v, "QEMU_ARGV0=rm qemu-x86_64 /bin/busybox -rf V")
+        Guard.assertKilled(r, v, "QEMU_ARGV0=rm qemu-x86_64 /bin/busybox -rf V")
     }
 
     // MARK: - Argv past the kernel's copy (issue 12 point 2)
@@ -155,13 +137,13 @@ final class EvasionTests: XCTestCase {
         let harmless = (0..<700).map { String(format: "/nonexistent/harmless-operand-%05d", $0) }
         XCTAssertGreaterThan(harmless.joined(separator: " ").utf8.count, 20 << 10)
         let v = try victim()
-        let r = try guarded(execv(["/bin/rm"] + harmless + ["-rf", v]))
-        assertKilledHeld(r, v, "rm <20 KiB> -rf V")
+        let r = try guarded(Guard.execv(["/bin/rm"] + harmless + ["-rf", v]))
+        Guard.assertKilled(r, v, "rm <20 KiB> -rf V")
         let events = Guard.jsonLines(r.stdout).filter { ($0["path"] as? String)?.hasSuffix("/rm") == true }
         XCTAssertTrue(
             events.contains { $0["truncated"] as? Bool == true }, "rm's argv was not cut: \(r.stdout.prefix(500))")
         // The same harmless operands without -rf: allowed (rm fails on the missing files, nothing is recorded).
-        let ok = try guarded(execv(["/bin/rm", "-f"] + harmless + [v + "/nothing-here"]))
+        let ok = try guarded(Guard.execv(["/bin/rm", "-f"] + harmless + [v + "/nothing-here"]))
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertTrue(exists(v + "/file"))
     }
@@ -183,13 +165,13 @@ final class EvasionTests: XCTestCase {
         for (argv, name) in [([rmPlus, "-rf", "V"], "rm + 1 byte"), ([patched, "rm", "-rf", "V"], "patched busybox")] {
             let v = try victim()
             let real = argv.map { $0 == "V" ? v : $0 }
-            let r = try guarded(execv(real))
-            assertKilledHeld(r, v, name)
+            let r = try guarded(Guard.execv(real))
+            Guard.assertKilled(r, v, name)
         }
         // Run as `rm` through argv[0] (exec -a), a patched busybox is its rm applet.
         let v = try victim()
         let r = try guarded(["bash", "-c", "exec -a rm \(patched) -rf \(v)"])
-        assertKilledHeld(r, v, "exec -a rm patched-busybox")
+        Guard.assertKilled(r, v, "exec -a rm patched-busybox")
     }
 
     /// What the live guard's identity table says of changed copies, directly (and how long it takes to build).
@@ -256,18 +238,18 @@ final class EvasionTests: XCTestCase {
         for s in ["rm -r --interactive=never V", "rm -R --inter=n V", "rm --interactive=none --recursive V"] {
             let v = try victim()
             let r = try guarded(["bash", "-c", s.replacingOccurrences(of: "V", with: v)])
-            assertKilledHeld(r, v, s)
+            Guard.assertKilled(r, v, s)
             let w = try victim()
             let words = s.split(separator: " ").dropFirst().map { $0 == "V" ? w : String($0) }
-            let direct = try guarded(execv(["/bin/rm"] + words))
-            assertKilledHeld(direct, w, "execv " + s)
+            let direct = try guarded(Guard.execv(["/bin/rm"] + words))
+            Guard.assertKilled(direct, w, "execv " + s)
         }
         guard exists("/usr/bin/git") else { throw XCTSkip("git is not installed") }
         let repo = try victim()
         let setup = try Guard.exec("/bin/sh", ["-c", "cd '\(repo)' && git init -q"])
         XCTAssertEqual(setup.status, 0, setup.stderr)
         let r = try guarded(["bash", "-c", "cd '\(repo)' && git -c clean.requireForce=false clean -dxq"])
-        assertKilledHeld(r, repo, "git -c clean.requireForce=false clean")
+        Guard.assertKilled(r, repo, "git -c clean.requireForce=false clean")
     }
 
     // MARK: - No false alarms on shells running scripts (issue 14 point 7)

@@ -50,24 +50,6 @@ final class PathResolutionTests: XCTestCase {
             ["run", "--policy", policyPath, "--workspace", dir.path, "--format", "json", "--"] + inner)
     }
 
-    /// argv exec'd straight from Python: no shell text names it, so only its own exec is judged.
-    func execv(_ argv: [String]) -> [String] {
-        [Guard.python, "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"] + argv
-    }
-
-    /// The victim kept its file, the run failed with 3, and an exec was killed while held, by the rm rule.
-    func assertRefused(
-        _ r: Guard.Result, _ victim: String, _ what: String, file: StaticString = #filePath, line: UInt = #line
-    ) {
-        XCTAssertTrue(
-            exists(victim + "/file"), "victim deleted by: \(what)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
-        XCTAssertEqual(r.status, 3, "violation exit code for: \(what)\n\(r.stderr)", file: file, line: line)
-        let v = Guard.jsonLines(r.stdout, file: file, line: line).filter { $0["rule"] != nil }
-        XCTAssertTrue(
-            v.contains { $0["enforced"] as? String == "killed" && $0["rule"] as? String == "rm-recursive-force" },
-            "no kill at exec for \(what): \(r.stdout)", file: file, line: line)
-    }
-
     /// The run exited 0 with no violation logged.
     func assertAllowed(
         _ r: Guard.Result, _ what: String, file: StaticString = #filePath, line: UInt = #line
@@ -89,9 +71,10 @@ final class PathResolutionTests: XCTestCase {
             let argv = ["rm", "-rf", operand]
             // Relative to the process's own directory (scratch), as the kernel resolves it.
             let r = try guarded(
-                viaShell ? ["bash", "-c", shellJoin(argv)] : execv(["/bin/rm"] + argv.dropFirst()),
+                viaShell ? ["bash", "-c", shellJoin(argv)] : Guard.execv(["/bin/rm"] + argv.dropFirst()),
                 cwd: scratch)
-            assertRefused(r, v, "\(viaShell ? "bash -c " : "")rm -rf scratch/\(operand)")
+            Guard.assertKilled(
+                r, v, "\(viaShell ? "bash -c " : "")rm -rf scratch/\(operand)", rule: "rm-recursive-force")
         }
     }
 
@@ -102,12 +85,12 @@ final class PathResolutionTests: XCTestCase {
         // (`cd -P`: the kernel's `..`, not the shell's text.)
         for text in ["rm -rf \(scratch)/deep/../file", "cd -P \(scratch)/deep/.. && rm -rf ./file"] {
             let r = try guarded(["bash", "-c", text])
-            assertRefused(r, v, text)
+            Guard.assertKilled(r, v, text, rule: "rm-recursive-force")
         }
         // The link made by the same script, after the shell's text was judged: the rm's own exec is resolved.
         let v2 = try victim()
         let text = "ln -s \(v2)/sub \(scratch)/deep2 && rm -rf \(scratch)/deep2/../file"
-        assertRefused(try guarded(["bash", "-c", text]), v2, text)
+        Guard.assertKilled(try guarded(["bash", "-c", text]), v2, text, rule: "rm-recursive-force")
     }
 
     func testABindMountOfTheVictimInsideScratchIsNotScratch() throws {
@@ -116,8 +99,12 @@ final class PathResolutionTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         XCTAssertEqual(try Guard.exec("/bin/mount", ["--bind", v, target]).status, 0)
         mounts.append(target)
-        assertRefused(try guarded(execv(["/bin/rm", "-rf", target + "/file"])), v, "rm -rf scratch/bound/file")
-        assertRefused(try guarded(["bash", "-c", "rm -rf \(target)"]), v, "bash -c rm -rf scratch/bound")
+        Guard.assertKilled(
+            try guarded(Guard.execv(["/bin/rm", "-rf", target + "/file"])), v, "rm -rf scratch/bound/file",
+            rule: "rm-recursive-force")
+        Guard.assertKilled(
+            try guarded(["bash", "-c", "rm -rf \(target)"]), v, "bash -c rm -rf scratch/bound",
+            rule: "rm-recursive-force")
     }
 
     func testABindMountInAPrivateMountNamespaceIsSeen() throws {
@@ -132,7 +119,7 @@ final class PathResolutionTests: XCTestCase {
         ]
         for text in forms {
             let r = try guarded(["/usr/bin/unshare", "-m", "--propagation", "private", "bash", "-c", text])
-            assertRefused(r, v, "unshare -m: \(text)")
+            Guard.assertKilled(r, v, "unshare -m: \(text)", rule: "rm-recursive-force")
         }
     }
 
@@ -143,7 +130,7 @@ final class PathResolutionTests: XCTestCase {
                 form.replacingOccurrences(of: "V", with: v).replacingOccurrences(of: "S", with: scratch)
                 + " && rm -rf \(scratch)/*"
             let r = try guarded(["bash", "-c", text])
-            assertRefused(r, v, text)
+            Guard.assertKilled(r, v, text, rule: "rm-recursive-force")
         }
     }
 

@@ -254,6 +254,26 @@ extension Guard {
         """
     }
 
+    /// argv exec'd straight from Python (`os.execv`): no shell text names it, so only its own exec is judged.
+    static func execv(_ argv: [String]) -> [String] {
+        [python, "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"] + argv
+    }
+
+    /// The victim kept its file, the run failed with 3, and an exec was killed while held (by `rule`, when given).
+    static func assertKilled(
+        _ r: Result, _ victim: String, _ what: String, rule: String? = nil, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: victim + "/file"),
+            "victim deleted by: \(what)\n\(r.stdout)\n\(r.stderr)", file: file, line: line)
+        XCTAssertEqual(r.status, 3, "violation exit code for: \(what)\n\(r.stderr)", file: file, line: line)
+        let v = jsonLines(r.stdout, file: file, line: line).filter { $0["rule"] != nil }
+        XCTAssertTrue(
+            v.contains { $0["enforced"] as? String == "killed" && (rule == nil || $0["rule"] as? String == rule) },
+            "no kill at exec for \(what)\(rule.map { " by " + $0 } ?? ""): \(r.stdout)", file: file, line: line)
+    }
+
     /// `rm -rf` in any spelling of -r and -f, killed (critical).
     static let rmRecursiveForce = """
           - id: rm-recursive-force
